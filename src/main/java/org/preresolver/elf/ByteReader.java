@@ -1,0 +1,137 @@
+package org.preresolver.elf;
+
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Bounds-checked, endian-aware reads from a byte array. Every access goes through one
+ * overflow-safe range check (as kmod's {@code elf_range_valid}); bad input can only produce a
+ * {@link FormatException} naming what was being read and where.
+ */
+public final class ByteReader {
+    private final byte[] data;
+    private final boolean little;
+
+    public ByteReader(byte[] data, ByteOrder order) {
+        this.data = data;
+        this.little = order == ByteOrder.LITTLE_ENDIAN;
+    }
+
+    public byte[] data() {
+        return data;
+    }
+
+    public int length() {
+        return data.length;
+    }
+
+    public ByteOrder order() {
+        return little ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+    }
+
+    /** True when {@code [offset, offset + length)} lies inside the data; safe for any longs. */
+    public boolean inRange(long offset, long length) {
+        return offset >= 0 && length >= 0 && offset <= data.length && length <= data.length - offset;
+    }
+
+    public void check(long offset, long length, String what) throws FormatException {
+        if (!inRange(offset, length)) {
+            throw new FormatException(what + " (" + length + " bytes) beyond end of file (" + data.length + " bytes)",
+                    offset);
+        }
+    }
+
+    public int u8(long off, String what) throws FormatException {
+        check(off, 1, what);
+        return data[(int) off] & 0xff;
+    }
+
+    public int u16(long off, String what) throws FormatException {
+        check(off, 2, what);
+        return u16(data, (int) off, little);
+    }
+
+    public long u32(long off, String what) throws FormatException {
+        check(off, 4, what);
+        return u32(data, (int) off, little);
+    }
+
+    public long u64(long off, String what) throws FormatException {
+        check(off, 8, what);
+        return u64(data, (int) off, little);
+    }
+
+    /** An address-sized unsigned value: 4 or 8 bytes. */
+    public long word(long off, boolean is64, String what) throws FormatException {
+        return is64 ? u64(off, what) : u32(off, what);
+    }
+
+    /**
+     * A NUL-terminated string starting at {@code off}, scanning no further than {@code limit}
+     * (exclusive). Decoded as ISO-8859-1: ELF strings are bytes.
+     */
+    public String cstring(long off, long limit, String what) throws FormatException {
+        long end = Math.min(limit, data.length);
+        if (off < 0 || off >= end) {
+            throw new FormatException(what + ": string offset out of range", off);
+        }
+        int i = (int) off;
+        int e = (int) end;
+        while (i < e && data[i] != 0) {
+            i++;
+        }
+        if (i == e) {
+            throw new FormatException(what + ": string not terminated", off);
+        }
+        return new String(data, (int) off, i - (int) off, StandardCharsets.ISO_8859_1);
+    }
+
+    public static int u16(byte[] b, int o, boolean little) {
+        return little ? (b[o] & 0xff) | (b[o + 1] & 0xff) << 8 : (b[o] & 0xff) << 8 | (b[o + 1] & 0xff);
+    }
+
+    public static long u32(byte[] b, int o, boolean little) {
+        long v = little
+                ? (b[o] & 0xff) | (b[o + 1] & 0xff) << 8 | (b[o + 2] & 0xff) << 16 | (long) (b[o + 3] & 0xff) << 24
+                : (long) (b[o] & 0xff) << 24 | (b[o + 1] & 0xff) << 16 | (b[o + 2] & 0xff) << 8 | (b[o + 3] & 0xff);
+        return v & 0xffffffffL;
+    }
+
+    public static long u64(byte[] b, int o, boolean little) {
+        long lo = u32(b, o, little);
+        long hi = u32(b, o + 4, little);
+        return little ? hi << 32 | lo : lo << 32 | hi;
+    }
+
+    public static void put16(byte[] b, int o, int v, boolean little) {
+        if (little) {
+            b[o] = (byte) v;
+            b[o + 1] = (byte) (v >>> 8);
+        } else {
+            b[o] = (byte) (v >>> 8);
+            b[o + 1] = (byte) v;
+        }
+    }
+
+    public static void put32(byte[] b, int o, long v, boolean little) {
+        for (int i = 0; i < 4; i++) {
+            int shift = little ? 8 * i : 8 * (3 - i);
+            b[o + i] = (byte) (v >>> shift);
+        }
+    }
+
+    public static void put64(byte[] b, int o, long v, boolean little) {
+        for (int i = 0; i < 8; i++) {
+            int shift = little ? 8 * i : 8 * (7 - i);
+            b[o + i] = (byte) (v >>> shift);
+        }
+    }
+
+    public static void putWord(byte[] b, int o, long v, boolean is64, boolean little) {
+        if (is64) {
+            put64(b, o, v, little);
+        } else {
+            put32(b, o, v, little);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package org.preresolver.elf;
+
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Makes edits to a copy of an ELF file: patches symbol entries in place, and appends one new
+ * non-allocated section.
+ *
+ * <p>Appending never moves existing bytes. The new section's data, a copy of the section name
+ * string table with the new name added, and a copy of the section header table with the new
+ * header added are all written after the original end of file; the ELF header's {@code e_shoff}
+ * and {@code e_shnum} then point at the new table. The original table and name table stay where
+ * they were, unreferenced, so that the exact original can be rebuilt from the prefix of the file
+ * (see {@link #restorePrefix}). Extended section numbering is kept: when the new count reaches
+ * {@code SHN_LORESERVE}, {@code e_shnum} becomes 0 and the count moves to section header 0.
+ */
+public final class ElfEditor {
+    private final ElfFile file;
+    private final byte[] out;
+    private final boolean little;
+    private final boolean is64;
+
+    public ElfEditor(ElfFile file) {
+        this.file = file;
+        this.out = file.data().clone();
+        this.little = file.header().order() == ByteOrder.LITTLE_ENDIAN;
+        this.is64 = file.header().is64();
+    }
+
+    /**
+     * Sets {@code st_value} and {@code st_shndx} of a symbol, after checking that the entry still
+     * holds the values the caller saw. Every other byte of the entry is left alone.
+     */
+    public void setSymbol(Symbol sym, long value, int shndx) throws FormatException {
+        if (sym.rawShndx() == Elf.SHN_XINDEX || shndx < 0 || shndx > 0xffff || shndx == Elf.SHN_XINDEX) {
+            throw new FormatException("cannot patch symbol " + sym.index() + " with st_shndx 0x" + Integer.toHexString(shndx),
+                    sym.entryOffset());
+        }
+        int e = (int) sym.entryOffset();
+        int valueOff = is64 ? e + 8 : e + 4;
+        int shndxOff = is64 ? e + 6 : e + 14;
+        long oldValue = is64 ? ByteReader.u64(out, valueOff, little) : ByteReader.u32(out, valueOff, little);
+        int oldShndx = ByteReader.u16(out, shndxOff, little);
+        if (oldValue != sym.value() || oldShndx != sym.rawShndx()) {
+            throw new FormatException("symbol " + sym.index() + " (" + sym.name() + ") changed under the editor",
+                    sym.entryOffset());
+        }
+        if (!is64 && (value >>> 32) != 0 && (value >> 31) != -1) {
+            throw new FormatException("value 0x" + Long.toHexString(value) + " does not fit an ELF32 symbol",
+                    sym.entryOffset());
+        }
+        ByteReader.putWord(out, valueOff, value, is64, little);
+        ByteReader.put16(out, shndxOff, shndx, little);
+    }
+
+    /**
+     * Returns the edited file with one new section appended, and the layout used.
+     *
+     * @param flags {@code sh_flags}; must not include {@code SHF_ALLOC}
+     */
+    public Appended appendSection(String name, long type, long flags, long align, byte[] contents)
+            throws FormatException {
+        if ((flags & Elf.SHF_ALLOC) != 0) {
+            throw new IllegalArgumentException("an appended section must not be SHF_ALLOC");
+        }
+        ElfHeader h = file.header();
+        if (h.shnum() == 0) {
+            throw new FormatException("file has no section header table", 0);
+        }
+        SectionHeader shstr = file.sections().get(h.shstrndx());
+        long origLength = out.length;
+        long dataOff = alignUp(origLength, Math.max(1, align));
+        long strOff = dataOff + contents.length;
+        byte[] nameBytes = name.getBytes(StandardCharsets.ISO_8859_1);
+        long newStrSize = shstr.size() + nameBytes.length + 1;
+        int ent = is64 ? 64 : 40;
+        long tableOff = alignUp(strOff + newStrSize, is64 ? 8 : 4);
+        int newCount = h.shnum() + 1;
+        long end = tableOff + (long) newCount * ent;
+        if (end > Integer.MAX_VALUE - 16) {
+            throw new FormatException("file would grow beyond 2 GiB", 0);
+        }
+        byte[] res = Arrays.copyOf(out, (int) end);
+        System.arraycopy(contents, 0, res, (int) dataOff, contents.length);
+        System.arraycopy(file.data(), (int) shstr.offset(), res, (int) strOff, (int) shstr.size());
+        System.arraycopy(nameBytes, 0, res, (int) (strOff + shstr.size()), nameBytes.length);
+        // Copy the table, then fix the name table's header and add ours.
+        System.arraycopy(file.data(), (int) h.shoff(), res, (int) tableOff, h.shnum() * ent);
+        int strHdr = (int) (tableOff + (long) h.shstrndx() * ent);
+        ByteReader.putWord(res, strHdr + (is64 ? 24 : 16), strOff, is64, little);
+        ByteReader.putWord(res, strHdr + (is64 ? 32 : 20), newStrSize, is64, little);
+        int nh = (int) (tableOff + (long) h.shnum() * ent);
+        ByteReader.put32(res, nh, shstr.size(), little); // sh_name
+        ByteReader.put32(res, nh + 4, type, little);
+        if (is64) {
+            ByteReader.put64(res, nh + 8, flags, little);
+            ByteReader.put64(res, nh + 24, dataOff, little);
+            ByteReader.put64(res, nh + 32, contents.length, little);
+            ByteReader.put64(res, nh + 48, align, little);
+        } else {
+            ByteReader.put32(res, nh + 8, flags, little);
+            ByteReader.put32(res, nh + 16, dataOff, little);
+            ByteReader.put32(res, nh + 20, contents.length, little);
+            ByteReader.put32(res, nh + 32, align, little);
+        }
+        ByteReader.putWord(res, is64 ? 40 : 32, tableOff, is64, little);
+        if (newCount >= Elf.SHN_LORESERVE) {
+            ByteReader.put16(res, is64 ? 60 : 48, 0, little);
+            ByteReader.putWord(res, (int) tableOff + (is64 ? 32 : 20), newCount, is64, little);
+        } else {
+            ByteReader.put16(res, is64 ? 60 : 48, newCount, little);
+        }
+        return new Appended(res, origLength, dataOff, h.shoff(), h.rawShnum());
+    }
+
+    /** The edited bytes without an appended section. */
+    public byte[] toBytes() {
+        return out.clone();
+    }
+
+    /**
+     * Rebuilds the file as it was before {@link #appendSection}: the first {@code origLength}
+     * bytes with the header's {@code e_shoff} and {@code e_shnum} put back. Symbol patches are
+     * undone separately by the caller with {@link #setSymbol}.
+     */
+    public static byte[] restorePrefix(byte[] edited, boolean is64, ByteOrder order, long origLength, long origShoff,
+            int origRawShnum) throws FormatException {
+        if (origLength < (is64 ? 64 : 52) || origLength > edited.length) {
+            throw new FormatException("recorded original length " + origLength + " does not fit the file ("
+                    + edited.length + " bytes)", 0);
+        }
+        boolean little = order == ByteOrder.LITTLE_ENDIAN;
+        byte[] res = Arrays.copyOf(edited, (int) origLength);
+        ByteReader.putWord(res, is64 ? 40 : 32, origShoff, is64, little);
+        ByteReader.put16(res, is64 ? 60 : 48, origRawShnum, little);
+        return res;
+    }
+
+    private static long alignUp(long v, long a) {
+        long r = v % a;
+        return r == 0 ? v : v + (a - r);
+    }
+
+    /**
+     * The result of an append.
+     *
+     * @param bytes the new file
+     * @param origLength length of the input (the new data starts at or after it)
+     * @param dataOffset file offset of the new section's contents
+     * @param origShoff {@code e_shoff} of the input
+     * @param origRawShnum {@code e_shnum} of the input as stored
+     */
+    public record Appended(byte[] bytes, long origLength, long dataOffset, long origShoff, int origRawShnum) {}
+}

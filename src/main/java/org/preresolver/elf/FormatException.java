@@ -1,0 +1,71 @@
+package org.preresolver.elf;
+
+/**
+ * Malformed input: the one checked exception every parser of this project throws for bad bytes.
+ *
+ * <p>The message names what was being read and, where known, the offset, in the style of Go's
+ * {@code debug/elf.FormatError}: {@code sh_link 47 out of range (31 sections) in section header 12 at 0x1a40}.
+ * The file name is added by whoever knows it ({@link #withSource(String)}), so that the one-line
+ * error a user sees reads {@code foo.ko: sh_link 47 out of range ...}.
+ */
+public class FormatException extends Exception {
+    private final String source;
+    private final long offset;
+    private final String detail;
+
+    public FormatException(String detail) {
+        this(null, -1, detail, null);
+    }
+
+    public FormatException(String detail, long offset) {
+        this(null, offset, detail, null);
+    }
+
+    public FormatException(String detail, Throwable cause) {
+        this(null, -1, detail, cause);
+    }
+
+    public FormatException(String source, long offset, String detail, Throwable cause) {
+        super(compose(source, offset, detail), cause);
+        this.source = source;
+        this.offset = offset;
+        this.detail = detail;
+    }
+
+    private static String compose(String source, long offset, String detail) {
+        StringBuilder sb = new StringBuilder();
+        if (source != null) {
+            sb.append(source).append(": ");
+        }
+        sb.append(detail);
+        if (offset >= 0) {
+            sb.append(" at 0x").append(Long.toHexString(offset));
+        }
+        return sb.toString();
+    }
+
+    /** The file (or other input) this error is about, or null when not yet known. */
+    public String source() {
+        return source;
+    }
+
+    /** The file offset of the bad bytes, or -1. */
+    public long offset() {
+        return offset;
+    }
+
+    /** The message without the source prefix. */
+    public String detail() {
+        return detail;
+    }
+
+    /** The same error, attributed to {@code newSource} (kept if already attributed). */
+    public FormatException withSource(String newSource) {
+        if (source != null) {
+            return this;
+        }
+        FormatException e = new FormatException(newSource, offset, detail, getCause());
+        e.setStackTrace(getStackTrace());
+        return e;
+    }
+}

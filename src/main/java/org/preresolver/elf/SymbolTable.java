@@ -1,0 +1,116 @@
+package org.preresolver.elf;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The decoded {@code SHT_SYMTAB} of a file, with its string table and, where present, its
+ * {@code SHT_SYMTAB_SHNDX} extension (resolved into {@link Symbol#shndx()} here, in one place).
+ */
+public final class SymbolTable {
+    private final SectionHeader section;
+    private final SectionHeader strtab;
+    private final List<Symbol> symbols;
+
+    private SymbolTable(SectionHeader section, SectionHeader strtab, List<Symbol> symbols) {
+        this.section = section;
+        this.strtab = strtab;
+        this.symbols = symbols;
+    }
+
+    static SymbolTable decode(ElfFile f, SectionHeader sh) throws FormatException {
+        ElfHeader h = f.header();
+        ByteReader in = f.reader();
+        int entsize = h.is64() ? 24 : 16;
+        if (sh.entsize() != entsize && sh.entsize() != 0) {
+            throw new FormatException("symbol table entsize " + sh.entsize() + ", expected " + entsize, sh.headerOffset());
+        }
+        if (sh.size() % entsize != 0) {
+            throw new FormatException("symbol table size " + sh.size() + " is not a multiple of " + entsize,
+                    sh.headerOffset());
+        }
+        if (sh.link() <= 0 || sh.link() >= f.sections().size()) {
+            throw new FormatException("symbol table sh_link " + sh.link() + " does not name a string table",
+                    sh.headerOffset());
+        }
+        SectionHeader str = f.sections().get(sh.link());
+        if (str.type() != Elf.SHT_STRTAB) {
+            throw new FormatException("symbol table sh_link " + sh.link() + " is not SHT_STRTAB", sh.headerOffset());
+        }
+        SectionHeader xindex = null;
+        for (SectionHeader s : f.sections()) {
+            if (s.type() == Elf.SHT_SYMTAB_SHNDX && s.link() == sh.index()) {
+                xindex = s;
+            }
+        }
+        int n = (int) (sh.size() / entsize);
+        if (xindex != null && xindex.size() < (long) n * 4) {
+            throw new FormatException("SHT_SYMTAB_SHNDX section too small for " + n + " symbols", xindex.headerOffset());
+        }
+        long strEnd = str.offset() + str.size();
+        List<Symbol> out = new ArrayList<>(n);
+        byte[] d = in.data();
+        boolean little = h.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
+        for (int i = 0; i < n; i++) {
+            int e = (int) (sh.offset() + (long) i * entsize);
+            long name;
+            long value;
+            long size;
+            int info;
+            int other;
+            int shndx;
+            if (h.is64()) {
+                name = ByteReader.u32(d, e, little);
+                info = d[e + 4] & 0xff;
+                other = d[e + 5] & 0xff;
+                shndx = ByteReader.u16(d, e + 6, little);
+                value = ByteReader.u64(d, e + 8, little);
+                size = ByteReader.u64(d, e + 16, little);
+            } else {
+                name = ByteReader.u32(d, e, little);
+                value = ByteReader.u32(d, e + 4, little);
+                size = ByteReader.u32(d, e + 8, little);
+                info = d[e + 12] & 0xff;
+                other = d[e + 13] & 0xff;
+                shndx = ByteReader.u16(d, e + 14, little);
+            }
+            int real = shndx;
+            if (shndx == Elf.SHN_XINDEX) {
+                if (xindex == null) {
+                    throw new FormatException("symbol " + i + " has SHN_XINDEX but there is no SHT_SYMTAB_SHNDX", e);
+                }
+                real = (int) in.u32(xindex.offset() + 4L * i, "SHT_SYMTAB_SHNDX entry " + i);
+            }
+            String nm = "";
+            if (name != 0) {
+                if (name >= str.size()) {
+                    throw new FormatException("st_name " + name + " out of range in symbol " + i, e);
+                }
+                nm = in.cstring(str.offset() + name, strEnd, "name of symbol " + i);
+            }
+            out.add(new Symbol(i, nm, name, value, size, info, other, real, shndx, e));
+        }
+        return new SymbolTable(sh, str, Collections.unmodifiableList(out));
+    }
+
+    public SectionHeader section() {
+        return section;
+    }
+
+    public SectionHeader stringTable() {
+        return strtab;
+    }
+
+    public List<Symbol> symbols() {
+        return symbols;
+    }
+
+    public int size() {
+        return symbols.size();
+    }
+
+    public Symbol get(int index) {
+        return symbols.get(index);
+    }
+}
