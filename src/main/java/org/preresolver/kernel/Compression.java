@@ -1,0 +1,154 @@
+package org.preresolver.kernel;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
+import org.apache.commons.compress.compressors.lz4.BlockLZ4CompressorInputStream;
+import org.preresolver.elf.ByteReader;
+import org.preresolver.elf.FormatException;
+import org.tukaani.xz.LZMAInputStream;
+import org.tukaani.xz.SingleXZInputStream;
+
+/**
+ * The compression formats the kernel uses for its image payloads and modules, detected by magic
+ * (as {@code scripts/extract-vmlinux} and kmod do), never by file name.
+ */
+public enum Compression {
+    NONE(new byte[0]),
+    GZIP(new byte[] {0x1f, (byte) 0x8b}),
+    XZ(new byte[] {(byte) 0xfd, '7', 'z', 'X', 'Z', 0}),
+    ZSTD(new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd}),
+    BZIP2(new byte[] {'B', 'Z', 'h'}),
+    LZ4_LEGACY(new byte[] {0x02, 0x21, 0x4c, 0x18}),
+    LZO(new byte[] {(byte) 0x89, 'L', 'Z', 'O', 0}),
+    LZMA(new byte[] {0x5d, 0, 0});
+
+    /** Upper bound on a decompressed image or module: a lying stream must not exhaust memory. */
+    public static final long DEFAULT_LIMIT = 256L << 20;
+
+    private static final long LZ4_LEGACY_MAGIC = 0x184c2102L;
+
+    private final byte[] magic;
+
+    Compression(byte[] magic) {
+        this.magic = magic;
+    }
+
+    /** The format whose magic starts {@code data} at {@code off}, or {@link #NONE}. */
+    public static Compression detect(byte[] data, int off) {
+        for (Compression c : values()) {
+            if (c != NONE && c.matches(data, off)) {
+                return c;
+            }
+        }
+        return NONE;
+    }
+
+    public static Compression detect(byte[] data) {
+        return detect(data, 0);
+    }
+
+    boolean matches(byte[] data, int off) {
+        if (off < 0 || off + magic.length > data.length) {
+            return false;
+        }
+        for (int i = 0; i < magic.length; i++) {
+            if (data[off + i] != magic[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Lower-case name as the kernel's Kconfig uses it ({@code CONFIG_KERNEL_XZ} is "xz"). */
+    public String label() {
+        return switch (this) {
+            case LZ4_LEGACY -> "lz4";
+            default -> name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    /**
+     * Decompresses {@code length} bytes at {@code off}. Trailing bytes after the end of the stream
+     * (kbuild appends the uncompressed size to image payloads) are ignored.
+     *
+     * @throws FormatException for a corrupt stream, an output over {@code limit}, or a format
+     *     this tool cannot read (lzo)
+     */
+    public byte[] decompress(byte[] data, int off, int length, long limit) throws FormatException {
+        if (this == NONE) {
+            return java.util.Arrays.copyOfRange(data, off, off + length);
+        }
+        try {
+            return switch (this) {
+                case LZ4_LEGACY -> lz4Legacy(data, off, length, limit);
+                case LZO -> throw new FormatException("lzo-compressed payloads are not supported; extract the "
+                        + "vmlinux with the kernel's scripts/extract-vmlinux and pass that ELF file");
+                default -> {
+                    try (InputStream in = open(new ByteArrayInputStream(data, off, length), limit)) {
+                        yield readBounded(in, limit);
+                    }
+                }
+            };
+        } catch (FormatException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // Decoders signal corrupt input with assorted IOExceptions and, for some inputs,
+            // runtime exceptions; both mean the same thing here.
+            throw new FormatException("corrupt " + label() + " stream: " + e.getMessage(), e);
+        }
+    }
+
+    private InputStream open(InputStream in, long limit) throws IOException {
+        int memKiB = (int) Math.min(Integer.MAX_VALUE, limit >> 10);
+        return switch (this) {
+            case GZIP -> new GZIPInputStream(in, 1 << 16);
+            case XZ -> new SingleXZInputStream(in, memKiB);
+            case ZSTD -> new com.github.luben.zstd.ZstdInputStream(in).setContinuous(false);
+            case BZIP2 -> new BZip2CompressorInputStream(in, false);
+            case LZMA -> new LZMAInputStream(in, memKiB);
+            default -> throw new IllegalStateException(name());
+        };
+    }
+
+    private static byte[] readBounded(InputStream in, long limit) throws IOException, FormatException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
+        byte[] buf = new byte[1 << 16];
+        long total = 0;
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            total += n;
+            if (total > limit) {
+                throw new FormatException("decompressed data exceeds " + (limit >> 20) + " MiB");
+            }
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    /** The kernel's legacy LZ4 framing: the magic, then blocks of {@code u32 size, LZ4 block}. */
+    private static byte[] lz4Legacy(byte[] data, int off, int length, long limit) throws IOException, FormatException {
+        int end = off + length;
+        int p = off + 4;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
+        while (p + 4 <= end) {
+            long size = ByteReader.u32(data, p, true);
+            if (size == LZ4_LEGACY_MAGIC) {
+                p += 4;
+                continue;
+            }
+            if (size == 0 || size > end - p - 4) {
+                break; // the appended uncompressed size, or the end of the stream
+            }
+            try (InputStream in = new BlockLZ4CompressorInputStream(new ByteArrayInputStream(data, p + 4, (int) size))) {
+                byte[] block = readBounded(in, limit - out.size());
+                out.write(block);
+            }
+            p += 4 + (int) size;
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,71 @@
+package org.preresolver.kernel;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The exported-symbol table of one kernel: every symbol vmlinux exports, with the kernel's
+ * identity and, when read from an ELF image, the table layout that was detected.
+ */
+public final class KernelExports {
+    private final KernelIdentity identity;
+    private final ExportLayout layout;
+    private final List<KernelExport> exports;
+    private final Map<String, KernelExport> byName;
+    private final String source;
+
+    /**
+     * @param exports the exports, in table order (sorted by name in v3.0+ kernels)
+     * @param layout the detected layout, or null when the exports did not come from {@code __ksymtab}
+     * @param source what they were read from, for messages ("vmlinuz-6.1.0-56-amd64 (xz payload)")
+     */
+    public KernelExports(KernelIdentity identity, ExportLayout layout, List<KernelExport> exports, String source) {
+        this.identity = identity;
+        this.layout = layout;
+        this.exports = List.copyOf(exports);
+        Map<String, KernelExport> m = new HashMap<>(exports.size() * 2);
+        for (KernelExport e : exports) {
+            m.putIfAbsent(e.name(), e);
+        }
+        this.byName = Collections.unmodifiableMap(m);
+        this.source = source;
+    }
+
+    public KernelIdentity identity() {
+        return identity;
+    }
+
+    public Optional<ExportLayout> layout() {
+        return Optional.ofNullable(layout);
+    }
+
+    public List<KernelExport> all() {
+        return exports;
+    }
+
+    public Collection<String> names() {
+        return byName.keySet();
+    }
+
+    public int size() {
+        return exports.size();
+    }
+
+    /** The export with this name, or null. */
+    public KernelExport get(String name) {
+        return byName.get(name);
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** True if any export carries a modversions CRC. */
+    public boolean hasCrcs() {
+        return exports.stream().anyMatch(e -> e.crc() != null);
+    }
+}

@@ -1,0 +1,72 @@
+package org.preresolver.kernel;
+
+import org.preresolver.elf.ByteReader;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+
+/**
+ * A kernel image as given on the command line, reduced to the ELF vmlinux inside it.
+ *
+ * <p>Accepted forms: an ELF {@code vmlinux}; an x86 {@code bzImage}/{@code vmlinuz}, whose
+ * payload is found through the real-mode setup header (boot protocol 2.08+: {@code payload_offset}
+ * at 0x248 and {@code payload_length} at 0x24c, relative to the protected-mode code at
+ * {@code (setup_sects + 1) * 512}); a compressed vmlinux (gzip, xz, zstd, bzip2, lzma, lz4).
+ *
+ * @param vmlinux the ELF vmlinux
+ * @param form how it was found, for messages: "ELF vmlinux", "bzImage, xz payload"
+ */
+public record KernelImage(ElfFile vmlinux, String form) {
+
+    /** Parses {@code data}. Errors name offsets; the caller adds the file name. */
+    public static KernelImage parse(byte[] data) throws FormatException {
+        return parse(data, Compression.DEFAULT_LIMIT);
+    }
+
+    public static KernelImage parse(byte[] data, long limit) throws FormatException {
+        if (ElfFile.isElf(data)) {
+            return new KernelImage(ElfFile.parse(data), "ELF vmlinux");
+        }
+        if (isBzImage(data)) {
+            ByteReader in = new ByteReader(data, java.nio.ByteOrder.LITTLE_ENDIAN);
+            int version = in.u16(0x206, "boot protocol version");
+            if (version < 0x208) {
+                throw new FormatException(String.format("bzImage boot protocol %d.%02d has no payload fields (2.08+ needed)",
+                        version >> 8, version & 0xff), 0x206);
+            }
+            int setupSects = in.u8(0x1f1, "setup_sects");
+            if (setupSects == 0) {
+                setupSects = 4;
+            }
+            long pm = (setupSects + 1L) * 512;
+            long payloadOffset = in.u32(0x248, "payload_offset");
+            long payloadLength = in.u32(0x24c, "payload_length");
+            long start = pm + payloadOffset;
+            in.check(start, payloadLength, "bzImage payload");
+            Compression c = Compression.detect(data, (int) start);
+            if (c == Compression.NONE) {
+                throw new FormatException("bzImage payload has no known compression magic", start);
+            }
+            byte[] elf = c.decompress(data, (int) start, (int) payloadLength, limit);
+            if (!ElfFile.isElf(elf)) {
+                throw new FormatException("bzImage " + c.label() + " payload is not an ELF vmlinux", start);
+            }
+            return new KernelImage(ElfFile.parse(elf), "bzImage, " + c.label() + " payload");
+        }
+        Compression c = Compression.detect(data);
+        if (c != Compression.NONE) {
+            byte[] inner = c.decompress(data, 0, data.length, limit);
+            if (ElfFile.isElf(inner)) {
+                return new KernelImage(ElfFile.parse(inner), c.label() + "-compressed ELF vmlinux");
+            }
+            throw new FormatException(c.label() + "-compressed data is not an ELF vmlinux", 0);
+        }
+        throw new FormatException("not an ELF vmlinux, an x86 bzImage or a compressed vmlinux; for other images "
+                + "use --symvers Module.symvers with --system-map System.map", 0);
+    }
+
+    /** True if {@code data} has the x86 setup header signature "HdrS" at 0x202. */
+    public static boolean isBzImage(byte[] data) {
+        return data.length > 0x250 && data[0x202] == 'H' && data[0x203] == 'd' && data[0x204] == 'r'
+                && data[0x205] == 'S';
+    }
+}

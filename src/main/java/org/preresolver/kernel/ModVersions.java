@@ -1,0 +1,87 @@
+package org.preresolver.kernel;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import org.preresolver.elf.ByteReader;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.elf.SectionHeader;
+
+/**
+ * A module's modversions: the CRC it was built against for each imported symbol.
+ *
+ * <p>{@code __versions} holds {@code struct modversion_info { unsigned long crc; char
+ * name[64 - sizeof(unsigned long)]; }}: 64-byte entries. Since 6.14 names too long for it go to
+ * the extended form: {@code __version_ext_crcs} (u32 per symbol) and {@code __version_ext_names}
+ * (NUL-terminated names in the same order); when those are present the kernel checks only
+ * them ({@code check_version()}), and so does this class.
+ *
+ * @param present true if the module has either section (it was built with modversions)
+ */
+public record ModVersions(Map<String, Long> crcs, boolean present) {
+
+    public static ModVersions none() {
+        return new ModVersions(Map.of(), false);
+    }
+
+    public static ModVersions read(ElfFile module) throws FormatException {
+        Map<String, Long> m = new HashMap<>();
+        boolean present = false;
+        boolean is64 = module.header().is64();
+        boolean little = module.header().order() == java.nio.ByteOrder.LITTLE_ENDIAN;
+        SectionHeader v = module.section("__versions").orElse(null);
+        if (v != null) {
+            present = true;
+            if (v.size() % 64 != 0) {
+                throw new FormatException("__versions size " + v.size() + " is not a multiple of 64", v.headerOffset());
+            }
+            byte[] d = module.data();
+            int w = is64 ? 8 : 4;
+            for (long p = v.offset(); p < v.offset() + v.size(); p += 64) {
+                long crc = (is64 ? ByteReader.u64(d, (int) p, little) : ByteReader.u32(d, (int) p, little)) & 0xffffffffL;
+                int s = (int) p + w;
+                int e = s;
+                while (e < p + 64 && d[e] != 0) {
+                    e++;
+                }
+                if (e == p + 64) {
+                    throw new FormatException("__versions entry name not terminated", p);
+                }
+                m.putIfAbsent(new String(d, s, e - s, StandardCharsets.ISO_8859_1), crc);
+            }
+        }
+        SectionHeader xc = module.section("__version_ext_crcs").orElse(null);
+        SectionHeader xn = module.section("__version_ext_names").orElse(null);
+        if (xc != null || xn != null) {
+            if (xc == null || xn == null) {
+                throw new FormatException("only one of __version_ext_crcs and __version_ext_names is present");
+            }
+            present = true;
+            m.clear(); // the extended tables replace __versions for the kernel's checks
+            if (xc.size() % 4 != 0) {
+                throw new FormatException("__version_ext_crcs size " + xc.size() + " is not a multiple of 4",
+                        xc.headerOffset());
+            }
+            ByteReader in = module.reader();
+            long names = xn.offset();
+            long namesEnd = xn.offset() + xn.size();
+            for (long i = 0; i < xc.size() / 4; i++) {
+                if (names >= namesEnd) {
+                    throw new FormatException("__version_ext_names has fewer names than __version_ext_crcs has CRCs",
+                            xn.headerOffset());
+                }
+                String name = in.cstring(names, namesEnd, "__version_ext_names entry " + i);
+                names += name.length() + 1;
+                m.putIfAbsent(name, in.u32(xc.offset() + 4 * i, "__version_ext_crcs entry " + i));
+            }
+        }
+        return new ModVersions(Collections.unmodifiableMap(m), present);
+    }
+
+    /** The CRC the module expects for {@code name}, or null when it has no entry. */
+    public Long crc(String name) {
+        return crcs.get(name);
+    }
+}
