@@ -1,0 +1,154 @@
+package org.preresolver.preresolve;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.zip.CRC32;
+import org.preresolver.elf.FormatException;
+
+/**
+ * The contents of the {@code .preresolved} section: a small versioned record that binds a module
+ * to the kernel it was preresolved against and holds what is needed to give back the original
+ * file byte for byte. Layout (all integers little-endian, whatever the module's byte order) in
+ * {@code docs/preresolved-record.md}.
+ *
+ * @param signatureStripped the original was signed; {@code trailer} holds its signature trailer
+ * @param originalElfLength length of the ELF part of the original (before any signature trailer)
+ * @param originalShoff {@code e_shoff} of the original
+ * @param originalShnum {@code e_shnum} of the original, as stored
+ * @param exportsDigest SHA-256 over the patched symbols' names and addresses
+ * @param buildId the kernel's GNU build-id, hex, "" if unknown
+ * @param release the kernel's release string, "" if unknown
+ * @param tool the tool and version that wrote the record
+ * @param patches one per patched symbol
+ * @param trailer the stripped signature trailer, empty when none
+ */
+public record PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff,
+        int originalShnum, byte[] exportsDigest, String buildId, String release, String tool,
+        List<Patch> patches, byte[] trailer) {
+
+    public static final String SECTION = ".preresolved";
+    public static final int VERSION = 1;
+    private static final byte[] MAGIC = "LKMPRESV".getBytes(StandardCharsets.US_ASCII);
+    private static final int FLAG_SIGNATURE = 1;
+    /** Bounds that keep a lying record from making us allocate much. */
+    private static final int MAX_STRING = 255;
+
+    /**
+     * One patched symbol.
+     *
+     * @param index symbol index in {@code .symtab}
+     * @param oldShndx {@code st_shndx} before (always {@code SHN_UNDEF} today)
+     * @param oldValue {@code st_value} before
+     * @param newValue {@code st_value} written (the kernel address)
+     */
+    public record Patch(int index, int oldShndx, long oldValue, long newValue) {}
+
+    public PreresolvedRecord {
+        patches = List.copyOf(patches);
+    }
+
+    public byte[] encode() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + patches.size() * 24 + trailer.length);
+        ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putShort((short) VERSION).putShort((short) (signatureStripped ? FLAG_SIGNATURE : 0))
+                .putInt(patches.size()).putLong(originalElfLength).putLong(originalShoff).putInt(originalShnum)
+                .putInt(trailer.length);
+        out.write(b.array(), 0, b.position());
+        out.write(exportsDigest, 0, 32);
+        writeString(out, HexFormat.of().parseHex(buildId));
+        writeString(out, release.getBytes(StandardCharsets.ISO_8859_1));
+        writeString(out, tool.getBytes(StandardCharsets.ISO_8859_1));
+        ByteBuffer p = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        for (Patch x : patches) {
+            p.clear();
+            p.putInt(x.index()).putInt(x.oldShndx()).putLong(x.oldValue()).putLong(x.newValue());
+            out.write(p.array(), 0, 24);
+        }
+        out.write(trailer, 0, trailer.length);
+        CRC32 crc = new CRC32();
+        byte[] body = out.toByteArray();
+        crc.update(body);
+        ByteBuffer c = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue());
+        out.write(c.array(), 0, 4);
+        return out.toByteArray();
+    }
+
+    private static void writeString(ByteArrayOutputStream out, byte[] s) {
+        if (s.length > MAX_STRING) {
+            throw new IllegalArgumentException("record string longer than " + MAX_STRING);
+        }
+        out.write(s.length);
+        out.write(s, 0, s.length);
+    }
+
+    /** Decodes a record, checking magic, version, lengths and checksum. */
+    public static PreresolvedRecord decode(byte[] d) throws FormatException {
+        if (d.length < 8 + 40 + 32 + 3 + 4 || !Arrays.equals(d, 0, 8, MAGIC, 0, 8)) {
+            throw new FormatException(SECTION + " record: bad magic or too short (" + d.length + " bytes)");
+        }
+        CRC32 crc = new CRC32();
+        crc.update(d, 0, d.length - 4);
+        ByteBuffer b = ByteBuffer.wrap(d).order(ByteOrder.LITTLE_ENDIAN);
+        if ((int) crc.getValue() != b.getInt(d.length - 4)) {
+            throw new FormatException(SECTION + " record: checksum mismatch");
+        }
+        b.position(8);
+        int version = b.getShort() & 0xffff;
+        if (version != VERSION) {
+            throw new FormatException(SECTION + " record: unknown format version " + version + " (this tool reads "
+                    + VERSION + ")");
+        }
+        int flags = b.getShort() & 0xffff;
+        long n = b.getInt() & 0xffffffffL;
+        long elfLength = b.getLong();
+        long shoff = b.getLong();
+        int shnum = b.getInt();
+        long trailerLength = b.getInt() & 0xffffffffL;
+        byte[] digest = new byte[32];
+        b.get(digest);
+        try {
+            String buildId = HexFormat.of().formatHex(readString(b));
+            String release = new String(readString(b), StandardCharsets.ISO_8859_1);
+            String tool = new String(readString(b), StandardCharsets.ISO_8859_1);
+            long need = n * 24 + trailerLength + 4;
+            if (need != b.remaining()) {
+                throw new FormatException(SECTION + " record: " + n + " patches and a " + trailerLength
+                        + "-byte trailer need " + need + " bytes, " + b.remaining() + " present");
+            }
+            List<Patch> patches = new ArrayList<>((int) n);
+            for (long i = 0; i < n; i++) {
+                patches.add(new Patch(b.getInt(), b.getInt(), b.getLong(), b.getLong()));
+            }
+            byte[] trailer = new byte[(int) trailerLength];
+            b.get(trailer);
+            boolean sig = (flags & FLAG_SIGNATURE) != 0;
+            if (sig != (trailerLength > 0)) {
+                throw new FormatException(SECTION + " record: signature flag and trailer length disagree");
+            }
+            return new PreresolvedRecord(sig, elfLength, shoff, shnum, digest, buildId, release, tool, patches,
+                    trailer);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new FormatException(SECTION + " record: truncated");
+        }
+    }
+
+    private static byte[] readString(ByteBuffer b) throws FormatException {
+        int len = b.get() & 0xff;
+        if (len > b.remaining()) {
+            throw new FormatException(SECTION + " record: string runs past the end");
+        }
+        byte[] s = new byte[len];
+        b.get(s);
+        return s;
+    }
+
+    public String exportsDigestHex() {
+        return HexFormat.of().formatHex(exportsDigest);
+    }
+}

@@ -1,0 +1,295 @@
+package org.preresolver.preresolve;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.preresolver.elf.Elf;
+import org.preresolver.elf.ElfEditor;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.elf.Relocation;
+import org.preresolver.elf.SectionHeader;
+import org.preresolver.elf.Symbol;
+import org.preresolver.kernel.KernelExport;
+import org.preresolver.kernel.KernelExports;
+import org.preresolver.kernel.KernelIdentity;
+import org.preresolver.kernel.KernelModule;
+import org.preresolver.kernel.ModInfo;
+import org.preresolver.kernel.ModVersions;
+
+/**
+ * Decides and applies: {@code (module, kernel exports, options) -> plan -> patched bytes}.
+ *
+ * <p>Every undefined, named, global or weak symbol gets an {@link Outcome}. A symbol is made
+ * absolute only when the kernel would have resolved it to vmlinux's export without complaint:
+ * the checks of {@code resolve_symbol()} (licence, modversions CRC, namespace) are made here, in
+ * the kernel's order, and a symbol the kernel would refuse or warn about stays undefined so the
+ * kernel still refuses or warns.
+ *
+ * <p>Pure: no files, no terminal. Thread-safe: one instance serves a whole parallel run.
+ */
+public final class Preresolver {
+    /** Names {@code scripts/mod/modpost.c} and the loader never resolve. */
+    private static final Set<String> IGNORED = Set.of("__this_module", "_GLOBAL_OFFSET_TABLE_", ".TOC.");
+    /** ppc out-of-line register save/restore helpers, linked into each module. */
+    private static final List<String> IGNORED_PPC_PREFIXES = List.of("_restgpr0_", "_savegpr0_", "_restgpr1_",
+            "_savegpr1_", "_restgpr_", "_savegpr_", "_rest32gpr_", "_save32gpr_", "_restvr_", "_savevr_");
+    /** s390 expoline thunks (6.1 modpost), linked into each module. */
+    private static final String IGNORED_S390_PREFIX = "__s390_indirect_jump_r";
+    /**
+     * Modules the kernel treats as proprietary by name, whatever their licence: 6.1
+     * {@code check_module_license_and_versions()}, newest {@code module_license_offenders[]}.
+     */
+    private static final Set<String> PROPRIETARY_BY_NAME = Set.of("driverloader", "lve");
+
+    private final KernelExports kernel;
+    private final Options options;
+
+    public Preresolver(KernelExports kernel, Options options) {
+        this.kernel = kernel;
+        this.options = options;
+    }
+
+    public KernelExports kernel() {
+        return kernel;
+    }
+
+    /** Makes a preresolver once the tree's module exports are known. */
+    @FunctionalInterface
+    public interface Factory {
+        Preresolver create(java.util.Map<String, Options.Provider> providers);
+    }
+
+    /**
+     * Preresolves one module file (uncompressed). A module that already carries a record is first
+     * restored in memory, so that running twice changes nothing and a new kernel re-targets it.
+     *
+     * @throws FormatException the bytes are not a sound module, or its record is damaged
+     * @throws RefusedException the module must not be preresolved against this kernel
+     */
+    public Result process(byte[] input) throws FormatException, RefusedException {
+        Optional<PreresolvedRecord> previous = Optional.empty();
+        byte[] original = input;
+        if (ElfFile.isElf(input) && !org.preresolver.kernel.ModuleSignature.isSigned(input, input.length)) {
+            ElfFile f = ElfFile.parse(input);
+            Optional<SectionHeader> marker = f.section(PreresolvedRecord.SECTION);
+            if (marker.isPresent()) {
+                PreresolvedRecord rec = PreresolvedRecord.decode(f.sectionBytes(marker.get()));
+                original = Restorer.restore(f, rec);
+                previous = Optional.of(rec);
+            }
+        }
+        KernelModule module = KernelModule.parse(original);
+        checkModule(module);
+        Plan plan = plan(module);
+        if (plan.preresolved() == 0) {
+            boolean changed = original != input;
+            return new Result(Result.Status.NOTHING_TO_DO, module, plan, original, changed, false, previous);
+        }
+        boolean stripped = false;
+        byte[] trailer = new byte[0];
+        ElfFile elf = module.elf();
+        if (module.isSigned()) {
+            if (!options.stripSignature()) {
+                throw new RefusedException(RefusedException.Kind.SIGNED, "module is signed and preresolving would "
+                        + "invalidate the signature; pass --strip-signature (output unsigned) or re-sign it");
+            }
+            stripped = true;
+            trailer = module.signature().get().trailer();
+        }
+        byte[] out = apply(elf, plan, trailer, stripped);
+        if (previous.isPresent() && Arrays.equals(out, input)) {
+            return new Result(Result.Status.UNCHANGED, module, plan, input, false, stripped, previous);
+        }
+        Result.Status status = previous.isPresent() ? Result.Status.RETARGETED : Result.Status.PRERESOLVED;
+        return new Result(status, module, plan, out, true, stripped, previous);
+    }
+
+    /** Refuses a module the kernel is not the target of: another machine, another release. */
+    public void checkModule(KernelModule module) throws RefusedException {
+        KernelIdentity k = kernel.identity();
+        var h = module.elf().header();
+        if (k.machine() != 0 && (h.machine() != k.machine() || h.is64() != k.is64() || h.order() != k.order())) {
+            throw new RefusedException(RefusedException.Kind.MACHINE_MISMATCH, "module is " + h.describe()
+                    + ", kernel is " + new org.preresolver.elf.ElfHeader(k.is64(), k.order(), 0, 0, k.machine(), 0, 0, 0,
+                            0, 0, 0).describe());
+        }
+        String rel = module.modinfo().vermagicRelease();
+        if (!k.release().isEmpty() && !rel.equals(k.release())) {
+            throw new RefusedException(RefusedException.Kind.VERMAGIC_MISMATCH, rel.isEmpty()
+                    ? "module has no vermagic; kernel release is " + k.release()
+                    : "vermagic release " + rel + " does not match kernel release " + k.release());
+        }
+    }
+
+    /** Decides the outcome of every undefined symbol of {@code module}. */
+    public Plan plan(KernelModule module) throws FormatException {
+        ElfFile elf = module.elf();
+        ModInfo info = module.modinfo();
+        ModVersions versions = module.versions();
+        boolean gplOk = info.isGplCompatible() && !PROPRIETARY_BY_NAME.contains(module.name());
+        Set<String> imported = new HashSet<>(info.importedNamespaces());
+        Set<Integer> livepatch = livepatchSymbols(elf);
+        int machine = elf.header().machine();
+        List<Symbol> symbols = elf.symbolTable().symbols();
+
+        // The kernel's inherit_taint() refuses a module that has resolved a GPL-only symbol before
+        // it resolves one from a proprietary module. Find the last symbol that may come from a
+        // module not known to be GPL-compatible: GPL-only exports before it stay undefined.
+        int lastUnsafeProvider = -1;
+        for (Symbol s : symbols) {
+            if (isCandidate(s) && kernel.get(s.name()) == null) {
+                Options.Provider p = options.providers().get(s.name());
+                if (p == null || !p.gplCompatible()) {
+                    lastUnsafeProvider = s.index();
+                }
+            }
+        }
+
+        List<SymbolOutcome> out = new ArrayList<>();
+        for (Symbol s : symbols) {
+            if (!isCandidate(s)) {
+                continue;
+            }
+            boolean weak = s.bind() == Elf.STB_WEAK;
+            out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, gplOk, imported, versions,
+                    livepatch, machine, module.name(), lastUnsafeProvider)));
+        }
+        return new Plan(out);
+    }
+
+    private Outcome decide(Symbol s, boolean weak, boolean gplOk, Set<String> imported, ModVersions versions,
+            Set<Integer> livepatch, int machine, String moduleName, int lastUnsafeProvider) {
+        String name = s.name();
+        if (isIgnoredName(name, machine)) {
+            return new Outcome.Left(Reason.IGNORED_NAME, "");
+        }
+        if (livepatch.contains(s.index())) {
+            return new Outcome.Left(Reason.LIVEPATCH, "");
+        }
+        KernelExport e = kernel.get(name);
+        if (e == null) {
+            Options.Provider p = options.providers().get(name);
+            if (p != null) {
+                return new Outcome.Left(Reason.EXPORTED_BY_MODULE, p.module());
+            }
+            return new Outcome.Left(weak ? Reason.WEAK_NOT_EXPORTED : Reason.NOT_EXPORTED, "");
+        }
+        // resolve_symbol(): find_symbol() with gplok, then check_version(), then the namespace.
+        if (e.gplOnly() && !gplOk) {
+            return new Outcome.Left(Reason.GPL_ONLY, "");
+        }
+        if (e.crc() != null) {
+            if (!versions.present()) {
+                return new Outcome.Left(Reason.NO_VERSIONS, "");
+            }
+            Long want = versions.crc(name);
+            if (want == null) {
+                return new Outcome.Left(Reason.NO_VERSION_ENTRY, "");
+            }
+            if (want.longValue() != e.crc().longValue()) {
+                return new Outcome.Left(Reason.CRC_MISMATCH, String.format("module 0x%08x, kernel 0x%08x", want, e.crc()));
+            }
+        }
+        if (e.hasNamespace() && !imported.contains(e.namespace()) && !moduleNamespaceMatches(e.namespace(), moduleName)) {
+            return new Outcome.Left(Reason.NAMESPACE_NOT_IMPORTED, e.namespace());
+        }
+        if (e.protectedSymbol()) {
+            return new Outcome.Left(Reason.PROTECTED, "");
+        }
+        if (e.gplOnly() && s.index() < lastUnsafeProvider) {
+            return new Outcome.Left(Reason.GPL_TAINT_GUARD, "");
+        }
+        if (e.address() == 0) {
+            return new Outcome.Left(Reason.ADDRESS_ZERO, "");
+        }
+        return new Outcome.Preresolved(e.address());
+    }
+
+    /** modpost's and the loader's ignore lists, and ppc64 ELFv1 dot-names. */
+    static boolean isIgnoredName(String name, int machine) {
+        if (IGNORED.contains(name)) {
+            return true;
+        }
+        return switch (machine) {
+            case Elf.EM_PPC, Elf.EM_PPC64 -> name.startsWith(".") || IGNORED_PPC_PREFIXES.stream().anyMatch(name::startsWith);
+            case Elf.EM_S390 -> name.startsWith(IGNORED_S390_PREFIX);
+            default -> false;
+        };
+    }
+
+    /**
+     * Newest kernels' {@code verify_module_namespace()}: a namespace {@code "module:a,b*"}
+     * (from {@code EXPORT_SYMBOL_GPL_FOR_MODULES}) admits the named modules, a trailing
+     * {@code *} matching any tail.
+     */
+    static boolean moduleNamespaceMatches(String namespace, String moduleName) {
+        if (!namespace.startsWith("module:") || moduleName.isEmpty()) {
+            return false;
+        }
+        for (String pat : namespace.substring("module:".length()).split(",")) {
+            if (pat.endsWith("*") ? moduleName.startsWith(pat.substring(0, pat.length() - 1)) : pat.equals(moduleName)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Undefined, named, global or weak: what {@code simplify_symbols()} looks up. */
+    static boolean isCandidate(Symbol s) {
+        return s.index() > 0 && s.shndx() == Elf.SHN_UNDEF && !s.name().isEmpty()
+                && (s.bind() == Elf.STB_GLOBAL || s.bind() == Elf.STB_WEAK);
+    }
+
+    /** Symbols that relocation sections flagged {@code SHF_RELA_LIVEPATCH} (or named .klp.rela.*) refer to. */
+    private static Set<Integer> livepatchSymbols(ElfFile elf) throws FormatException {
+        Set<Integer> out = new HashSet<>();
+        for (SectionHeader s : elf.sections()) {
+            boolean rel = s.type() == Elf.SHT_RELA || s.type() == Elf.SHT_REL;
+            if (rel && ((s.flags() & Elf.SHF_RELA_LIVEPATCH) != 0 || s.name().startsWith(".klp.rela."))) {
+                for (Relocation r : elf.relocations(s)) {
+                    out.add(r.symbol());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Writes the plan into a copy of {@code elf} and appends the record. */
+    private byte[] apply(ElfFile elf, Plan plan, byte[] trailer, boolean stripped) throws FormatException {
+        ElfEditor ed = new ElfEditor(elf);
+        List<PreresolvedRecord.Patch> patches = new ArrayList<>();
+        MessageDigest sha = sha256();
+        List<Symbol> symbols = elf.symbolTable().symbols();
+        for (SymbolOutcome o : plan.outcomes()) {
+            if (o.outcome() instanceof Outcome.Preresolved p) {
+                Symbol s = symbols.get(o.index());
+                ed.setSymbol(s, p.address(), Elf.SHN_ABS);
+                patches.add(new PreresolvedRecord.Patch(s.index(), s.rawShndx(), s.value(), p.address()));
+                sha.update(s.name().getBytes(StandardCharsets.ISO_8859_1));
+                sha.update((byte) 0);
+                sha.update(Long.toHexString(p.address()).getBytes(StandardCharsets.US_ASCII));
+                sha.update((byte) '\n');
+            }
+        }
+        KernelIdentity k = kernel.identity();
+        var h = elf.header();
+        PreresolvedRecord rec = new PreresolvedRecord(stripped, elf.data().length, h.shoff(), h.rawShnum(),
+                sha.digest(), k.buildId(), k.release(), options.tool(), patches, trailer);
+        return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode()).bytes();
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    }
+}

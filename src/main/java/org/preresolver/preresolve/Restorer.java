@@ -1,0 +1,70 @@
+package org.preresolver.preresolve;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.preresolver.elf.Elf;
+import org.preresolver.elf.ElfEditor;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.elf.SectionHeader;
+import org.preresolver.elf.Symbol;
+
+/**
+ * Gives back the original module from a preresolved one, byte for byte: the prefix of the file
+ * up to the original length, the header's section table fields, the patched symbols and the
+ * signature trailer, all from the {@code .preresolved} record. Every recorded fact is checked
+ * against the file first; a record that does not fit is an error, never a wrong restore.
+ */
+public final class Restorer {
+    private Restorer() {}
+
+    /** The record of a preresolved module, or empty for a plain one. */
+    public static Optional<PreresolvedRecord> record(ElfFile f) throws FormatException {
+        Optional<SectionHeader> s = f.section(PreresolvedRecord.SECTION);
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(PreresolvedRecord.decode(f.sectionBytes(s.get())));
+    }
+
+    public static byte[] restore(ElfFile f, PreresolvedRecord rec) throws FormatException {
+        var h = f.header();
+        byte[] data = f.data();
+        SectionHeader marker = f.section(PreresolvedRecord.SECTION).orElseThrow();
+        if (rec.originalElfLength() > marker.offset() || rec.originalShnum() > 0xffff || rec.originalShnum() < 0) {
+            throw new FormatException(PreresolvedRecord.SECTION + " record: original length "
+                    + rec.originalElfLength() + " overlaps the record at 0x" + Long.toHexString(marker.offset()));
+        }
+        byte[] prefix = ElfEditor.restorePrefix(data, h.is64(), h.order(), rec.originalElfLength(),
+                rec.originalShoff(), rec.originalShnum());
+        ElfFile orig;
+        try {
+            orig = ElfFile.parse(prefix);
+        } catch (FormatException e) {
+            throw new FormatException(PreresolvedRecord.SECTION + " record does not describe this file: the restored "
+                    + "original does not parse (" + e.getMessage() + ")");
+        }
+        List<Symbol> syms = orig.symbolTable().symbols();
+        ElfEditor ed = new ElfEditor(orig);
+        for (PreresolvedRecord.Patch p : rec.patches()) {
+            if (p.index() <= 0 || p.index() >= syms.size()) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: symbol index " + p.index()
+                        + " out of range (" + syms.size() + " symbols)");
+            }
+            Symbol s = syms.get(p.index());
+            if (s.shndx() != Elf.SHN_ABS || s.value() != p.newValue()) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " (" + s.name()
+                        + ") is not the recorded absolute value; the file was changed after preresolving");
+            }
+            ed.setSymbol(s, p.oldValue(), p.oldShndx());
+        }
+        byte[] elf = ed.toBytes();
+        if (rec.trailer().length == 0) {
+            return elf;
+        }
+        byte[] out = Arrays.copyOf(elf, elf.length + rec.trailer().length);
+        System.arraycopy(rec.trailer(), 0, out, elf.length, rec.trailer().length);
+        return out;
+    }
+}
