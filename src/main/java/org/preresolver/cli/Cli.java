@@ -1,0 +1,88 @@
+package org.preresolver.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import org.preresolver.elf.FormatException;
+import org.preresolver.io.TreeLock;
+import org.preresolver.preresolve.RefusedException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The {@code lkm-preresolver} command: builds the picocli model and maps errors to exit codes. */
+@Command(name = "lkm-preresolver", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Prelinks Linux kernel modules: every undefined symbol that vmlinux exports becomes an "
+                + "absolute symbol, after the checks the kernel would make.",
+        subcommands = {PreresolveCommand.class, ExplainCommand.class, ExportsCommand.class, RestoreCommand.class,
+            CommandLine.HelpCommand.class},
+        footer = ExitCodes.HELP)
+public final class Cli implements Runnable {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--verbose-errors", hidden = true, description = "Print stack traces of internal errors.")
+    static boolean stackTraces;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed (try --help)");
+    }
+
+    /** Builds the command line with the given writers, so that tests run it in-process. */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Cli());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> handle(ex, cmd.getErr()));
+        cl.setParameterExceptionHandler((ex, args) -> {
+            ex.getCommandLine().getErr().println("lkm-preresolver: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help' for more information.");
+            ex.getCommandLine().getErr().flush();
+            return ExitCodes.USAGE;
+        });
+        return cl;
+    }
+
+    /** Runs the command line; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        int code = commandLine(out, err).execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** The one line for an error that ended a command, and its code. */
+    static int handle(Exception ex, PrintWriter err) {
+        Throwable t = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+        int code;
+        String msg;
+        if (t instanceof UsageException) {
+            code = ExitCodes.USAGE;
+            msg = t.getMessage();
+        } else if (t instanceof FormatException) {
+            code = ExitCodes.BAD_INPUT;
+            msg = t.getMessage();
+        } else if (t instanceof RefusedException) {
+            code = ExitCodes.REFUSED;
+            msg = t.getMessage();
+        } else if (t instanceof TreeLock.LockedException) {
+            code = ExitCodes.IO;
+            msg = t.getMessage();
+        } else if (t instanceof IOException io) {
+            code = ExitCodes.IO;
+            msg = Messages.io(io);
+        } else {
+            code = ExitCodes.INTERNAL;
+            msg = "internal error: " + t + " (please report this; --verbose-errors shows the stack trace)";
+            if (stackTraces) {
+                t.printStackTrace(err);
+            }
+        }
+        err.println("lkm-preresolver: " + msg);
+        err.flush();
+        return code;
+    }
+}

@@ -1,0 +1,135 @@
+package org.preresolver.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.preresolver.api.RunConfig;
+import org.preresolver.api.TreeRunner;
+import org.preresolver.io.KernelLoader;
+import org.preresolver.preresolve.KaslrCheck;
+import org.preresolver.preresolve.Options;
+import org.preresolver.preresolve.Preresolver;
+import org.preresolver.report.JsonFormat;
+import org.preresolver.report.ModuleReport;
+import org.preresolver.report.RunReport;
+import org.preresolver.report.TextFormat;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lkm-preresolver preresolve}: the main job. */
+@Command(name = "preresolve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Preresolve modules against a kernel. Prints one kbuild-style line per module,",
+            "  PRERESV <path> (<n>/<m> preresolved)   or   (<n>/<n> *fully* preresolved),",
+            "then a summary. Errors go to stderr, one line each: <path>: <what is wrong>."},
+        footer = ExitCodes.HELP)
+final class PreresolveCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    KernelOptions kernel;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Mode mode;
+
+    static final class Mode {
+        @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true,
+                description = "Write the modules here, mirroring each input tree.")
+        Path output;
+
+        @Option(names = "--in-place", required = true, description = "Rewrite the input modules (atomically).")
+        boolean inPlace;
+
+        @Option(names = {"-n", "--dry-run"}, required = true, description = "Decide and report; write nothing.")
+        boolean dryRun;
+    }
+
+    @Option(names = "--assume-nokaslr",
+            description = "The kernel randomises its base (CONFIG_RANDOMIZE_BASE=y) but will always boot with nokaslr.")
+    boolean assumeNokaslr;
+
+    @Option(names = "--strip-signature",
+            description = "Allow changing signed modules; their signature is removed (kept in the record for restore).")
+    boolean stripSignature;
+
+    @Option(names = "--json", description = "Print the results as JSON instead of text lines.")
+    boolean json;
+
+    @Option(names = {"-v", "--verbose"}, description = "Explain more: status and reasons under each line.")
+    boolean verbose;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print only errors.")
+    boolean quiet;
+
+    @Option(names = "--fail-fast", description = "Stop at the first module that fails.")
+    boolean failFast;
+
+    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Worker threads (default: the number of CPUs).")
+    int jobs = Runtime.getRuntime().availableProcessors();
+
+    @Parameters(paramLabel = "MODULE|DIR", arity = "1..*",
+            description = "Module files (.ko, .ko.xz, .ko.zst, .ko.gz) and directories, walked recursively.")
+    List<Path> inputs;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (jobs < 1) {
+            throw new UsageException("--jobs must be at least 1");
+        }
+        KernelLoader.LoadedKernel k = kernel.load();
+        Optional<String> warning = KaslrCheck.check(k.exports().identity(), k.config(), k.configNote(),
+                assumeNokaslr);
+        warning.ifPresent(w -> {
+            err.println("lkm-preresolver: " + w);
+            err.flush();
+        });
+        Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName());
+        TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
+        RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of());
+        RunReport report = runner.run(cfg, m -> print(m, out, err));
+        if (json) {
+            JsonFormat.write(report, out);
+        } else if (!quiet) {
+            out.print(TextFormat.summary(report));
+        }
+        out.flush();
+        return exitCode(report);
+    }
+
+    private void print(ModuleReport m, PrintWriter out, PrintWriter err) {
+        if (m.status().failed()) {
+            err.println("lkm-preresolver: " + TextFormat.error(m));
+            err.flush();
+            return;
+        }
+        if (json || quiet) {
+            return;
+        }
+        out.println(TextFormat.line(m));
+        if (verbose) {
+            out.println(TextFormat.verbose(m));
+        }
+    }
+
+    /** The exit code of a run: I/O errors first, then bad input, then refusals. */
+    static int exitCode(RunReport r) {
+        if (r.count(ModuleReport.Status.IO_ERROR) > 0) {
+            return ExitCodes.IO;
+        }
+        if (r.count(ModuleReport.Status.ERROR) > 0) {
+            return ExitCodes.BAD_INPUT;
+        }
+        if (r.count(ModuleReport.Status.REFUSED) > 0) {
+            return ExitCodes.REFUSED;
+        }
+        return ExitCodes.OK;
+    }
+}

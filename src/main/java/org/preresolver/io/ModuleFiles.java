@@ -1,0 +1,70 @@
+package org.preresolver.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Finds the modules named on a command line: {@code .ko} files, and directories walked recursively. */
+public final class ModuleFiles {
+    private ModuleFiles() {}
+
+    /**
+     * A module to process.
+     *
+     * @param file where it is
+     * @param relative its path under the argument it came from (the file name for a file
+     *     argument); {@code -o DIR} mirrors this path
+     * @param root the directory argument it was found under, or its parent for a file argument
+     */
+    public record Entry(Path file, Path relative, Path root) {
+        /** The path to show: relative to the tree, as kbuild shows paths relative to the objtree. */
+        public String display() {
+            return relative.toString();
+        }
+    }
+
+    /** True for {@code .ko}, {@code .ko.xz}, {@code .ko.zst}, {@code .ko.gz}. */
+    public static boolean isModuleName(String name) {
+        return name.endsWith(".ko") || name.endsWith(".ko.xz") || name.endsWith(".ko.zst") || name.endsWith(".ko.gz");
+    }
+
+    /**
+     * Expands the arguments, sorted within each directory for a stable order. Symbolic links are
+     * listed (so that they can be reported), never followed into other directories.
+     *
+     * @throws NoSuchFileException an argument does not exist
+     */
+    public static List<Entry> find(List<Path> args) throws IOException {
+        List<Entry> out = new ArrayList<>();
+        for (Path a : args) {
+            if (!Files.exists(a, LinkOption.NOFOLLOW_LINKS)) {
+                throw new NoSuchFileException(a.toString(), null, "no such file or directory");
+            }
+            if (Files.isDirectory(a)) {
+                try (Stream<Path> s = Files.walk(a, new FileVisitOption[0])) {
+                    List<Path> files = s.filter(p -> isModuleName(p.getFileName().toString()))
+                            .filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                            .sorted(Comparator.comparing(Path::toString))
+                            .toList();
+                    for (Path p : files) {
+                        out.add(new Entry(p, a.relativize(p), a));
+                    }
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
+                }
+            } else {
+                Path parent = a.toAbsolutePath().getParent();
+                out.add(new Entry(a, a.getFileName(), parent));
+            }
+        }
+        return out;
+    }
+}

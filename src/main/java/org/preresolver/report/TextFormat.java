@@ -1,0 +1,67 @@
+package org.preresolver.report;
+
+import java.util.Locale;
+import java.util.Map;
+import org.preresolver.preresolve.Reason;
+
+/**
+ * The kbuild-style text of a run. The per-module line is a stable interface that build systems
+ * parse: {@code "  PRERESV <path> (<n>/<m> preresolved)"}, or {@code "(<n>/<n> *fully* preresolved)"}.
+ */
+public final class TextFormat {
+    private TextFormat() {}
+
+    /** The kbuild quiet-mode line for a module that was processed; null for a failed one. */
+    public static String line(ModuleReport m) {
+        if (m.status().failed()) {
+            return null;
+        }
+        String counts = m.isFull()
+                ? "(" + m.preresolved() + "/" + m.undefined() + " *fully* preresolved)"
+                : "(" + m.preresolved() + "/" + m.undefined() + " preresolved)";
+        return "  PRERESV " + m.path() + " " + counts;
+    }
+
+    /** The one-line error for a failed module: {@code path: message}. */
+    public static String error(ModuleReport m) {
+        return m.path() + ": " + m.error();
+    }
+
+    /** Extra detail for {@code -v}: status and reasons, indented under the line. */
+    public static String verbose(ModuleReport m) {
+        StringBuilder sb = new StringBuilder("          ").append(m.status().key());
+        if (m.signatureStripped()) {
+            sb.append(", signature stripped");
+        }
+        if (!m.compression().equals("none")) {
+            sb.append(", ").append(m.compression());
+        }
+        for (Map.Entry<Reason, Integer> e : m.left().entrySet()) {
+            sb.append(", ").append(e.getValue()).append(' ').append(e.getKey().text());
+        }
+        return sb.toString();
+    }
+
+    /** The summary printed after the lines. */
+    public static String summary(RunReport r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%s%d modules, %d/%d undefined symbols preresolved (%.1f%%), "
+                + "%d fully preresolved, %d errors%n", r.dryRun() ? "dry run: " : "", r.moduleCount(),
+                r.preresolvedTotal(), r.undefinedTotal(), 100 * r.share(), r.fullyPreresolved(), r.failures()));
+        Map<Reason, Integer> left = r.leftByReason();
+        if (!left.isEmpty()) {
+            sb.append("left undefined:");
+            String sep = " ";
+            for (Map.Entry<Reason, Integer> e : left.entrySet()) {
+                sb.append(sep).append(e.getValue()).append(' ').append(e.getKey().text());
+                sep = ", ";
+            }
+            sb.append(System.lineSeparator());
+        }
+        long stripped = r.signaturesStripped();
+        if (stripped > 0) {
+            sb.append(stripped).append(" modules are now unsigned (--strip-signature)").append(System.lineSeparator());
+        }
+        return sb.toString();
+    }
+}
