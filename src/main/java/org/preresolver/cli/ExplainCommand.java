@@ -51,7 +51,7 @@ final class ExplainCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         KernelLoader.LoadedKernel k = kernel.load();
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(),
-                Options.defaults().withStripSignature(true).withProviders(p)));
+                Options.defaults().withStripSignature(true).withAllowUnverifiedArch(true).withProviders(p)));
         RunConfig cfg = new RunConfig(inputs, null, false, true, false, Runtime.getRuntime().availableProcessors(),
                 true, trees);
         RunReport r = runner.run(cfg, m -> {

@@ -58,6 +58,10 @@ final class PreresolveCommand implements Callable<Integer> {
             description = "Allow changing signed modules; their signature is removed (kept in the record for restore).")
     boolean stripSignature;
 
+    @Option(names = "--allow-unverified-arch",
+            description = "Preresolve modules of an architecture that no test has proven (see the README's table).")
+    boolean allowUnverifiedArch;
+
     @Option(names = "--json", description = "Print the results as JSON instead of text lines.")
     boolean json;
 
@@ -91,7 +95,8 @@ final class PreresolveCommand implements Callable<Integer> {
             err.println("lkm-preresolver: " + w);
             err.flush();
         });
-        Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName());
+        Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName())
+                .withAllowUnverifiedArch(allowUnverifiedArch);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
         RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of());
         RunReport report = runner.run(cfg, m -> print(m, out, err));

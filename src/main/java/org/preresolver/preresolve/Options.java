@@ -10,25 +10,31 @@ import java.util.Map;
  * @param providers symbols that modules export, by name, when the tree is known; lets outcomes
  *     name the module and relaxes the proprietary-provider guard for GPL-compatible providers
  * @param tool the tool name and version written into each record
+ * @param allowUnverifiedArch preresolve modules of architectures no test has proven
  */
-public record Options(boolean stripSignature, Map<String, Provider> providers, String tool) {
+public record Options(boolean stripSignature, Map<String, Provider> providers, String tool,
+        boolean allowUnverifiedArch) {
 
     /** A module that exports a symbol. */
     public record Provider(String module, boolean gplCompatible) {}
 
     public static Options defaults() {
-        return new Options(false, Map.of(), "lkm-preresolver");
+        return new Options(false, Map.of(), "lkm-preresolver", false);
     }
 
     public Options withStripSignature(boolean v) {
-        return new Options(v, providers, tool);
+        return new Options(v, providers, tool, allowUnverifiedArch);
     }
 
     public Options withProviders(Map<String, Provider> p) {
-        return new Options(stripSignature, Map.copyOf(p), tool);
+        return new Options(stripSignature, Map.copyOf(p), tool, allowUnverifiedArch);
     }
 
     public Options withTool(String t) {
-        return new Options(stripSignature, providers, t);
+        return new Options(stripSignature, providers, t, allowUnverifiedArch);
+    }
+
+    public Options withAllowUnverifiedArch(boolean v) {
+        return new Options(stripSignature, providers, tool, v);
     }
 }

@@ -120,6 +120,14 @@ public final class Preresolver {
                     + ", kernel is " + new org.preresolver.elf.ElfHeader(k.is64(), k.order(), 0, 0, k.machine(), 0, 0, 0,
                             0, 0, 0).describe());
         }
+        if (!options.allowUnverifiedArch()) {
+            var arch = org.preresolver.kernel.Architecture.of(h.machine());
+            if (arch.isEmpty() || !arch.get().isVerified()) {
+                throw new RefusedException(RefusedException.Kind.UNVERIFIED_ARCH, "no test has proven preresolved "
+                        + arch.map(a -> a.name()).orElse(org.preresolver.elf.Elf.machineName(h.machine()))
+                        + " modules to load; pass --allow-unverified-arch to go ahead");
+            }
+        }
         String rel = module.modinfo().vermagicRelease();
         if (!k.release().isEmpty() && !rel.equals(k.release())) {
             throw new RefusedException(RefusedException.Kind.VERMAGIC_MISMATCH, rel.isEmpty()
@@ -136,6 +144,7 @@ public final class Preresolver {
         boolean gplOk = info.isGplCompatible() && !PROPRIETARY_BY_NAME.contains(module.name());
         Set<String> imported = new HashSet<>(info.importedNamespaces());
         Set<Integer> livepatch = livepatchSymbols(elf);
+        java.util.Map<Integer, String> archKeep = ArchRules.keepUndefined(elf);
         int machine = elf.header().machine();
         List<Symbol> symbols = elf.symbolTable().symbols();
 
@@ -159,13 +168,14 @@ public final class Preresolver {
             }
             boolean weak = s.bind() == Elf.STB_WEAK;
             out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, gplOk, imported, versions,
-                    livepatch, machine, module.name(), lastUnsafeProvider)));
+                    livepatch, archKeep, machine, module.name(), lastUnsafeProvider)));
         }
         return new Plan(out);
     }
 
     private Outcome decide(Symbol s, boolean weak, boolean gplOk, Set<String> imported, ModVersions versions,
-            Set<Integer> livepatch, int machine, String moduleName, int lastUnsafeProvider) {
+            Set<Integer> livepatch, java.util.Map<Integer, String> archKeep, int machine, String moduleName,
+            int lastUnsafeProvider) {
         String name = s.name();
         if (isIgnoredName(name, machine)) {
             return new Outcome.Left(Reason.IGNORED_NAME, "");
@@ -208,6 +218,10 @@ public final class Preresolver {
         }
         if (e.address() == 0) {
             return new Outcome.Left(Reason.ADDRESS_ZERO, "");
+        }
+        String rule = archKeep.get(s.index());
+        if (rule != null) {
+            return new Outcome.Left(Reason.ARCH_RULE, rule);
         }
         return new Outcome.Preresolved(e.address());
     }

@@ -1,0 +1,41 @@
+package org.preresolver.preresolve;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.preresolver.elf.Elf;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.elf.Relocation;
+import org.preresolver.elf.SectionHeader;
+
+/**
+ * Architecture loader rules: symbols an architecture's module loader needs to see undefined.
+ * The rule for each machine is described in {@link org.preresolver.kernel.Architecture}.
+ */
+final class ArchRules {
+    /** {@code R_PPC64_REL24}, {@code R_PPC64_REL24_NOTOC}. */
+    static final int R_PPC64_REL24 = 10;
+    static final int R_PPC64_REL24_NOTOC = 116;
+
+    private ArchRules() {}
+
+    /**
+     * Symbol index to the detail of the rule that keeps it undefined; empty for most machines.
+     */
+    static Map<Integer, String> keepUndefined(ElfFile elf) throws FormatException {
+        Map<Integer, String> out = new HashMap<>();
+        if (elf.header().machine() == Elf.EM_PPC64) {
+            for (SectionHeader s : elf.sections()) {
+                if (s.type() != Elf.SHT_RELA) {
+                    continue;
+                }
+                for (Relocation r : elf.relocations(s)) {
+                    if (r.type() == R_PPC64_REL24 || r.type() == R_PPC64_REL24_NOTOC) {
+                        out.putIfAbsent(r.symbol(), "ppc64: R_PPC64_REL24 target, needs a loader stub");
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}
