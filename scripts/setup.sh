@@ -13,7 +13,7 @@ want=${1:-all}
 base="maven binutils"
 command -v javac >/dev/null 2>&1 || base="openjdk-17-jdk-headless $base"
 tests="qemu-system-x86 qemu-system-misc busybox-static cpio e2fsprogs dosfstools mtools gcc-12 make libelf1
-       python3 kmod openssl xz-utils zstd gzip"
+       python3 kmod openssl xz-utils zstd gzip time"
 case $want in
     build) list=$base ;;
     all) list="$base $tests" ;;

@@ -156,7 +156,7 @@ public final class TreeRunner {
                         out.add(new String[] {s, name, gpl});
                     }
                     return out;
-                } catch (IOException | FormatException ex) {
+                } catch (IOException | FormatException | OutOfMemoryError ex) {
                     return List.<String[]>of(); // reported when the module itself is processed
                 }
             }));
@@ -209,6 +209,8 @@ public final class TreeRunner {
             file = Files.readAllBytes(e.file());
         } catch (IOException ex) {
             return ModuleReport.failure(path, ModuleReport.Status.IO_ERROR, ioMessage(ex, "cannot read"));
+        } catch (OutOfMemoryError ex) {
+            return outOfMemory(path);
         }
         try {
             ModuleCodec.Decoded dec = ModuleCodec.decode(file);
@@ -246,7 +248,18 @@ public final class TreeRunner {
             return ModuleReport.failure(path, ModuleReport.Status.REFUSED, ex.getMessage());
         } catch (IOException ex) {
             return ModuleReport.failure(path, ModuleReport.Status.IO_ERROR, ioMessage(ex, "cannot write"));
+        } catch (OutOfMemoryError ex) {
+            return outOfMemory(path);
         }
+    }
+
+    /**
+     * One module too large for the heap (or a compression bomb up to the 256 MiB limit): its
+     * arrays are garbage once this returns, and the run goes on with the others.
+     */
+    private static ModuleReport outOfMemory(String path) {
+        return ModuleReport.failure(path, ModuleReport.Status.ERROR, "out of memory ("
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB Java heap); give Java more (LKMPR_JAVA_OPTS=-Xmx...)");
     }
 
     /** A regular file, not a link, small enough to be a module: what the provider scan may read. */
