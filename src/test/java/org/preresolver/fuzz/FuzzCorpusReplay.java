@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Replays fuzzer inputs (target byte first, as {@link ParserFuzzTest} reads them) under the
+ * Replays fuzzer inputs (target byte first, as {@link ParserFuzzer} reads them) under the
  * fuzzing contract and counts them per target; run under the JaCoCo agent it measures the
  * coverage of a fuzzing corpus (FUZZING.md). Exit status 1 if any input breaks the contract.
  *

@@ -15,7 +15,7 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
- * Runs {@link ParserFuzzTest#parsers} in Jazzer's fuzzing mode through the JUnit Platform, in
+ * Runs {@link ParserFuzzer#parsers} in Jazzer's fuzzing mode through the JUnit Platform, in
  * this JVM (start it with {@code JAZZER_FUZZ=1} in the environment) for the given time, from the
  * seed corpus {@link #writeSeeds} wrote. Exit status 0 when nothing was found.
  *
@@ -46,7 +46,7 @@ public final class FuzzSession {
         // uninstrumented): the seeds were written by FuzzSessionTest, in another JVM.
         System.err.println("fuzz session: " + seconds + " s, in " + work);
         LauncherDiscoveryRequest req = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectMethod(ParserFuzzTest.class, "parsers", "byte[]"))
+                .selectors(selectMethod(ParserFuzzer.class, "parsers", "byte[]"))
                 .configurationParameter("jazzer.max_duration", seconds + "s")
                 .configurationParameter("jazzer.instrument", INSTRUMENT)
                 .configurationParameter("jazzer.coverage_report", work.resolve("coverage.txt").toString())
@@ -74,7 +74,7 @@ public final class FuzzSession {
         for (Targets t : Targets.values()) {
             for (Seeds.Seed s : all.seeds(t)) {
                 String name = t.name().toLowerCase(Locale.ROOT) + "-" + s.name().replaceAll("[^A-Za-z0-9.+_-]", "_");
-                Files.write(dir.resolve(name), ParserFuzzTest.input(t, s.bytes()));
+                Files.write(dir.resolve(name), ParserFuzzer.input(t, s.bytes()));
                 n++;
             }
         }

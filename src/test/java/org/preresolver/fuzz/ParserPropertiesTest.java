@@ -15,7 +15,7 @@ import net.jqwik.api.statistics.Statistics;
  * Hostile input to every parser: seeds from real Debian modules and synthetic files, mutated by
  * truncation, bit flips, inflated size/offset fields, inserted/deleted/copied and random bytes.
  * Each input may only succeed or end in {@code FormatException}/{@code RefusedException}, in time
- * ({@link Contract}). Coverage-guided fuzzing of the same targets: {@link ParserFuzzTest}.
+ * ({@link Contract}). Coverage-guided fuzzing of the same targets: {@link ParserFuzzer}.
  */
 class ParserPropertiesTest {
 

@@ -9,11 +9,12 @@ import java.util.Arrays;
  * parsers because Jazzer fuzzes one test per JVM; libFuzzer's coverage feedback spreads the
  * effort over them.
  *
- * <p>In a normal test run this replays the inputs in {@code ParserFuzzTestInputs/parsers} (regression
- * mode). {@link FuzzSessionTest} fuzzes it for a bounded time in a separate JVM; FUZZING.md has
- * the command for longer sessions.
+ * <p>Not named {@code *Test}: surefire does not run it in the build's JVM, where Jazzer's agent
+ * would instrument the classes of every later test. {@link FuzzSessionTest} runs it (Jazzer's
+ * fuzzing mode, through the JUnit Platform) in a separate JVM for a bounded time; FUZZING.md has
+ * the command for longer sessions. Kept findings are replayed by {@link FuzzRegressionTest}.
  */
-class ParserFuzzTest {
+class ParserFuzzer {
 
     @FuzzTest(maxDuration = "30s")
     void parsers(byte[] data) {
