@@ -1,0 +1,89 @@
+package org.preresolver.qemu.arch;
+
+import java.util.List;
+import org.preresolver.elf.Elf;
+
+/**
+ * A Debian architecture as QEMU boots it here: the emulator, the machine flags that worked, the
+ * serial console the kernel writes to, and the host package that has the emulator.
+ *
+ * @param debian Debian's architecture name, as {@code scripts/fetch-debian-arch.sh} takes it
+ * @param machine {@code e_machine} of its modules
+ * @param qemu the emulator binary
+ * @param qemuArgs machine, CPU and device flags
+ * @param console the kernel's {@code console=}
+ * @param memory guest memory
+ * @param hostPackage Debian package with the emulator
+ * @param imageRoute the package's kernel image holds the export tables (ELF vmlinux, x86 bzImage);
+ *     false: exports come from Module.symvers and a captured /proc/kallsyms
+ */
+public enum GuestArch {
+    ARM64("arm64", Elf.EM_AARCH64, "qemu-system-aarch64", List.of("-M", "virt", "-cpu", "cortex-a57"), "ttyAMA0",
+            "1G", "qemu-system-arm", false),
+    ARMHF("armhf", Elf.EM_ARM, "qemu-system-arm", List.of("-M", "virt", "-cpu", "cortex-a15"), "ttyAMA0", "1G",
+            "qemu-system-arm", false),
+    I386("i386", Elf.EM_386, "qemu-system-i386", List.of("-cpu", "max"), "ttyS0", "1G", "qemu-system-x86", true),
+    PPC64EL("ppc64el", Elf.EM_PPC64, "qemu-system-ppc64",
+            List.of("-M", "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", "-cpu", "power9",
+                    "-vga", "none"),
+            "hvc0", "1G", "qemu-system-ppc", true),
+    S390X("s390x", Elf.EM_S390, "qemu-system-s390x", List.of("-M", "s390-ccw-virtio"), "ttysclp0", "1G",
+            "qemu-system-misc", false),
+    MIPS64EL("mips64el", Elf.EM_MIPS, "qemu-system-mips64el", List.of("-M", "malta", "-cpu", "5KEc", "-vga", "none"),
+            "ttyS0", "256M", "qemu-system-mips", false),
+    MIPSEL("mipsel", Elf.EM_MIPS, "qemu-system-mipsel", List.of("-M", "malta", "-vga", "none"), "ttyS0", "256M",
+            "qemu-system-mips", false);
+
+    private final String debian;
+    private final int machine;
+    private final String qemu;
+    private final List<String> qemuArgs;
+    private final String console;
+    private final String memory;
+    private final String hostPackage;
+    private final boolean imageRoute;
+
+    GuestArch(String debian, int machine, String qemu, List<String> qemuArgs, String console, String memory,
+            String hostPackage, boolean imageRoute) {
+        this.debian = debian;
+        this.machine = machine;
+        this.qemu = qemu;
+        this.qemuArgs = qemuArgs;
+        this.console = console;
+        this.memory = memory;
+        this.hostPackage = hostPackage;
+        this.imageRoute = imageRoute;
+    }
+
+    public String debian() {
+        return debian;
+    }
+
+    public int machine() {
+        return machine;
+    }
+
+    public String qemu() {
+        return qemu;
+    }
+
+    public List<String> qemuArgs() {
+        return qemuArgs;
+    }
+
+    public String console() {
+        return console;
+    }
+
+    public String memory() {
+        return memory;
+    }
+
+    public String hostPackage() {
+        return hostPackage;
+    }
+
+    public boolean imageRoute() {
+        return imageRoute;
+    }
+}
