@@ -31,16 +31,27 @@ public record Architecture(int machine, String name, String relocations, String 
                             + "PreresolvedBootTest)"),
             entry(Elf.EM_SH, "sh", "RELA (R_SH_DIR32)", "12-byte absolute with namespace (6.1)", "",
                     "QEMU r2d: 6.1 SH-4 kit, 20 modules, vfat and ext2 on CompactFlash (Sh4BootTest)"),
-            entry(Elf.EM_386, "i386", "REL", "12-byte PREL32 with namespace (6.1)", "", ""),
-            entry(Elf.EM_AARCH64, "arm64", "RELA", "12-byte PREL32 with namespace (6.1)", "", ""),
-            entry(Elf.EM_ARM, "arm", "REL", "12-byte absolute with namespace (6.1)",
-                    "", ""),
+            entry(Elf.EM_386, "i386", "REL", "12-byte PREL32 with namespace, 4-byte CRCs (Debian 6.1 686-pae, "
+                    + "bzImage xz payload)", "",
+                    "QEMU i386: Debian 6.1 686-pae, exports from the bzImage, 21 modules, ext4 and vfat mounted on loop "
+                            + "(I386BootTest)"),
+            entry(Elf.EM_AARCH64, "arm64", "RELA", "raw Image without section headers: exports from Module.symvers "
+                    + "and a captured /proc/kallsyms (Debian 6.1)", "",
+                    "QEMU virt cortex-a57: Debian 6.1 arm64, exports from Module.symvers + kallsyms, 21 modules, ext4 "
+                            + "and vfat mounted on loop (Arm64BootTest)"),
+            entry(Elf.EM_ARM, "arm", "REL", "zImage without section headers: exports from Module.symvers and a "
+                    + "captured /proc/kallsyms (Debian 6.1 armmp)", "",
+                    "QEMU virt cortex-a15: Debian 6.1 armmp (armhf), exports from Module.symvers + kallsyms, 21 modules, "
+                            + "ext4 and vfat mounted on loop (ArmhfBootTest)"),
             entry(Elf.EM_S390, "s390x", "RELA", "24-byte absolute with namespace; values filled from .rela.dyn", "",
                     ""),
-            entry(Elf.EM_PPC64, "ppc64", "RELA", "12-byte PREL32 with namespace (6.1)",
+            entry(Elf.EM_PPC64, "ppc64", "RELA", "24-byte absolute with namespace, 4-byte CRCs (Debian 6.1 "
+                    + "powerpc64le ELF vmlinux; not PREL32)",
                     "symbols that an R_PPC64_REL24 or R_PPC64_REL24_NOTOC relocation targets stay undefined: the "
                             + "loader routes such calls through a stub only for SHN_UNDEF targets",
-                    ""),
+                    "QEMU pseries POWER9: Debian 6.1 powerpc64le, exports from the ELF vmlinux, 21 modules, ext4 and "
+                            + "vfat mounted on loop; a REL24 target made absolute is refused 'out of range' "
+                            + "(Ppc64elBootTest)"),
             entry(Elf.EM_MIPS, "mips", "REL/RELA; MIPS64 r_info is a 32-bit symbol and four type bytes",
                     "absolute with namespace", "", ""));
 

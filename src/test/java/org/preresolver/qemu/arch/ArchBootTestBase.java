@@ -135,28 +135,31 @@ abstract class ArchBootTestBase {
         Path vfat = org.preresolver.qemu.DiskImages.vfat(images.resolve("vfat.img"), 4, Map.of("hello.txt",
                 VFAT_HELLO + "\n"));
 
-        // 1. Capture kallsyms: the exports of vmlinux per Module.symvers.
+        // 1. The exports of vmlinux per Module.symvers: the names whose kallsyms lines the guest prints.
         symvers = SymbolFiles.parseSymvers(Files.readAllBytes(kernel.symvers()));
         List<String> names = symvers.stream().filter(SymbolFiles.SymversEntry::fromVmlinux)
                 .map(SymbolFiles.SymversEntry::name).toList();
         Path namesFile = work.resolve("kallsyms-names.txt");
         Files.writeString(namesFile, Kallsyms.namesFile(names), StandardCharsets.ISO_8859_1);
-        capture = QemuGuest.of(kernel).script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
-                .timeout(Duration.ofSeconds(180)).boot(work.resolve("boot-capture"));
-        List<String> captured = Kallsyms.lines(capture);
         kallsymsFile = work.resolve("kallsyms.txt");
-        Files.writeString(kallsymsFile, String.join("\n", captured) + "\n", StandardCharsets.ISO_8859_1);
-        kallsyms = Kallsyms.globals(captured);
+        List<String> kernelArgs;
+        if (arch.imageRoute()) {
+            // 2a. The image holds the tables: no first boot; kallsyms is captured in the preresolved boot.
+            kernelArgs = List.of("--kernel", kernel.image().toString());
+            exports = KernelLoader.fromImage(kernel.image(), kernel.config()).exports();
+        } else {
+            // 2b. A first nokaslr boot captures kallsyms; exports are Module.symvers plus its addresses.
+            capture = QemuGuest.of(kernel).script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
+                    .timeout(Duration.ofSeconds(180)).boot(work.resolve("boot-capture"));
+            List<String> captured = Kallsyms.lines(capture);
+            Files.writeString(kallsymsFile, String.join("\n", captured) + "\n", StandardCharsets.ISO_8859_1);
+            kallsyms = Kallsyms.globals(captured);
+            kernelArgs = List.of("--symvers", kernel.symvers().toString(), "--system-map", kallsymsFile.toString(),
+                    "--release", kernel.release());
+            exports = KernelLoader.fromSymbolFiles(kernel.symvers(), kallsymsFile, kernel.config(), kernel.release())
+                    .exports();
+        }
         long tCaptured = System.nanoTime();
-
-        // 2. The exports, as the tool reads them.
-        List<String> kernelArgs = arch.imageRoute()
-                ? List.of("--kernel", kernel.image().toString())
-                : List.of("--symvers", kernel.symvers().toString(), "--system-map", kallsymsFile.toString(),
-                        "--release", kernel.release());
-        exports = arch.imageRoute() ? KernelLoader.fromImage(kernel.image(), kernel.config()).exports()
-                : KernelLoader.fromSymbolFiles(kernel.symvers(), kallsymsFile, kernel.config(), kernel.release())
-                        .exports();
 
         // 3. Preresolve with the CLI.
         Path pre = work.resolve("pre");
@@ -186,15 +189,24 @@ abstract class ArchBootTestBase {
             Path p = pre.resolve(tree.relativePath(m));
             files.add(Files.exists(p) ? p : orig.resolve(tree.relativePath(m)));
         }
-        boot = QemuGuest.of(kernel).modules(files).script(FS_SCRIPT + Kallsyms.script())
+        QemuGuest guest = QemuGuest.of(kernel).modules(files).script(FS_SCRIPT + extraScript() + Kallsyms.script())
                 .file(namesFile, Kallsyms.NAMES).file(ext4, "/images/ext4.img").file(vfat, "/images/vfat.img")
-                .timeout(Duration.ofSeconds(300)).boot(work.resolve("boot-preresolved"));
-        kallsymsAgain = Kallsyms.globals(Kallsyms.lines(boot));
+                .timeout(Duration.ofSeconds(300));
+        for (Map.Entry<Path, String> f : extraFiles().entrySet()) {
+            guest.file(f.getKey(), f.getValue());
+        }
+        boot = guest.boot(work.resolve("boot-preresolved"));
+        List<String> again = Kallsyms.lines(boot);
+        kallsymsAgain = Kallsyms.globals(again);
+        if (arch.imageRoute()) {
+            Files.writeString(kallsymsFile, String.join("\n", again) + "\n", StandardCharsets.ISO_8859_1);
+            kallsyms = kallsymsAgain;
+        }
         long tEnd = System.nanoTime();
         int pres = counts.values().stream().mapToInt(c -> c[0]).sum();
         int undef = counts.values().stream().mapToInt(c -> c[1]).sum();
         System.out.printf(java.util.Locale.ROOT, "%s: %s %s, %d exports (%s), %d modules, %d/%d symbols preresolved; "
-                + "fetch %.1f s, capture boot %.1f s, preresolve %.1f s, preresolved boot %.1f s, total %.1f s%n",
+                + "fetch %.1f s, exports (with capture boot) %.1f s, preresolve %.1f s, preresolved boot %.1f s, total %.1f s%n",
                 getClass().getSimpleName(), arch.debian(), kernel.release(), exports.size(), exports.source(),
                 order.size(), pres, undef, s(tFetched - t0), s(tCaptured - tFetched), s(tPreresolved - tCaptured),
                 s(tEnd - tPreresolved), s(tEnd - t0));
@@ -207,6 +219,16 @@ abstract class ArchBootTestBase {
     List<String> extraPreresolveArgs() {
         return Architecture.of(arch.machine()).map(Architecture::isVerified).orElse(false) ? List.of()
                 : List.of("--allow-unverified-arch");
+    }
+
+    /** Guest script run after the file-system part, before the second kallsyms capture. */
+    String extraScript() throws Exception {
+        return "";
+    }
+
+    /** Extra files for the preresolved boot's initramfs: host file to guest path. */
+    Map<Path, String> extraFiles() throws Exception {
+        return Map.of();
     }
 
     private static double s(long nanos) {
@@ -245,8 +267,9 @@ abstract class ArchBootTestBase {
 
     @Test
     void exportAddressesMatchTheBootedKernel() {
-        assertThat(capture.completed()).as(capture.summary()).isTrue();
-        assertThat(capture.marker("KERNEL")).isEqualTo(kernel.release());
+        BootLog captured = capture != null ? capture : boot;
+        assertThat(captured.completed()).as(captured.summary()).isTrue();
+        assertThat(captured.marker("KERNEL")).isEqualTo(kernel.release());
         int listed = 0;
         List<String> wrong = new ArrayList<>();
         for (KernelExport e : exports.all()) {
@@ -268,6 +291,7 @@ abstract class ArchBootTestBase {
 
     @Test
     void kallsymsIsTheSameInBothBoots() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(arch.imageRoute(), "one boot only: exports come from the image");
         assertThat(kallsymsAgain).hasSameSizeAs(kallsyms).isEqualTo(kallsyms);
     }
 
@@ -285,9 +309,15 @@ abstract class ArchBootTestBase {
     void preresolvedModulesAreUnsignedCopies() throws IOException {
         for (String m : order) {
             Path p = work.resolve("pre").resolve(tree.relativePath(m));
+            byte[] original = Files.readAllBytes(tree.path(m));
             assertThat(p).as(m).exists();
-            assertThat(SignatureStripper.isSigned(Files.readAllBytes(p))).as(m).isFalse();
-            assertThat(SignatureStripper.isSigned(Files.readAllBytes(tree.path(m)))).as(m).isTrue();
+            assertThat(SignatureStripper.isSigned(original)).as(m).isTrue();
+            if (counts.get(p.getFileName().toString())[0] > 0) {
+                assertThat(SignatureStripper.isSigned(Files.readAllBytes(p))).as(m).isFalse();
+            } else {
+                // Nothing to preresolve (e.g. crc16 has no undefined symbol): written unchanged, still signed.
+                assertThat(Files.readAllBytes(p)).as(m).isEqualTo(original);
+            }
         }
     }
 
@@ -323,12 +353,14 @@ abstract class ArchBootTestBase {
 
     @Test
     void onlyTheUnsignedTaintAndNothingWorse() {
-        assertThat(boot.problems()).as(boot.summary()).isEmpty();
+        assertThat(boot.problems().stream().filter(l -> !arch.benign(l))).as(boot.summary()).isEmpty();
         assertThat(boot.unexpectedTaintLines()).isEmpty();
         assertThat(boot.taintLines()).singleElement().asString().contains(BootLog.UNSIGNED_TAINT);
         assertThat(boot.marker("TAINT_START")).isEqualTo("0");
         assertThat(boot.taintEnd()).isEqualTo(BootLog.TAINT_UNSIGNED_MODULE);
-        assertThat(capture.problems()).as(capture.summary()).isEmpty();
+        if (capture != null) {
+            assertThat(capture.problems().stream().filter(l -> !arch.benign(l))).as(capture.summary()).isEmpty();
+        }
     }
 
     @Test

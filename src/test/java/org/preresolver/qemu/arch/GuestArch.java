@@ -23,9 +23,10 @@ public enum GuestArch {
     ARMHF("armhf", Elf.EM_ARM, "qemu-system-arm", List.of("-M", "virt", "-cpu", "cortex-a15"), "ttyAMA0", "1G",
             "qemu-system-arm", false),
     I386("i386", Elf.EM_386, "qemu-system-i386", List.of("-cpu", "max"), "ttyS0", "1G", "qemu-system-x86", true),
+    // x-vof=on: QEMU's Virtual Open Firmware instead of SLOF (boot 20 s faster under TCG).
     PPC64EL("ppc64el", Elf.EM_PPC64, "qemu-system-ppc64",
-            List.of("-M", "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", "-cpu", "power9",
-                    "-vga", "none"),
+            List.of("-M", "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off,x-vof=on", "-cpu",
+                    "power9", "-vga", "none"),
             "hvc0", "1G", "qemu-system-ppc", true),
     S390X("s390x", Elf.EM_S390, "qemu-system-s390x", List.of("-M", "s390-ccw-virtio"), "ttysclp0", "1G",
             "qemu-system-misc", false),
@@ -85,5 +86,14 @@ public enum GuestArch {
 
     public boolean imageRoute() {
         return imageRoute;
+    }
+
+    /**
+     * A kernel message that is no problem of the modules although it looks like one. pseries under
+     * QEMU's Virtual Open Firmware ({@code x-vof=on}, 20 s faster than SLOF) has an empty NVRAM,
+     * which the kernel reports while it sets up the platform, long before /init.
+     */
+    public boolean benign(String kernelLine) {
+        return this == PPC64EL && kernelLine.contains("WARNING: nvram corruption detected: 0-length partition");
     }
 }
