@@ -12,7 +12,7 @@ command -v apt-get >/dev/null 2>&1 || { echo "setup.sh: needs apt-get (Debian/Ub
 want=${1:-all}
 base="maven binutils"
 command -v javac >/dev/null 2>&1 || base="openjdk-17-jdk-headless $base"
-tests="qemu-system-x86 qemu-system-misc busybox-static cpio e2fsprogs dosfstools mtools gcc-12 make libelf1
+tests="qemu-system-x86 qemu-system-misc qemu-system-arm qemu-system-ppc qemu-system-mips busybox-static cpio e2fsprogs dosfstools mtools gcc-12 make libelf1
        python3 kmod openssl xz-utils zstd gzip"
 case $want in
     build) list=$base ;;

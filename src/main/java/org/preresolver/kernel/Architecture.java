@@ -43,8 +43,11 @@ public record Architecture(int machine, String name, String relocations, String 
                     + "captured /proc/kallsyms (Debian 6.1 armmp)", "",
                     "QEMU virt cortex-a15: Debian 6.1 armmp (armhf), exports from Module.symvers + kallsyms, 21 modules, "
                             + "ext4 and vfat mounted on loop (ArmhfBootTest)"),
-            entry(Elf.EM_S390, "s390x", "RELA", "24-byte absolute with namespace; values filled from .rela.dyn", "",
-                    ""),
+            entry(Elf.EM_S390, "s390x", "RELA", "vmlinuz without export sections: exports from Module.symvers and "
+                    + "a captured /proc/kallsyms (Debian 6.1); the -dbg ELF vmlinux has 24-byte absolute entries with "
+                    + "namespace, some 0 in the file and filled from .rela.dyn at boot", "",
+                    "QEMU s390-ccw-virtio: Debian 6.1 s390x, exports from Module.symvers + kallsyms, 21 modules, ext4 "
+                            + "and vfat mounted on loop (S390xBootTest)"),
             entry(Elf.EM_PPC64, "ppc64", "RELA", "24-byte absolute with namespace, 4-byte CRCs (Debian 6.1 "
                     + "powerpc64le ELF vmlinux; not PREL32)",
                     "symbols that an R_PPC64_REL24 or R_PPC64_REL24_NOTOC relocation targets stay undefined: the "
@@ -53,7 +56,11 @@ public record Architecture(int machine, String name, String relocations, String 
                             + "vfat mounted on loop; a REL24 target made absolute is refused 'out of range' "
                             + "(Ppc64elBootTest)"),
             entry(Elf.EM_MIPS, "mips", "REL/RELA; MIPS64 r_info is a 32-bit symbol and four type bytes",
-                    "absolute with namespace", "", ""));
+                    "stripped ELF vmlinuz around a compressed payload: exports from Module.symvers and a captured "
+                            + "/proc/kallsyms (Debian 6.1 5kc-malta, 4kc-malta)", "",
+                    "QEMU malta: Debian 6.1 5kc-malta (mips64el) and 4kc-malta (mipsel), exports from Module.symvers "
+                            + "+ kallsyms, 21 modules, ext4 and vfat mounted on loop (Mips64elBootTest, "
+                            + "MipselBootTest)"));
 
     private static Map.Entry<Integer, Architecture> entry(int m, String name, String rel, String layouts, String rule,
             String verified) {

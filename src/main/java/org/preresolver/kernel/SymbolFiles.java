@@ -78,8 +78,13 @@ public final class SymbolFiles {
             if (f.length < 3) {
                 throw new FormatException("System.map line " + lineNo + ": expected 'address type name'");
             }
-            if (f.length > 3 && f[3].startsWith("[")) {
-                continue;
+            if (f.length > 3) {
+                if (f[3].startsWith("[")) {
+                    continue;
+                }
+                throw new FormatException("System.map line " + lineNo + ": expected 'address type name [module]'"
+                        + (line.contains("System.map") ? " (Debian's image packages ship a one-line placeholder; use "
+                                + "the ELF vmlinux or a captured /proc/kallsyms)" : ""));
             }
             long addr;
             try {
