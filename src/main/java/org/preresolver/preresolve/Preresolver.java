@@ -150,10 +150,11 @@ public final class Preresolver {
 
         // The kernel's inherit_taint() refuses a module that has resolved a GPL-only symbol before
         // it resolves one from a proprietary module. Find the last symbol that may come from a
-        // module not known to be GPL-compatible: GPL-only exports before it stay undefined.
+        // module not known to be GPL-compatible: GPL-only exports before it stay undefined. Names the
+        // loader never looks up (ppc64's .TOC., ...) come from no module.
         int lastUnsafeProvider = -1;
         for (Symbol s : symbols) {
-            if (isCandidate(s) && kernel.get(s.name()) == null) {
+            if (isCandidate(s) && kernel.get(s.name()) == null && !isIgnoredName(s.name(), machine)) {
                 Options.Provider p = options.providers().get(s.name());
                 if (p == null || !p.gplCompatible()) {
                     lastUnsafeProvider = s.index();

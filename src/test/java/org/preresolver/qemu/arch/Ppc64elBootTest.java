@@ -18,6 +18,7 @@ import org.preresolver.elf.Relocation;
 import org.preresolver.elf.SectionHeader;
 import org.preresolver.elf.Symbol;
 import org.preresolver.kernel.KernelExport;
+import org.preresolver.preresolve.Reason;
 import org.preresolver.qemu.SignatureStripper;
 
 /**
@@ -111,6 +112,9 @@ class Ppc64elBootTest extends ArchBootTestBase {
         // Functions are called with bl (R_PPC64_REL24): the rule keeps them undefined, and says why.
         assertThat(lines).anyMatch(l -> l.matches("\\s+iget_locked +left: architecture loader rule \\(ppc64: "
                 + "R_PPC64_REL24 target; module_64.c branches through a stub only to SHN_UNDEF symbols.*"));
+        // .TOC. is set by the loader, never taken from a module: it does not hold GPL-only exports back.
+        assertThat(lines).anyMatch(l -> l.matches("\\s+\\.TOC\\. +left: ignored by the loader"));
+        assertThat(lines).noneMatch(l -> l.contains(Reason.GPL_TAINT_GUARD.text()));
         // Variables (reached through the TOC: address-based relocations) are preresolved.
         assertThat(lines).anyMatch(l -> l.matches("\\s+fs_overflowgid +0xc00000000[0-9a-f]{7}"));
     }
