@@ -26,7 +26,7 @@ case $arch in
     amd64) meta=linux-image-amd64 ;;
     arm64) meta=linux-image-arm64 ;;
     armhf) meta=linux-image-armmp ;;
-    armel) meta=linux-image-marvell ;;
+    armel) meta=linux-image-rpi ;;
     i386) meta=linux-image-686-pae ;;
     s390x) meta=linux-image-s390x ;;
     ppc64el) meta=linux-image-powerpc64le ;;

@@ -40,9 +40,10 @@ public record Architecture(int machine, String name, String relocations, String 
                     "QEMU virt cortex-a57: Debian 6.1 arm64, exports from Module.symvers + kallsyms, 21 modules, ext4 "
                             + "and vfat mounted on loop (Arm64BootTest)"),
             entry(Elf.EM_ARM, "arm", "REL", "zImage without section headers: exports from Module.symvers and a "
-                    + "captured /proc/kallsyms (Debian 6.1 armmp)", "",
-                    "QEMU virt cortex-a15: Debian 6.1 armmp (armhf), exports from Module.symvers + kallsyms, 21 modules, "
-                            + "ext4 and vfat mounted on loop (ArmhfBootTest)"),
+                    + "captured /proc/kallsyms (Debian 6.1 armmp, rpi)", "",
+                    "QEMU virt cortex-a15 and raspi0: Debian 6.1 armmp (armhf) and rpi (armel), exports from "
+                            + "Module.symvers + kallsyms, 21 modules, ext4 and vfat mounted on loop (ArmhfBootTest, "
+                            + "ArmelBootTest)"),
             entry(Elf.EM_S390, "s390x", "RELA", "vmlinuz without export sections: exports from Module.symvers and "
                     + "a captured /proc/kallsyms (Debian 6.1); the -dbg ELF vmlinux has 24-byte absolute entries with "
                     + "namespace, some 0 in the file and filled from .rela.dyn at boot", "",

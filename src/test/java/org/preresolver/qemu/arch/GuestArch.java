@@ -33,7 +33,13 @@ public enum GuestArch {
     MIPS64EL("mips64el", Elf.EM_MIPS, "qemu-system-mips64el", List.of("-M", "malta", "-cpu", "5KEc", "-vga", "none"),
             "ttyS0", "256M", "qemu-system-mips", false),
     MIPSEL("mipsel", Elf.EM_MIPS, "qemu-system-mipsel", List.of("-M", "malta", "-vga", "none"), "ttyS0", "256M",
-            "qemu-system-mips", false);
+            "qemu-system-mips", false),
+    // Debian's armel flavours: marvell (Kirkwood: no QEMU machine) and rpi (Raspberry Pi 0/1: raspi0).
+    // QEMU's raspi0 lacks the firmware the power-domain driver asks and the i2c clock (both oops at
+    // boot, long before /init: their initcalls are blacklisted), and it cannot power off (the kernel
+    // halts; QemuGuest then ends the run).
+    ARMEL("armel", Elf.EM_ARM, "qemu-system-arm", List.of("-M", "raspi0"), "ttyAMA0", "512M", "qemu-system-arm",
+            false);
 
     private final String debian;
     private final int machine;
@@ -86,6 +92,16 @@ public enum GuestArch {
 
     public boolean imageRoute() {
         return imageRoute;
+    }
+
+    /** The device tree QEMU must be given, in {@code usr/lib/linux-image-<release>/}; "" for none. */
+    public String dtb() {
+        return this == ARMEL ? "bcm2835-rpi-zero.dtb" : "";
+    }
+
+    /** Kernel parameters the machine needs, after {@code console=... nokaslr panic=-1}. */
+    public String extraAppend() {
+        return this == ARMEL ? "initcall_blacklist=bcm2835_pm_driver_init,bcm2835_i2c_driver_init" : "";
     }
 
     /**

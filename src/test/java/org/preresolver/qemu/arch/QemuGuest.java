@@ -54,14 +54,25 @@ public final class QemuGuest {
         return this;
     }
 
+    /** True when the log ends with /init's {@code === DONE} and then the kernel's "reboot: System halted". */
+    static boolean haltedAfterDone(Path log) throws IOException {
+        String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+        int done = text.lastIndexOf("=== DONE");
+        return done >= 0 && text.indexOf("reboot: System halted", done) > 0;
+    }
+
     /** The qemu command line for an initramfs (without the outer timeout). */
     public List<String> command(Path initrd) {
         GuestArch a = kernel.arch();
         List<String> cmd = new ArrayList<>(List.of(a.qemu()));
         cmd.addAll(a.qemuArgs());
-        cmd.addAll(List.of("-m", a.memory(), "-nographic", "-no-reboot", "-nic", "none", "-L", "/usr/share/qemu",
-                "-kernel", kernel.image().toString(), "-initrd", initrd.toString(),
-                "-append", "console=" + a.console() + " nokaslr panic=-1"));
+        cmd.addAll(List.of("-m", a.memory(), "-nographic", "-no-reboot", "-nic", "none", "-L", "/usr/share/qemu"));
+        if (!a.dtb().isEmpty()) {
+            cmd.addAll(List.of("-dtb", kernel.root().resolve("usr/lib/linux-image-" + kernel.release()).resolve(a.dtb())
+                    .toString()));
+        }
+        cmd.addAll(List.of("-kernel", kernel.image().toString(), "-initrd", initrd.toString(),
+                "-append", ("console=" + a.console() + " nokaslr panic=-1 " + a.extraAppend()).strip()));
         return cmd;
     }
 
@@ -93,13 +104,23 @@ public final class QemuGuest {
         Process p = pb.start();
         int rc;
         try {
-            if (!p.waitFor(timeout.toSeconds() + 30, TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-                rc = 124;
-            } else {
-                rc = p.exitValue();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeout.toSeconds() + 30);
+            rc = -1;
+            while (rc < 0) {
+                if (p.waitFor(1, TimeUnit.SECONDS)) {
+                    rc = p.exitValue();
+                } else if (haltedAfterDone(log)) {
+                    // A machine that cannot power off (raspi0): the kernel halts after /init's poweroff.
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                    p.waitFor(10, TimeUnit.SECONDS);
+                    rc = 0;
+                } else if (System.nanoTime() > deadline) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                    p.waitFor(10, TimeUnit.SECONDS);
+                    rc = 124;
+                }
             }
         } catch (InterruptedException e) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
