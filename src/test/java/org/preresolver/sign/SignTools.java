@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.preresolver.cli.Cli;
+import org.preresolver.kernel.KernelImage;
 import org.preresolver.kernel.ModuleSignature;
 import org.preresolver.qemu.DebianKernel;
 import org.preresolver.qemu.Host;
@@ -51,15 +52,24 @@ final class SignTools {
     final Path rsaDer;
     /** ECDSA P-384 (CONFIG_MODULE_SIG_KEY_TYPE_ECDSA), key and certificate in one PEM file. */
     final Path ecPem;
+    /** The ELF vmlinux inside Debian's vmlinuz, extracted once: each run then skips the xz payload. */
+    final Path vmlinux;
 
     private SignTools(DebianKernel kernel, Path signFile, Path dir) throws IOException {
         this.kernel = kernel;
         this.signFile = signFile;
         this.dir = dir;
+        long t0 = System.nanoTime();
         Files.writeString(dir.resolve("x509.genkey"), X509_GENKEY);
         rsaPem = dir.resolve("signing_key.pem");
         ecPem = dir.resolve("signing_key_ec.pem");
         rsaDer = dir.resolve("signing_key.x509");
+        vmlinux = dir.resolve("vmlinux");
+        try {
+            Files.write(vmlinux, KernelImage.parse(Files.readAllBytes(kernel.vmlinuz())).vmlinux().data());
+        } catch (org.preresolver.elf.FormatException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         // certs/Makefile: openssl req -new -nodes -utf8 -$(CONFIG_MODULE_SIG_HASH) -days 36500 -batch -x509
         //   -config x509.genkey -outform PEM -out signing_key.pem -keyout signing_key.pem [-newkey ec ...]
         run("openssl", "req", "-new", "-nodes", "-utf8", "-sha256", "-days", "36500", "-batch", "-x509", "-config",
@@ -69,6 +79,7 @@ final class SignTools {
                 "ec", "-pkeyopt", "ec_paramgen_curve:secp384r1");
         // certs/Makefile: openssl x509 -in signing_key.pem -outform DER -out signing_key.x509
         run("openssl", "x509", "-in", rsaPem.toString(), "-outform", "DER", "-out", rsaDer.toString());
+        System.out.printf("SignTools: keys and vmlinux in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     }
 
     static synchronized SignTools get() throws IOException {
@@ -112,10 +123,10 @@ final class SignTools {
         return new CliResult(code, out.toString(), err.toString());
     }
 
-    /** {@code preresolve -k vmlinuz --assume-nokaslr} plus {@code args}. */
+    /** {@code preresolve -k vmlinux --config CONFIG --assume-nokaslr} plus {@code args}. */
     CliResult preresolve(String... args) {
-        List<String> all = new ArrayList<>(List.of("preresolve", "-k", kernel.vmlinuz().toString(), "--assume-nokaslr",
-                "-j", "2"));
+        List<String> all = new ArrayList<>(List.of("preresolve", "-k", vmlinux.toString(), "--config",
+                kernel.config().toString(), "--assume-nokaslr", "-j", "2"));
         all.addAll(Arrays.asList(args));
         return cli(all.toArray(String[]::new));
     }
