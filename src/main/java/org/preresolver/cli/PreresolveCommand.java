@@ -61,9 +61,10 @@ final class PreresolveCommand implements Callable<Integer> {
     boolean stripSignature;
 
     @Option(names = "--sign-key", paramLabel = "KEY.pem",
-            description = {"Re-sign signed modules after preresolving with this private key (PEM; RSA or ECDSA;",
-                "encrypted keys use KBUILD_SIGN_PIN), as the kernel's scripts/sign-file does. The original",
-                "signature is kept in the record for restore. Unsigned modules stay unsigned."})
+            description = "Re-sign signed modules after preresolving with this private key (PEM; RSA or ECDSA; "
+                    + "an encrypted key takes its passphrase from KBUILD_SIGN_PIN), in the format of the kernel's "
+                    + "scripts/sign-file. The original signature is kept in the record for restore. "
+                    + "Unsigned modules stay unsigned.")
     Path signKey;
 
     @Option(names = "--sign-cert", paramLabel = "CERT.pem|.der",

@@ -67,17 +67,17 @@ public final class SigningKeys {
                     info = kp.getPrivateKeyInfo();
                 } else if (o instanceof PKCS8EncryptedPrivateKeyInfo enc) {
                     info = enc.decryptPrivateKeyInfo(new JceOpenSSLPKCS8DecryptorProviderBuilder()
-                            .build(needPin(file, pin)));
+                            .setProvider(bc()).build(needPin(file, pin)));
                 } else if (o instanceof PEMEncryptedKeyPair enc) {
-                    info = enc.decryptKeyPair(new JcePEMDecryptorProviderBuilder().build(needPin(file, pin)))
-                            .getPrivateKeyInfo();
+                    info = enc.decryptKeyPair(new JcePEMDecryptorProviderBuilder().setProvider(bc())
+                            .build(needPin(file, pin))).getPrivateKeyInfo();
                 }
                 if (info != null) {
                     return toKey(file, info);
                 }
             }
         } catch (PKCSException | OperatorCreationException | org.bouncycastle.openssl.EncryptionException e) {
-            throw new FormatException(file + ": cannot decrypt the private key (wrong KBUILD_SIGN_PIN?)");
+            throw new FormatException(file + ": cannot decrypt the private key (wrong KBUILD_SIGN_PIN?)", e);
         } catch (IOException | RuntimeException e) {
             if (e instanceof java.nio.file.FileSystemException) {
                 throw (IOException) e;
@@ -85,6 +85,14 @@ public final class SigningKeys {
             throw new FormatException(file + ": not a PEM private key: " + e.getMessage());
         }
         throw new FormatException(file + ": no private key found (a PEM file is expected)");
+    }
+
+    /**
+     * OpenSSL's key encryption names ciphers the JDK lacks ("AES/CBC/PKCS7Padding"): decrypt with
+     * BouncyCastle's provider, used directly and never installed in the JVM.
+     */
+    private static java.security.Provider bc() {
+        return new org.bouncycastle.jce.provider.BouncyCastleProvider();
     }
 
     private static char[] needPin(Path file, char[] pin) throws FormatException {
