@@ -107,13 +107,7 @@ public final class Preresolver {
         }
         byte[] out = apply(module.elf(), plan, trailer, signed);
         if (resign) {
-            ModuleSigner signer = options.signer().get();
-            if (previous.isPresent() && input.length > out.length
-                    && Arrays.equals(input, 0, out.length, out, 0, out.length) && signer.isSignedBy(input, out.length)) {
-                // Already preresolved and signed with this key (ECDSA signatures differ run to run).
-                return new Result(Result.Status.UNCHANGED, module, plan, input, false, false, true, previous);
-            }
-            out = signer.sign(out);
+            out = sign(out, input);
         }
         boolean stripped = signed && !resign;
         if (previous.isPresent() && Arrays.equals(out, input)) {
@@ -121,6 +115,19 @@ public final class Preresolver {
         }
         Result.Status status = previous.isPresent() ? Result.Status.RETARGETED : Result.Status.PRERESOLVED;
         return new Result(status, module, plan, out, true, stripped, resign, previous);
+    }
+
+    /**
+     * {@code elf} signed with the {@link Options#signer()}, or {@code input} itself when it is
+     * already exactly that (ECDSA signatures differ from run to run, so compare by verifying).
+     */
+    private byte[] sign(byte[] elf, byte[] input) {
+        ModuleSigner signer = options.signer().get();
+        if (input.length > elf.length && Arrays.equals(input, 0, elf.length, elf, 0, elf.length)
+                && signer.isSignedBy(input, elf.length)) {
+            return input;
+        }
+        return signer.sign(elf);
     }
 
     /** The ELF part of a module file: the bytes before its signature trailer, if it has one. */
