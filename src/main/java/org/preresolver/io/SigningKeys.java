@@ -79,9 +79,7 @@ public final class SigningKeys {
         } catch (PKCSException | OperatorCreationException | org.bouncycastle.openssl.EncryptionException e) {
             throw new FormatException(file + ": cannot decrypt the private key (wrong KBUILD_SIGN_PIN?)", e);
         } catch (IOException | RuntimeException e) {
-            if (e instanceof java.nio.file.FileSystemException) {
-                throw (IOException) e;
-            }
+            // PEMParser reads from memory: an IOException here is a malformed PEM block.
             throw new FormatException(file + ": not a PEM private key: " + e.getMessage());
         }
         throw new FormatException(file + ": no private key found (a PEM file is expected)");
