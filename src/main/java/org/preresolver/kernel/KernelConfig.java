@@ -17,10 +17,17 @@ public final class KernelConfig {
 
     private final Map<String, String> values;
     private final String source;
+    private final String text;
 
-    private KernelConfig(Map<String, String> values, String source) {
+    private KernelConfig(Map<String, String> values, String source, String text) {
         this.values = Collections.unmodifiableMap(values);
         this.source = source;
+        this.text = text;
+    }
+
+    /** The configuration as it was read. */
+    public String text() {
+        return text;
     }
 
     public static KernelConfig parse(String text, String source) {
@@ -39,7 +46,7 @@ public final class KernelConfig {
                 m.put(line.substring(0, eq), v);
             }
         }
-        return new KernelConfig(m, source);
+        return new KernelConfig(m, source, text);
     }
 
     /**
