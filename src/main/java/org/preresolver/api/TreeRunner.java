@@ -213,11 +213,11 @@ public final class TreeRunner {
                     if (!cfg.inPlace()) {
                         Files.createDirectories(target.toAbsolutePath().getParent());
                     }
-                    AtomicWriter.write(target, written, e.file());
+                    AtomicWriter.write(target, written, e.file(), cfg.sync());
                     sizeOut = written.length;
                 } else if (!cfg.inPlace()) {
                     Files.createDirectories(target.toAbsolutePath().getParent());
-                    AtomicWriter.write(target, file, e.file());
+                    AtomicWriter.write(target, file, e.file(), cfg.sync());
                     sizeOut = file.length;
                     rawOut = dec.elf().length;
                 }

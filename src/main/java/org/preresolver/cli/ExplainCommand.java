@@ -53,7 +53,7 @@ final class ExplainCommand implements Callable<Integer> {
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(),
                 Options.defaults().withStripSignature(true).withAllowUnverifiedArch(true).withProviders(p)));
         RunConfig cfg = new RunConfig(inputs, null, false, true, false, Runtime.getRuntime().availableProcessors(),
-                true, trees);
+                true, trees, false);
         RunReport r = runner.run(cfg, m -> {
             if (m.status().failed()) {
                 err.println("lkm-preresolver: " + TextFormat.error(m));
