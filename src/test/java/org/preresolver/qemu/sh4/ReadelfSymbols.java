@@ -26,6 +26,7 @@ final class ReadelfSymbols {
     private ReadelfSymbols() {
     }
 
+    /** The symbols of {@code .symtab}; element i is symbol i. */
     static List<Sym> read(Path module) throws IOException {
         String out = Sh4Kit.run(Duration.ofSeconds(30), "readelf", "-sW", module.toString());
         List<Sym> syms = new ArrayList<>();
@@ -35,10 +36,15 @@ final class ReadelfSymbols {
                 inSymtab = line.contains("'.symtab'");
                 continue;
             }
-            Matcher m = ROW.matcher(line);
+            Matcher m = ROW.matcher(line.stripTrailing());
             if (inSymtab && m.matches()) {
                 syms.add(new Sym(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2), 16), m.group(4), m.group(5),
                         m.group(7), m.group(8) == null ? "" : m.group(8).strip()));
+            }
+        }
+        for (int i = 0; i < syms.size(); i++) {
+            if (syms.get(i).index() != i) {
+                throw new IOException("readelf -sW " + module + ": row " + i + " has index " + syms.get(i).index());
             }
         }
         if (syms.isEmpty()) {
