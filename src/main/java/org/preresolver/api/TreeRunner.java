@@ -143,11 +143,11 @@ public final class TreeRunner {
             fs.add(pool.submit(() -> {
                 try {
                     byte[] elf = ModuleCodec.decode(Files.readAllBytes(e.file())).elf();
-                    KernelModule m = KernelModule.parse(elf);
+                    KernelModule.Exports m = KernelModule.scanExports(elf);
                     String name = m.name().isEmpty() ? stem(e.file()) : m.name();
-                    String gpl = m.modinfo().isGplCompatible() ? "y" : "n";
+                    String gpl = m.gplCompatible() ? "y" : "n";
                     List<String[]> out = new ArrayList<>();
-                    for (String s : m.exportedNames()) {
+                    for (String s : m.exports()) {
                         out.add(new String[] {s, name, gpl});
                     }
                     return out;

@@ -49,7 +49,7 @@ public final class KernelLoader {
             note = configFile.toString();
         } else {
             try {
-                config = KernelConfig.embedded(img.vmlinux().data(), image.toString());
+                config = KernelConfig.embedded(img.vmlinux(), image.toString());
             } catch (FormatException e) {
                 throw e.withSource(image.toString());
             }

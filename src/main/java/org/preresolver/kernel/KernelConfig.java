@@ -46,13 +46,24 @@ public final class KernelConfig {
      * The configuration embedded in an image by {@code CONFIG_IKCONFIG}: a gzip stream between
      * the markers {@code IKCFG_ST} and {@code IKCFG_ED}.
      */
+    public static Optional<KernelConfig> embedded(org.preresolver.elf.ElfFile vmlinux, String source)
+            throws FormatException {
+        int[] r = KernelRelease.rodata(vmlinux);
+        return embedded(vmlinux.data(), r[0], r[1], source);
+    }
+
     public static Optional<KernelConfig> embedded(byte[] image, String source) throws FormatException {
-        int st = KernelRelease.indexOf(image, IKCFG_ST, 0);
+        return embedded(image, 0, image.length, source);
+    }
+
+    private static Optional<KernelConfig> embedded(byte[] image, int start, int limit, String source)
+            throws FormatException {
+        int st = KernelRelease.indexOf(image, IKCFG_ST, start, limit);
         if (st < 0) {
             return Optional.empty();
         }
         int from = st + IKCFG_ST.length;
-        int ed = KernelRelease.indexOf(image, IKCFG_ED, from);
+        int ed = KernelRelease.indexOf(image, IKCFG_ED, from, limit);
         if (ed < 0 || Compression.detect(image, from) != Compression.GZIP) {
             return Optional.empty();
         }
