@@ -29,8 +29,8 @@ import org.preresolver.qemu.Host;
  * <p>The kit's 6.1.192 kernel has a race at unload that has nothing to do with preresolving: the device
  * link libata adds from the SCSI disk to the ATA port is released from a workqueue, and the release
  * can run after pata_platform (or scsi_mod) has been freed: an Oops in {@code device_link_release_fn} →
- * {@code scsi_device_dev_release} after the last {@code delete_module}s. It shows in about one boot in
- * ten with the unmodified modules as well as with preresolved ones. A boot whose only problems are that
+ * {@code scsi_device_dev_release} after the last {@code delete_module}s. It shows in one boot in five
+ * to ten, with the unmodified modules as well as with preresolved ones (docs/sh4.md). A boot whose only problems are that
  * Oops, after every load, mount and read succeeded, is booted again (at most {@link #ATTEMPTS} times);
  * the assertions below all hold for the boot that is kept.
  */
