@@ -58,7 +58,7 @@ final class ExplainCommand implements Callable<Integer> {
             if (m.status().failed()) {
                 err.println("lkm-preresolver: " + TextFormat.error(m));
             } else if (!json) {
-                print(m, out);
+                print(m, out, k.exports().identity().is64() ? 16 : 8);
             }
         });
         if (json) {
@@ -69,7 +69,7 @@ final class ExplainCommand implements Callable<Integer> {
         return PreresolveCommand.exitCode(r);
     }
 
-    private static void print(ModuleReport m, PrintWriter out) {
+    private static void print(ModuleReport m, PrintWriter out, int digits) {
         out.println(TextFormat.line(m).strip().substring("PRERESV ".length()));
         int w = 8;
         for (SymbolOutcome o : m.outcomes()) {
@@ -78,7 +78,7 @@ final class ExplainCommand implements Callable<Integer> {
         for (SymbolOutcome o : m.outcomes()) {
             String what;
             if (o.outcome() instanceof Outcome.Preresolved p) {
-                what = String.format(Locale.ROOT, "0x%016x", p.address());
+                what = String.format(Locale.ROOT, "0x%0" + digits + "x", p.address());
             } else {
                 Outcome.Left l = (Outcome.Left) o.outcome();
                 what = "left: " + l.reason().text() + (l.detail().isEmpty() ? "" : " (" + l.detail() + ")");
