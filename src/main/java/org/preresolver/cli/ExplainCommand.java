@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver explain}: every undefined symbol of a module and what would happen to it. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = {"List each undefined symbol of the modules with its outcome: the address it is",
+        header = "Show what happens to each undefined symbol, and why.",
+        description = {"Lists each undefined symbol of the modules with its outcome: the address it is",
             "preresolved to, or why it stays undefined. Writes nothing."},
         footer = ExitCodes.HELP)
 final class ExplainCommand implements Callable<Integer> {

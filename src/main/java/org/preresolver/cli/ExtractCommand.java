@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver extract}: the ELF vmlinux inside a compressed image, as scripts/extract-vmlinux does. */
 @Command(name = "extract", mixinStandardHelpOptions = true,
-        description = "Write the ELF vmlinux found inside a kernel image (bzImage payload or compressed vmlinux).",
+        header = "Write the ELF vmlinux found inside a kernel image.",
+        description = "Finds the ELF vmlinux in a bzImage payload or a compressed vmlinux, as scripts/extract-vmlinux does.",
         footer = ExitCodes.HELP)
 final class ExtractCommand implements Callable<Integer> {
     @Spec

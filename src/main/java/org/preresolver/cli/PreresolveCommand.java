@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver preresolve}: the main job. */
 @Command(name = "preresolve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Preresolve modules against a kernel. Prints one kbuild-style line per module,",
+        header = "Preresolve modules against a kernel (the main job).",
+        description = {"Prints one kbuild-style line per module,",
             "  PRERESV <path> (<n>/<m> preresolved)   or   (<n>/<n> *fully* preresolved),",
             "then a summary. Errors go to stderr, one line each: <path>: <what is wrong>."},
         footer = ExitCodes.HELP)
