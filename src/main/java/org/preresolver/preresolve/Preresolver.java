@@ -100,8 +100,8 @@ public final class Preresolver {
         if (signed) {
             if (!options.stripSignature() && !resign) {
                 throw new RefusedException(RefusedException.Kind.SIGNED, "module is signed and preresolving would "
-                        + "invalidate the signature; pass --sign-key/--sign-cert to re-sign it, or --strip-signature "
-                        + "(output unsigned)");
+                        + "invalidate the signature; pass --strip-signature (output unsigned) or re-sign it with "
+                        + "--sign-key/--sign-cert");
             }
             trailer = module.signature().get().trailer();
         }
