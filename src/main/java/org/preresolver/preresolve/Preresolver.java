@@ -163,6 +163,12 @@ public final class Preresolver {
 
         List<SymbolOutcome> out = new ArrayList<>();
         for (Symbol s : symbols) {
+            if (isLivepatchSymbol(s)) {
+                // simplify_symbols() skips SHN_LIVEPATCH: livepatch resolves it through kallsyms.
+                out.add(new SymbolOutcome(s.index(), s.name(), s.bind() == Elf.STB_WEAK,
+                        new Outcome.Left(Reason.LIVEPATCH, "SHN_LIVEPATCH")));
+                continue;
+            }
             if (!isCandidate(s)) {
                 continue;
             }
@@ -258,6 +264,12 @@ public final class Preresolver {
     /** Undefined, named, global or weak: what {@code simplify_symbols()} looks up. */
     static boolean isCandidate(Symbol s) {
         return s.index() > 0 && s.shndx() == Elf.SHN_UNDEF && !s.name().isEmpty()
+                && (s.bind() == Elf.STB_GLOBAL || s.bind() == Elf.STB_WEAK);
+    }
+
+    /** Named global or weak {@code SHN_LIVEPATCH} symbol: undefined for livepatch, never touched. */
+    static boolean isLivepatchSymbol(Symbol s) {
+        return s.index() > 0 && s.shndx() == Elf.SHN_LIVEPATCH && !s.name().isEmpty()
                 && (s.bind() == Elf.STB_GLOBAL || s.bind() == Elf.STB_WEAK);
     }
 
