@@ -28,7 +28,7 @@ import org.preresolver.elf.FormatException;
  * {@code nokaslr}) must do with them everything it does with the std unsigned set, booted just before:
  * load all, mount ext4 and vfat, read, write, read back, unmount, unload all, with only the unsigned-module
  * taint, and with the same {@code /proc/modules} use counts, users and sizes at every snapshot.
- * Logs: target/qemu/PreresolvedBootTest/.
+ * Logs: target/qemu/PreresolvedBootTest/ (the std boot's: target/qemu/StdModulesBootTest/).
  */
 @Tag("qemu")
 class PreresolvedBootTest {
@@ -45,10 +45,9 @@ class PreresolvedBootTest {
 
     @BeforeAll
     static void preresolveAndBoot() throws IOException {
-        Path work = Host.projectDir().resolve("target/qemu/PreresolvedBootTest");
-        DiskImages.deleteTree(work);
-        set = FunctionalSet.prepare(work);
-        preDir = work.resolve("preresolved");
+        set = StdBoot.set(); // shared with StdModulesBootTest: the same std boot serves both
+        preDir = Host.projectDir().resolve("target/qemu/PreresolvedBootTest/preresolved");
+        DiskImages.deleteTree(preDir.getParent());
 
         // The tool, in-process, on Debian's signed originals, against the real image (config beside it).
         List<String> args = new ArrayList<>(List.of("preresolve", "--kernel", set.kernel().vmlinuz().toString(),
@@ -67,8 +66,8 @@ class PreresolvedBootTest {
             }
         }
 
-        std = set.boot(set.stdDir());
-        pre = set.boot(preDir);
+        std = StdBoot.log();
+        pre = set.boot(preDir, preDir.resolveSibling("boot-preresolved"));
         System.out.printf("PreresolvedBootTest: %d modules; std boot %d ms, preresolved boot %d ms; logs %s, %s%n",
                 set.loadOrder().size(), std.elapsed().toMillis(), pre.elapsed().toMillis(), std.logFile(),
                 pre.logFile());
