@@ -74,6 +74,11 @@ final class PreresolveCommand implements Callable<Integer> {
     @Option(names = "--fail-fast", description = "Stop at the first module that fails.")
     boolean failFast;
 
+    @Option(names = "--report", paramLabel = "FORMAT[:FILE]",
+            description = "After the run, also write a report (text, markdown, csv, json, html; see 'report') "
+                    + "to FILE, or to stdout. Repeatable.")
+    List<String> reports = new java.util.ArrayList<>();
+
     @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Worker threads (default: the number of CPUs).")
     int jobs = Runtime.getRuntime().availableProcessors();
 
@@ -88,6 +93,10 @@ final class PreresolveCommand implements Callable<Integer> {
         if (jobs < 1) {
             throw new UsageException("--jobs must be at least 1");
         }
+        List<ReportSpec> reportSpecs = new java.util.ArrayList<>();
+        for (String r : reports) {
+            reportSpecs.add(ReportSpec.parse(r));
+        }
         KernelLoader.LoadedKernel k = kernel.load();
         Optional<String> warning = KaslrCheck.check(k.exports().identity(), k.config(), k.configNote(),
                 assumeNokaslr);
@@ -99,11 +108,23 @@ final class PreresolveCommand implements Callable<Integer> {
                 .withAllowUnverifiedArch(allowUnverifiedArch);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
         RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of());
-        RunReport report = runner.run(cfg, m -> print(m, out, err));
+        Progress progress = Progress.forRun(err, inputs, quiet);
+        RunReport report = runner.run(cfg, m -> {
+            progress.clear();
+            print(m, out, err);
+            if (progress.active()) {
+                out.flush();
+            }
+            progress.step();
+        });
+        progress.finish();
         if (json) {
             JsonFormat.write(report, out);
         } else if (!quiet) {
             out.print(TextFormat.summary(report));
+        }
+        for (ReportSpec r : reportSpecs) {
+            r.write(report, org.preresolver.report.ReportModel.DEFAULT_TOP, true, out);
         }
         out.flush();
         return exitCode(report);

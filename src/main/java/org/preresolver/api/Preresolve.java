@@ -1,0 +1,162 @@
+package org.preresolver.api;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.preresolver.preresolve.Options;
+import org.preresolver.preresolve.Preresolver;
+import org.preresolver.preresolve.RefusedException;
+import org.preresolver.report.ModuleReport;
+import org.preresolver.report.RunReport;
+
+/**
+ * The library entry point: preresolve modules or trees against a {@link Kernel}, with options,
+ * and get the results as data ({@link RunReport}, {@link ModuleReport}). The command line is a
+ * thin layer over the same calls. Instances are immutable; each {@code with...} method returns
+ * a copy.
+ *
+ * <pre>{@code
+ * Kernel kernel = Kernel.fromImage(Path.of("vmlinux"));
+ * Preresolve pre = Preresolve.against(kernel).withStripSignature(true);
+ * RunReport report = pre.toDirectory(List.of(Path.of("lib/modules/6.1.0")), Path.of("out"));
+ * }</pre>
+ *
+ * <p>Modules that are refused or malformed do not throw: they are reported with a failed
+ * {@link ModuleReport.Status} and a one-line error. What stops a whole run is thrown: the KASLR
+ * refusal ({@link RefusedException}) and I/O errors on the inputs as a whole.
+ */
+public final class Preresolve {
+    private final Kernel kernel;
+    private final boolean stripSignature;
+    private final boolean allowUnverifiedArch;
+    private final boolean assumeNokaslr;
+    private final boolean failFast;
+    private final boolean keepOutcomes;
+    private final int threads;
+    private final List<Path> providerTrees;
+    private final Consumer<ModuleReport> listener;
+
+    private Preresolve(Kernel kernel, boolean stripSignature, boolean allowUnverifiedArch, boolean assumeNokaslr,
+            boolean failFast, boolean keepOutcomes, int threads, List<Path> providerTrees,
+            Consumer<ModuleReport> listener) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1");
+        }
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
+        this.stripSignature = stripSignature;
+        this.allowUnverifiedArch = allowUnverifiedArch;
+        this.assumeNokaslr = assumeNokaslr;
+        this.failFast = failFast;
+        this.keepOutcomes = keepOutcomes;
+        this.threads = threads;
+        this.providerTrees = List.copyOf(providerTrees);
+        this.listener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** Default options: signed modules refused, KASLR kernels refused, one thread per CPU. */
+    public static Preresolve against(Kernel kernel) {
+        return new Preresolve(kernel, false, false, false, false, false, Runtime.getRuntime().availableProcessors(),
+                List.of(), m -> { });
+    }
+
+    /** Allow changing signed modules: the output is unsigned (the record keeps the signature for restore). */
+    public Preresolve withStripSignature(boolean v) {
+        return new Preresolve(kernel, v, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, threads,
+                providerTrees, listener);
+    }
+
+    /** Preresolve modules of architectures that no test of this project has proven. */
+    public Preresolve withAllowUnverifiedArch(boolean v) {
+        return new Preresolve(kernel, stripSignature, v, assumeNokaslr, failFast, keepOutcomes, threads,
+                providerTrees, listener);
+    }
+
+    /** The kernel randomises its base but will always boot with {@code nokaslr}. */
+    public Preresolve withAssumeNokaslr(boolean v) {
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, v, failFast, keepOutcomes, threads,
+                providerTrees, listener);
+    }
+
+    /** Stop at the first module that fails. */
+    public Preresolve withFailFast(boolean v) {
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, v, keepOutcomes, threads,
+                providerTrees, listener);
+    }
+
+    /** Keep every symbol's outcome in the module reports ({@link ModuleReport#outcomes()}). */
+    public Preresolve withOutcomes(boolean v) {
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, v, threads,
+                providerTrees, listener);
+    }
+
+    /** Worker threads, at least 1. */
+    public Preresolve withThreads(int n) {
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, n,
+                providerTrees, listener);
+    }
+
+    /**
+     * More module trees, read only to learn which symbols their modules export (for a module
+     * built out of tree: the installed tree it will load into).
+     */
+    public Preresolve withProviderTrees(List<Path> trees) {
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes,
+                threads, trees, listener);
+    }
+
+    /** Called once per module, in input order, as results come (from the calling thread). */
+    public Preresolve withListener(Consumer<ModuleReport> l) {
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes,
+                threads, providerTrees, l);
+    }
+
+    /**
+     * The warning to show for this kernel and these options (KASLR assumed off), empty when
+     * there is nothing to say.
+     *
+     * @throws RefusedException the kernel randomises its base and {@link #withAssumeNokaslr} is not set
+     */
+    public Optional<String> warning() throws RefusedException {
+        return kernel.checkKaslr(assumeNokaslr);
+    }
+
+    /** Decides for every module and reports; writes nothing. */
+    public RunReport dryRun(List<Path> inputs) throws IOException, RefusedException {
+        return run(new RunConfig(inputs, null, false, true, failFast, threads, keepOutcomes, providerTrees));
+    }
+
+    /** Writes the modules into {@code outputDir}, mirroring each input tree. */
+    public RunReport toDirectory(List<Path> inputs, Path outputDir) throws IOException, RefusedException {
+        return run(new RunConfig(inputs, Objects.requireNonNull(outputDir, "outputDir"), false, false, failFast,
+                threads, keepOutcomes, providerTrees));
+    }
+
+    /** Rewrites the input modules, each atomically; the trees are locked against a second run. */
+    public RunReport inPlace(List<Path> inputs) throws IOException, RefusedException {
+        return run(new RunConfig(inputs, null, true, false, failFast, threads, keepOutcomes, providerTrees));
+    }
+
+    /**
+     * One module, dry run, with every symbol's outcome kept: what preresolving it would do.
+     * The provider trees name the modules that export what vmlinux does not.
+     */
+    public ModuleReport module(Path file) throws IOException, RefusedException {
+        RunReport r = withOutcomes(true).withThreads(1).dryRun(List.of(file));
+        if (r.modules().isEmpty()) {
+            throw new IOException(file + ": not a module file (.ko, .ko.xz, .ko.zst, .ko.gz)");
+        }
+        return r.modules().get(0);
+    }
+
+    /** Runs with a configuration made by hand. */
+    public RunReport run(RunConfig cfg) throws IOException, RefusedException {
+        kernel.checkKaslr(assumeNokaslr);
+        Options options = Options.defaults().withStripSignature(stripSignature).withTool(Version.tool())
+                .withAllowUnverifiedArch(allowUnverifiedArch);
+        TreeRunner runner = new TreeRunner(p -> new Preresolver(kernel.exports(), options.withProviders(p)));
+        return runner.run(cfg, listener);
+    }
+}
