@@ -35,12 +35,13 @@ public final class Preresolve {
     private final boolean assumeNokaslr;
     private final boolean failFast;
     private final boolean keepOutcomes;
+    private final boolean sync;
     private final int threads;
     private final List<Path> providerTrees;
     private final Consumer<ModuleReport> listener;
 
     private Preresolve(Kernel kernel, boolean stripSignature, boolean allowUnverifiedArch, boolean assumeNokaslr,
-            boolean failFast, boolean keepOutcomes, int threads, List<Path> providerTrees,
+            boolean failFast, boolean keepOutcomes, boolean sync, int threads, List<Path> providerTrees,
             Consumer<ModuleReport> listener) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1");
@@ -51,6 +52,7 @@ public final class Preresolve {
         this.assumeNokaslr = assumeNokaslr;
         this.failFast = failFast;
         this.keepOutcomes = keepOutcomes;
+        this.sync = sync;
         this.threads = threads;
         this.providerTrees = List.copyOf(providerTrees);
         this.listener = Objects.requireNonNull(listener, "listener");
@@ -58,43 +60,52 @@ public final class Preresolve {
 
     /** Default options: signed modules refused, KASLR kernels refused, one thread per CPU. */
     public static Preresolve against(Kernel kernel) {
-        return new Preresolve(kernel, false, false, false, false, false, Runtime.getRuntime().availableProcessors(),
-                List.of(), m -> { });
+        return new Preresolve(kernel, false, false, false, false, false, true,
+                Runtime.getRuntime().availableProcessors(), List.of(), m -> { });
     }
 
     /** Allow changing signed modules: the output is unsigned (the record keeps the signature for restore). */
     public Preresolve withStripSignature(boolean v) {
-        return new Preresolve(kernel, v, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, threads,
+        return new Preresolve(kernel, v, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, sync, threads,
                 providerTrees, listener);
     }
 
     /** Preresolve modules of architectures that no test of this project has proven. */
     public Preresolve withAllowUnverifiedArch(boolean v) {
-        return new Preresolve(kernel, stripSignature, v, assumeNokaslr, failFast, keepOutcomes, threads,
+        return new Preresolve(kernel, stripSignature, v, assumeNokaslr, failFast, keepOutcomes, sync, threads,
                 providerTrees, listener);
     }
 
     /** The kernel randomises its base but will always boot with {@code nokaslr}. */
     public Preresolve withAssumeNokaslr(boolean v) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, v, failFast, keepOutcomes, threads,
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, v, failFast, keepOutcomes, sync, threads,
                 providerTrees, listener);
     }
 
     /** Stop at the first module that fails. */
     public Preresolve withFailFast(boolean v) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, v, keepOutcomes, threads,
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, v, keepOutcomes, sync, threads,
                 providerTrees, listener);
     }
 
     /** Keep every symbol's outcome in the module reports ({@link ModuleReport#outcomes()}). */
     public Preresolve withOutcomes(boolean v) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, v, threads,
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, v, sync, threads,
                 providerTrees, listener);
+    }
+
+    /**
+     * Flush each output to disk before renaming it into place (the default). Without it outputs
+     * stay atomic for other processes, but not across a power loss: for build trees.
+     */
+    public Preresolve withSync(boolean v) {
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, v,
+                threads, providerTrees, listener);
     }
 
     /** Worker threads, at least 1. */
     public Preresolve withThreads(int n) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, n,
+        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, sync, n,
                 providerTrees, listener);
     }
 
@@ -104,13 +115,13 @@ public final class Preresolve {
      */
     public Preresolve withProviderTrees(List<Path> trees) {
         return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes,
-                threads, trees, listener);
+                sync, threads, trees, listener);
     }
 
     /** Called once per module, in input order, as results come (from the calling thread). */
     public Preresolve withListener(Consumer<ModuleReport> l) {
         return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes,
-                threads, providerTrees, l);
+                sync, threads, providerTrees, l);
     }
 
     /**
@@ -125,18 +136,18 @@ public final class Preresolve {
 
     /** Decides for every module and reports; writes nothing. */
     public RunReport dryRun(List<Path> inputs) throws IOException, RefusedException {
-        return run(new RunConfig(inputs, null, false, true, failFast, threads, keepOutcomes, providerTrees));
+        return run(new RunConfig(inputs, null, false, true, failFast, threads, keepOutcomes, providerTrees, sync));
     }
 
     /** Writes the modules into {@code outputDir}, mirroring each input tree. */
     public RunReport toDirectory(List<Path> inputs, Path outputDir) throws IOException, RefusedException {
         return run(new RunConfig(inputs, Objects.requireNonNull(outputDir, "outputDir"), false, false, failFast,
-                threads, keepOutcomes, providerTrees));
+                threads, keepOutcomes, providerTrees, sync));
     }
 
     /** Rewrites the input modules, each atomically; the trees are locked against a second run. */
     public RunReport inPlace(List<Path> inputs) throws IOException, RefusedException {
-        return run(new RunConfig(inputs, null, true, false, failFast, threads, keepOutcomes, providerTrees));
+        return run(new RunConfig(inputs, null, true, false, failFast, threads, keepOutcomes, providerTrees, sync));
     }
 
     /**

@@ -143,11 +143,11 @@ public final class TreeRunner {
             fs.add(pool.submit(() -> {
                 try {
                     byte[] elf = ModuleCodec.decode(Files.readAllBytes(e.file())).elf();
-                    KernelModule m = KernelModule.parse(elf);
+                    KernelModule.Exports m = KernelModule.scanExports(elf);
                     String name = m.name().isEmpty() ? stem(e.file()) : m.name();
-                    String gpl = m.modinfo().isGplCompatible() ? "y" : "n";
+                    String gpl = m.gplCompatible() ? "y" : "n";
                     List<String[]> out = new ArrayList<>();
-                    for (String s : m.exportedNames()) {
+                    for (String s : m.exports()) {
                         out.add(new String[] {s, name, gpl});
                     }
                     return out;
@@ -213,11 +213,11 @@ public final class TreeRunner {
                     if (!cfg.inPlace()) {
                         Files.createDirectories(target.toAbsolutePath().getParent());
                     }
-                    AtomicWriter.write(target, written, e.file());
+                    AtomicWriter.write(target, written, e.file(), cfg.sync());
                     sizeOut = written.length;
                 } else if (!cfg.inPlace()) {
                     Files.createDirectories(target.toAbsolutePath().getParent());
-                    AtomicWriter.write(target, file, e.file());
+                    AtomicWriter.write(target, file, e.file(), cfg.sync());
                     sizeOut = file.length;
                     rawOut = dec.elf().length;
                 }

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver preresolve}: the main job. */
 @Command(name = "preresolve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Preresolve modules against a kernel. Prints one kbuild-style line per module,",
+        header = "Preresolve modules against a kernel (the main job).",
+        description = {"Prints one kbuild-style line per module,",
             "  PRERESV <path> (<n>/<m> preresolved)   or   (<n>/<n> *fully* preresolved),",
             "then a summary. Errors go to stderr, one line each: <path>: <what is wrong>."},
         footer = ExitCodes.HELP)
@@ -79,6 +80,11 @@ final class PreresolveCommand implements Callable<Integer> {
                     + "to FILE, or to stdout. Repeatable.")
     List<String> reports = new java.util.ArrayList<>();
 
+    @Option(names = "--no-fsync",
+            description = "Do not flush each output to disk before renaming it into place. Outputs stay atomic "
+                    + "for other processes and if this one is killed, but not across a power loss. For build trees.")
+    boolean noFsync;
+
     @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Worker threads (default: the number of CPUs).")
     int jobs = Runtime.getRuntime().availableProcessors();
 
@@ -107,7 +113,8 @@ final class PreresolveCommand implements Callable<Integer> {
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName())
                 .withAllowUnverifiedArch(allowUnverifiedArch);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
-        RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of());
+        RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
+                !noFsync);
         Progress progress = Progress.forRun(err, inputs, quiet);
         RunReport report = runner.run(cfg, m -> {
             progress.clear();

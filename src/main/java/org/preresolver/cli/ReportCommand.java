@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver report}: what preresolving a tree does, as tables and charts. Writes no module. */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Report what preresolving modules does, without changing them (a dry run):",
+        header = "Report what preresolving does, as tables and charts (writes no module).",
+        description = {"A dry run over the modules, reported as:",
             "per-module rows (undefined symbols standard and left, preresolved, dependencies, reasons),",
             "totals, the best and worst modules, and the split by dependency class (0, 1, >1).",
             "Formats: text (terminal tables), markdown, csv, json, html (one self-contained file",

@@ -49,6 +49,50 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
         return signature.isPresent();
     }
 
+    /**
+     * What a module exports, found cheaply: the {@code .modinfo} and the {@code __ksymtab_NAME}
+     * symbols, without decoding the rest of the symbol table. For a first pass over a whole tree.
+     *
+     * @param name the module name ({@code name=}), "" if absent
+     * @param gplCompatible its licence is GPL-compatible
+     * @param exports the symbols it exports
+     */
+    public record Exports(String name, boolean gplCompatible, List<String> exports) {}
+
+    /** Scans an uncompressed module file (signed or not) for {@link Exports}. */
+    public static Exports scanExports(byte[] bytes) throws FormatException {
+        ElfFile elf = ElfFile.parse(bytes);
+        ModInfo info = elf.section(".modinfo").map(s -> ModInfo.parse(elf.sectionBytes(s))).orElse(ModInfo.empty());
+        List<String> out = new ArrayList<>();
+        SectionHeader symtab = null;
+        for (SectionHeader s : elf.sections()) {
+            if (s.type() == Elf.SHT_SYMTAB) {
+                symtab = s;
+            }
+        }
+        if (symtab != null && symtab.link() > 0 && symtab.link() < elf.sections().size()) {
+            SectionHeader str = elf.sections().get(symtab.link());
+            byte[] d = elf.data();
+            boolean is64 = elf.header().is64();
+            boolean little = elf.header().order() == java.nio.ByteOrder.LITTLE_ENDIAN;
+            int ent = is64 ? 24 : 16;
+            byte[] prefix = KSYMTAB_PREFIX.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (long e = symtab.offset(); e + ent <= symtab.offset() + symtab.size(); e += ent) {
+                long name = org.preresolver.elf.ByteReader.u32(d, (int) e, little);
+                int shndx = org.preresolver.elf.ByteReader.u16(d, (int) e + (is64 ? 6 : 14), little);
+                if (name == 0 || shndx == Elf.SHN_UNDEF || name + prefix.length >= str.size()) {
+                    continue;
+                }
+                int at = (int) (str.offset() + name);
+                if (java.util.Arrays.equals(d, at, at + prefix.length, prefix, 0, prefix.length)) {
+                    String full = elf.reader().cstring(at, str.offset() + str.size(), "symbol name");
+                    out.add(full.substring(prefix.length));
+                }
+            }
+        }
+        return new Exports(info.get("name").orElse(""), info.isGplCompatible(), out);
+    }
+
     /** Names this module exports itself (from its {@code __ksymtab_NAME} symbols). */
     public List<String> exportedNames() throws FormatException {
         List<String> out = new ArrayList<>();

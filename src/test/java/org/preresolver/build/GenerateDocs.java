@@ -74,7 +74,7 @@ public final class GenerateDocs {
                 .append(Version.version()).append("\" \"User Commands\"\n");
         sb.append(".SH NAME\n").append(esc(title)).append(" \\- ");
         String[] desc = spec.usageMessage().description();
-        sb.append(esc(firstSentence(desc))).append('\n');
+        sb.append(esc(summary(spec))).append('\n');
 
         sb.append(".SH SYNOPSIS\n.nf\n");
         CommandLine.Help help = new CommandLine.Help(spec, CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
@@ -94,7 +94,7 @@ public final class GenerateDocs {
                     continue;
                 }
                 sb.append(".TP\n\\fB").append(esc(sub.getCommandName())).append("\\fR\n")
-                        .append(esc(firstSentence(sub.getCommandSpec().usageMessage().description()))).append('\n')
+                        .append(esc(summary(sub.getCommandSpec()))).append('\n')
                         .append("See \\fB").append(esc(NAME + "-" + sub.getCommandName())).append("\\fR(1).\n");
             }
         }
@@ -156,6 +156,12 @@ public final class GenerateDocs {
             String t = l.strip();
             sb.append(t.isEmpty() ? ".sp" : esc(t)).append('\n');
         }
+    }
+
+    /** The command's one-line header, else the first sentence of its description. */
+    private static String summary(CommandSpec spec) {
+        String[] header = spec.usageMessage().header();
+        return firstSentence(header.length > 0 ? header : spec.usageMessage().description());
     }
 
     private static String firstSentence(String[] desc) {
