@@ -125,6 +125,36 @@ class ApiTest {
         assertThat(r.failures()).isEqualTo(MODULES.size());
     }
 
+    /** The example of docs/java-api.md, with the paths of a small tree. */
+    @Test
+    void theDocumentedExampleRuns() throws Exception {
+        Path modules = tree();
+        Path outDir = tmp.resolve("out");
+        // --- as in docs/java-api.md ---
+        Kernel kernel = Kernel.fromImage(debian.vmlinuz());
+        Preresolve pre = Preresolve.against(kernel)
+                .withAssumeNokaslr(true)
+                .withStripSignature(true)
+                .withListener(m -> System.out.println(m.path() + " " + m.preresolved() + "/" + m.undefined()));
+
+        RunReport run = pre.toDirectory(List.of(modules), outDir);
+        for (ModuleReport m : run.modules()) {
+            if (m.status().failed()) {
+                System.err.println(m.path() + ": " + m.error());
+            }
+        }
+        System.out.printf("%d/%d preresolved%n", run.preresolvedTotal(), run.undefinedTotal());
+
+        String html = ReportFormat.HTML.render(ReportModel.of(run), true, "my-plugin 1.0");
+        // ---
+        assertThat(run.failures()).isZero();
+        assertThat(run.modules()).hasSize(MODULES.size());
+        assertThat(html).contains("<svg", "Made by my-plugin 1.0", "crypto/xor.ko");
+        for (String m : MODULES) {
+            assertThat(outDir.resolve(m)).isRegularFile();
+        }
+    }
+
     private static byte[] readUnchecked(Path p) {
         try {
             return Files.readAllBytes(p);
