@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.preresolver.kernel.ModuleSigner;
 import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Preresolver;
 import org.preresolver.preresolve.RefusedException;
@@ -30,68 +31,85 @@ import org.preresolver.report.RunReport;
  */
 public final class Preresolve {
     private final Kernel kernel;
-    private final boolean stripSignature;
-    private final boolean allowUnverifiedArch;
-    private final boolean assumeNokaslr;
-    private final boolean failFast;
-    private final boolean keepOutcomes;
-    private final boolean sync;
-    private final int threads;
-    private final List<Path> providerTrees;
-    private final Consumer<ModuleReport> listener;
+    // Set only on a fresh copy inside the with... methods: instances never change once returned.
+    private boolean stripSignature;
+    private boolean allowUnverifiedArch;
+    private boolean assumeNokaslr;
+    private boolean failFast;
+    private boolean keepOutcomes;
+    private boolean sync = true;
+    private int threads = Runtime.getRuntime().availableProcessors();
+    private List<Path> providerTrees = List.of();
+    private Consumer<ModuleReport> listener = m -> { };
+    private ModuleSigner signer;
 
-    private Preresolve(Kernel kernel, boolean stripSignature, boolean allowUnverifiedArch, boolean assumeNokaslr,
-            boolean failFast, boolean keepOutcomes, boolean sync, int threads, List<Path> providerTrees,
-            Consumer<ModuleReport> listener) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1");
-        }
+    private Preresolve(Kernel kernel) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
-        this.stripSignature = stripSignature;
-        this.allowUnverifiedArch = allowUnverifiedArch;
-        this.assumeNokaslr = assumeNokaslr;
-        this.failFast = failFast;
-        this.keepOutcomes = keepOutcomes;
-        this.sync = sync;
-        this.threads = threads;
-        this.providerTrees = List.copyOf(providerTrees);
-        this.listener = Objects.requireNonNull(listener, "listener");
+    }
+
+    private Preresolve copy() {
+        Preresolve c = new Preresolve(kernel);
+        c.stripSignature = stripSignature;
+        c.allowUnverifiedArch = allowUnverifiedArch;
+        c.assumeNokaslr = assumeNokaslr;
+        c.failFast = failFast;
+        c.keepOutcomes = keepOutcomes;
+        c.sync = sync;
+        c.threads = threads;
+        c.providerTrees = providerTrees;
+        c.listener = listener;
+        c.signer = signer;
+        return c;
     }
 
     /** Default options: signed modules refused, KASLR kernels refused, one thread per CPU. */
     public static Preresolve against(Kernel kernel) {
-        return new Preresolve(kernel, false, false, false, false, false, true,
-                Runtime.getRuntime().availableProcessors(), List.of(), m -> { });
+        return new Preresolve(kernel);
     }
 
     /** Allow changing signed modules: the output is unsigned (the record keeps the signature for restore). */
     public Preresolve withStripSignature(boolean v) {
-        return new Preresolve(kernel, v, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, sync, threads,
-                providerTrees, listener);
+        Preresolve c = copy();
+        c.stripSignature = v;
+        return c;
+    }
+
+    /**
+     * Re-sign signed modules after preresolving (the original signature is kept in the record
+     * for restore); null for none. Load one with {@code org.preresolver.io.SigningKeys.load}.
+     */
+    public Preresolve withSigner(ModuleSigner s) {
+        Preresolve c = copy();
+        c.signer = s;
+        return c;
     }
 
     /** Preresolve modules of architectures that no test of this project has proven. */
     public Preresolve withAllowUnverifiedArch(boolean v) {
-        return new Preresolve(kernel, stripSignature, v, assumeNokaslr, failFast, keepOutcomes, sync, threads,
-                providerTrees, listener);
+        Preresolve c = copy();
+        c.allowUnverifiedArch = v;
+        return c;
     }
 
     /** The kernel randomises its base but will always boot with {@code nokaslr}. */
     public Preresolve withAssumeNokaslr(boolean v) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, v, failFast, keepOutcomes, sync, threads,
-                providerTrees, listener);
+        Preresolve c = copy();
+        c.assumeNokaslr = v;
+        return c;
     }
 
     /** Stop at the first module that fails. */
     public Preresolve withFailFast(boolean v) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, v, keepOutcomes, sync, threads,
-                providerTrees, listener);
+        Preresolve c = copy();
+        c.failFast = v;
+        return c;
     }
 
     /** Keep every symbol's outcome in the module reports ({@link ModuleReport#outcomes()}). */
     public Preresolve withOutcomes(boolean v) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, v, sync, threads,
-                providerTrees, listener);
+        Preresolve c = copy();
+        c.keepOutcomes = v;
+        return c;
     }
 
     /**
@@ -99,14 +117,19 @@ public final class Preresolve {
      * stay atomic for other processes, but not across a power loss: for build trees.
      */
     public Preresolve withSync(boolean v) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, v,
-                threads, providerTrees, listener);
+        Preresolve c = copy();
+        c.sync = v;
+        return c;
     }
 
     /** Worker threads, at least 1. */
     public Preresolve withThreads(int n) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes, sync, n,
-                providerTrees, listener);
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be at least 1");
+        }
+        Preresolve c = copy();
+        c.threads = n;
+        return c;
     }
 
     /**
@@ -114,14 +137,16 @@ public final class Preresolve {
      * built out of tree: the installed tree it will load into).
      */
     public Preresolve withProviderTrees(List<Path> trees) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes,
-                sync, threads, trees, listener);
+        Preresolve c = copy();
+        c.providerTrees = List.copyOf(trees);
+        return c;
     }
 
     /** Called once per module, in input order, as results come (from the calling thread). */
     public Preresolve withListener(Consumer<ModuleReport> l) {
-        return new Preresolve(kernel, stripSignature, allowUnverifiedArch, assumeNokaslr, failFast, keepOutcomes,
-                sync, threads, providerTrees, l);
+        Preresolve c = copy();
+        c.listener = Objects.requireNonNull(l, "listener");
+        return c;
     }
 
     /**
@@ -166,7 +191,7 @@ public final class Preresolve {
     public RunReport run(RunConfig cfg) throws IOException, RefusedException {
         kernel.checkKaslr(assumeNokaslr);
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(Version.tool())
-                .withAllowUnverifiedArch(allowUnverifiedArch);
+                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(kernel.exports(), options.withProviders(p)));
         return runner.run(cfg, listener);
     }

@@ -224,7 +224,8 @@ public final class TreeRunner {
             }
             var plan = r.plan();
             return new ModuleReport(path, r.module().name(), map(r.status()), plan.undefined(), plan.preresolved(),
-                    plan.leftByReason(), r.module().modinfo().depends(), r.signatureStripped(), dec.compression().label(),
+                    plan.leftByReason(), r.module().modinfo().depends(), r.signatureStripped(), r.resigned(),
+                    dec.compression().label(),
                     file.length, sizeOut, rawOut, "", cfg.keepOutcomes() ? plan.outcomes() : List.of());
         } catch (FormatException ex) {
             return ModuleReport.failure(path, ModuleReport.Status.ERROR, ex.getMessage());
@@ -236,12 +237,12 @@ public final class TreeRunner {
     }
 
     /**
-     * Checks an output before it is written: it parses, carries a record, and restoring it gives
-     * back exactly the input. A failure here is a bug in this tool, reported as an error for the
+     * Checks an output before it is written: it parses (without the new signature, if re-signed),
+     * carries a record, and restoring it gives back exactly the input. A failure here is a bug in this tool, reported as an error for the
      * module rather than written.
      */
     static void check(Result r) throws FormatException {
-        ElfFile out = ElfFile.parse(r.output());
+        ElfFile out = ElfFile.parse(Preresolver.withoutSignature(r.output()));
         PreresolvedRecord rec = Restorer.record(out)
                 .orElseThrow(() -> new FormatException("internal check failed: output has no record"));
         byte[] back = Restorer.restore(out, rec);

@@ -8,6 +8,8 @@ import java.util.concurrent.Callable;
 import org.preresolver.api.RunConfig;
 import org.preresolver.api.TreeRunner;
 import org.preresolver.io.KernelLoader;
+import org.preresolver.io.SigningKeys;
+import org.preresolver.kernel.ModuleSigner;
 import org.preresolver.preresolve.KaslrCheck;
 import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Preresolver;
@@ -59,6 +61,21 @@ final class PreresolveCommand implements Callable<Integer> {
             description = "Allow changing signed modules; their signature is removed (kept in the record for restore).")
     boolean stripSignature;
 
+    @Option(names = "--sign-key", paramLabel = "KEY.pem",
+            description = "Re-sign signed modules after preresolving with this private key (PEM; RSA or ECDSA; "
+                    + "an encrypted key takes its passphrase from KBUILD_SIGN_PIN), in the format of the kernel's "
+                    + "scripts/sign-file. The original signature is kept in the record for restore. "
+                    + "Unsigned modules stay unsigned.")
+    Path signKey;
+
+    @Option(names = "--sign-cert", paramLabel = "CERT.pem|.der",
+            description = "The X.509 certificate of --sign-key (DER like certs/signing_key.x509, or PEM).")
+    Path signCert;
+
+    @Option(names = "--sign-hash", paramLabel = "HASH",
+            description = "Digest for --sign-key: sha256 (default), sha384 or sha512.")
+    String signHash = "sha256";
+
     @Option(names = "--allow-unverified-arch",
             description = "Preresolve modules of an architecture that no test has proven (see the README's table).")
     boolean allowUnverifiedArch;
@@ -103,6 +120,7 @@ final class PreresolveCommand implements Callable<Integer> {
         for (String r : reports) {
             reportSpecs.add(ReportSpec.parse(r));
         }
+        ModuleSigner signer = signer();
         KernelLoader.LoadedKernel k = kernel.load();
         Optional<String> warning = KaslrCheck.check(k.exports().identity(), k.config(), k.configNote(),
                 assumeNokaslr);
@@ -111,7 +129,7 @@ final class PreresolveCommand implements Callable<Integer> {
             err.flush();
         });
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName())
-                .withAllowUnverifiedArch(allowUnverifiedArch);
+                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
         RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
                 !noFsync);
@@ -135,6 +153,27 @@ final class PreresolveCommand implements Callable<Integer> {
         }
         out.flush();
         return exitCode(report);
+    }
+
+    /** The signer of --sign-key/--sign-cert, or null. */
+    private ModuleSigner signer() throws java.io.IOException, org.preresolver.elf.FormatException, UsageException {
+        if (signKey == null && signCert == null) {
+            return null;
+        }
+        if (signKey == null || signCert == null) {
+            throw new UsageException("--sign-key and --sign-cert go together");
+        }
+        if (stripSignature) {
+            throw new UsageException("--strip-signature and --sign-key exclude each other");
+        }
+        ModuleSigner.Hash hash;
+        try {
+            hash = ModuleSigner.Hash.of(signHash);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        String pin = System.getenv("KBUILD_SIGN_PIN");
+        return SigningKeys.load(signKey, signCert, hash, pin == null ? null : pin.toCharArray());
     }
 
     private void print(ModuleReport m, PrintWriter out, PrintWriter err) {

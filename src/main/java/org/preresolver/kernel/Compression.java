@@ -108,7 +108,9 @@ public enum Compression {
         } catch (IOException | RuntimeException e) {
             // Decoders signal corrupt input with assorted IOExceptions and, for some inputs,
             // runtime exceptions; both mean the same thing here.
-            throw new FormatException("corrupt " + label() + " stream: " + e.getMessage(), e);
+            String why = e instanceof java.io.EOFException || e.getMessage() == null
+                    ? "truncated (unexpected end of data)" : e.getMessage().lines().findFirst().orElse("");
+            throw new FormatException("corrupt " + label() + " stream: " + why, e);
         }
     }
 

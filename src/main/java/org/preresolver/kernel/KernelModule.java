@@ -26,6 +26,9 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
         Optional<ModuleSignature> sig = ModuleSignature.parse(bytes);
         byte[] elfBytes = sig.isPresent() ? java.util.Arrays.copyOf(bytes, sig.get().moduleLength()) : bytes;
         ElfFile elf = ElfFile.parse(elfBytes);
+        if (sig.isEmpty()) {
+            checkNoTruncatedSignature(elf);
+        }
         if (elf.header().type() != Elf.ET_REL) {
             throw new FormatException("not a kernel module: e_type " + elf.header().type() + " is not ET_REL", 16);
         }
@@ -38,6 +41,26 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
             info = ModInfo.parse(elf.sectionBytes(mi.get()));
         }
         return new KernelModule(bytes, elf, info, ModVersions.read(elf), sig);
+    }
+
+    /**
+     * A signed module cut short loses the marker at its end and would pass for an unsigned module
+     * with a PKCS#7 message (a DER SEQUENCE, 0x30) after its ELF contents: refuse to guess.
+     */
+    private static void checkNoTruncatedSignature(ElfFile elf) throws FormatException {
+        var h = elf.header();
+        long end = h.shoff() + (long) h.shnum() * h.shentsize(); // the parser has checked the table fits
+        for (SectionHeader s : elf.sections()) {
+            long e = s.offset() + s.fileSize(); // unchecked sections may be absurd: ignore those
+            if (s.offset() >= 0 && s.fileSize() >= 0 && e >= 0) {
+                end = Math.max(end, e);
+            }
+        }
+        byte[] data = elf.data();
+        if (end < data.length && data[(int) end] == 0x30) {
+            throw new FormatException((data.length - end) + " bytes after the ELF contents look like a truncated "
+                    + "module signature (no \"~Module signature appended~\" marker at the end of the file)", end);
+        }
     }
 
     /** The module name: {@code .modinfo} {@code name=}, else "". */
