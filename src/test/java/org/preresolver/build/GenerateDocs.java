@@ -94,7 +94,7 @@ public final class GenerateDocs {
                     continue;
                 }
                 sb.append(".TP\n\\fB").append(esc(sub.getCommandName())).append("\\fR\n")
-                        .append(esc(summary(sub.getCommandSpec()))).append('\n')
+                        .append(esc(summary(sub.getCommandSpec()))).append(".\n")
                         .append("See \\fB").append(esc(NAME + "-" + sub.getCommandName())).append("\\fR(1).\n");
             }
         }
