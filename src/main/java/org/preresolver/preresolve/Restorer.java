@@ -1,7 +1,6 @@
 package org.preresolver.preresolve;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
@@ -45,14 +44,18 @@ public final class Restorer {
             throw new FormatException(PreresolvedRecord.SECTION + " record does not describe this file: the restored "
                     + "original does not parse (" + e.getMessage() + ")");
         }
-        List<Symbol> syms = orig.symbolTable().symbols();
         ElfEditor ed = new ElfEditor(orig);
         for (PreresolvedRecord.Patch p : rec.patches()) {
-            if (p.index() <= 0 || p.index() >= syms.size()) {
+            if (p.index() <= 0) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol index " + p.index()
-                        + " out of range (" + syms.size() + " symbols)");
+                        + " out of range");
             }
-            Symbol s = syms.get(p.index());
+            Symbol s;
+            try {
+                s = orig.symbolAt(p.index());
+            } catch (FormatException e) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: " + e.detail());
+            }
             if (s.shndx() != Elf.SHN_ABS || s.value() != p.newValue()) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " (" + s.name()
                         + ") is not the recorded absolute value; the file was changed after preresolving");
