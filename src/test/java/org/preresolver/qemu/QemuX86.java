@@ -78,7 +78,7 @@ public final class QemuX86 {
         return this;
     }
 
-    /** Extra kernel command line, after {@code console=ttyS0 nokaslr panic=-1}. */
+    /** Extra kernel command line, after {@code console=ttyS0 nokaslr no_timer_check panic=-1}. */
     public QemuX86 append(String kernelArgs) {
         this.append = kernelArgs;
         return this;
