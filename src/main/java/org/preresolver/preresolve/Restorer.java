@@ -9,6 +9,7 @@ import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
 import org.preresolver.elf.SectionHeader;
 import org.preresolver.elf.Symbol;
+import org.preresolver.kernel.ModuleSignature;
 
 /**
  * Gives back the original module from a preresolved one, byte for byte: the prefix of the file
@@ -52,6 +53,10 @@ public final class Restorer {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol index " + p.index()
                         + " out of range (" + syms.size() + " symbols)");
             }
+            if (p.oldShndx() != Elf.SHN_UNDEF) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " was st_shndx 0x"
+                        + Integer.toHexString(p.oldShndx()) + " before; only undefined symbols are ever preresolved");
+            }
             Symbol s = syms.get(p.index());
             if (s.shndx() != Elf.SHN_ABS || s.value() != p.newValue()) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " (" + s.name()
@@ -65,6 +70,16 @@ public final class Restorer {
         }
         byte[] out = Arrays.copyOf(elf, elf.length + rec.trailer().length);
         System.arraycopy(rec.trailer(), 0, out, elf.length, rec.trailer().length);
+        Optional<ModuleSignature> sig;
+        try {
+            sig = ModuleSignature.parse(out);
+        } catch (FormatException e) {
+            sig = Optional.empty();
+        }
+        if (sig.isEmpty() || sig.get().moduleLength() != elf.length) {
+            throw new FormatException(PreresolvedRecord.SECTION + " record: the stored " + rec.trailer().length
+                    + "-byte signature trailer is not a module signature for this module");
+        }
         return out;
     }
 }
