@@ -96,7 +96,7 @@ public final class ElfFile {
         } catch (ArithmeticException e) {
             throw new FormatException("section header table size overflows", is64 ? 40 : 32);
         }
-        in.check(shoff, tableSize, "section header table (" + shnum + " entries)");
+        in.check(shoff, tableSize, "section header table of " + shnum + " entries");
         if (shnum > 0 && (shstrndx < 0 || shstrndx >= shnum)) {
             throw new FormatException("e_shstrndx " + shstrndx + " out of range (" + shnum + " sections)",
                     is64 ? 62 : 50);
