@@ -33,9 +33,13 @@ public final class Restorer {
         var h = f.header();
         byte[] data = f.data();
         SectionHeader marker = f.section(PreresolvedRecord.SECTION).orElseThrow();
-        if (rec.originalElfLength() > marker.offset() || rec.originalShnum() > 0xffff || rec.originalShnum() < 0) {
+        if (rec.originalElfLength() > marker.offset()) {
             throw new FormatException(PreresolvedRecord.SECTION + " record: original length "
                     + rec.originalElfLength() + " overlaps the record at 0x" + Long.toHexString(marker.offset()));
+        }
+        if (rec.originalShnum() > 0xffff || rec.originalShnum() < 0) {
+            throw new FormatException(PreresolvedRecord.SECTION + " record: original e_shnum "
+                    + Integer.toUnsignedString(rec.originalShnum()) + " out of range");
         }
         byte[] prefix = ElfEditor.restorePrefix(data, h.is64(), h.order(), rec.originalElfLength(),
                 rec.originalShoff(), rec.originalShnum());
