@@ -4,11 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
 import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.ModuleCodec;
-import org.preresolver.preresolve.PreresolvedRecord;
 import org.preresolver.preresolve.Restorer;
 
 /** Gives back original modules from preresolved ones, byte for byte, signature included. */
@@ -44,19 +42,15 @@ public final class Restore {
         return Status.RESTORED;
     }
 
-    /** The original bytes of a preresolved (uncompressed) module, or empty for a plain one. */
+    /**
+     * The original bytes of a preresolved (uncompressed) module, or empty for a plain one. A
+     * signature added after preresolving is dropped: the original comes back with its own.
+     */
     public static Optional<byte[]> original(byte[] elf) throws FormatException {
-        if (!ElfFile.isElf(elf)) {
-            throw new FormatException("not an ELF file (bad magic)", 0);
-        }
-        if (org.preresolver.kernel.ModuleSignature.isSigned(elf, elf.length)) {
-            return Optional.empty(); // a signed file was not written by us
-        }
-        ElfFile f = ElfFile.parse(elf);
-        Optional<PreresolvedRecord> rec = Restorer.record(f);
-        if (rec.isEmpty()) {
+        Optional<Restorer.Found> f = Restorer.find(elf);
+        if (f.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(Restorer.restore(f, rec.get()));
+        return Optional.of(Restorer.restore(f.get().file(), f.get().record()));
     }
 }

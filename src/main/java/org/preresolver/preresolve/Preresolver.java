@@ -76,13 +76,13 @@ public final class Preresolver {
     public Result process(byte[] input) throws FormatException, RefusedException {
         Optional<PreresolvedRecord> previous = Optional.empty();
         byte[] original = input;
-        if (ElfFile.isElf(input) && !org.preresolver.kernel.ModuleSignature.isSigned(input, input.length)) {
-            ElfFile f = ElfFile.parse(input);
-            Optional<SectionHeader> marker = f.section(PreresolvedRecord.SECTION);
-            if (marker.isPresent()) {
-                PreresolvedRecord rec = PreresolvedRecord.decode(f.sectionBytes(marker.get()));
-                original = Restorer.restore(f, rec);
-                previous = Optional.of(rec);
+        byte[] preresolvedElf = input; // without a signature added after preresolving
+        if (ElfFile.isElf(input)) {
+            Optional<Restorer.Found> found = Restorer.find(input);
+            if (found.isPresent()) {
+                original = Restorer.restore(found.get().file(), found.get().record());
+                previous = Optional.of(found.get().record());
+                preresolvedElf = found.get().elf();
             }
         }
         KernelModule module = KernelModule.parse(original);
@@ -104,7 +104,7 @@ public final class Preresolver {
             trailer = module.signature().get().trailer();
         }
         byte[] out = apply(elf, plan, trailer, stripped);
-        if (previous.isPresent() && Arrays.equals(out, input)) {
+        if (previous.isPresent() && Arrays.equals(out, preresolvedElf)) {
             return new Result(Result.Status.UNCHANGED, module, plan, input, false, stripped, previous);
         }
         Result.Status status = previous.isPresent() ? Result.Status.RETARGETED : Result.Status.PRERESOLVED;

@@ -29,6 +29,45 @@ public final class Restorer {
         return Optional.of(PreresolvedRecord.decode(f.sectionBytes(s.get())));
     }
 
+    /**
+     * A preresolved module found in a file.
+     *
+     * @param elf the preresolved ELF: the file, or the file without the signature trailer that
+     *     was added after preresolving (a re-signed module)
+     * @param file {@code elf}, parsed
+     * @param record its record
+     * @param resigned the file carries a signature added after preresolving
+     */
+    public record Found(byte[] elf, ElfFile file, PreresolvedRecord record, boolean resigned) {}
+
+    /**
+     * Finds the record of a module file (uncompressed), looking through a signature added after
+     * preresolving; empty for a plain module, signed or not.
+     *
+     * @throws FormatException the file is not ELF, or it has a record that is malformed
+     */
+    public static Optional<Found> find(byte[] data) throws FormatException {
+        byte[] elf = data;
+        boolean resigned = false;
+        if (ModuleSignature.isSigned(data, data.length)) {
+            try {
+                elf = Arrays.copyOf(data, ModuleSignature.parse(data).orElseThrow().moduleLength());
+            } catch (FormatException e) {
+                return Optional.empty(); // not a signature this tool could have left behind; the module's own problem
+            }
+            resigned = true;
+        }
+        if (!ElfFile.isElf(elf)) {
+            throw new FormatException("not an ELF file (bad magic)", 0);
+        }
+        ElfFile f = ElfFile.parse(elf);
+        Optional<PreresolvedRecord> rec = record(f);
+        if (rec.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Found(elf, f, rec.get(), resigned));
+    }
+
     public static byte[] restore(ElfFile f, PreresolvedRecord rec) throws FormatException {
         var h = f.header();
         byte[] data = f.data();

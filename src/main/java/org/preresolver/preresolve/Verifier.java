@@ -15,7 +15,6 @@ import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.KernelIdentity;
 import org.preresolver.kernel.KernelModule;
-import org.preresolver.kernel.ModuleSignature;
 import org.preresolver.kernel.RunningKernel;
 
 /**
@@ -93,14 +92,12 @@ public final class Verifier {
 
     /** Reads the record of a module; empty when it has none (plain or signed). */
     private static Optional<Read> read(byte[] elf) throws FormatException {
-        if (ModuleSignature.isSigned(elf, elf.length)) {
-            return Optional.empty(); // signed: not written by this tool
-        }
-        ElfFile f = ElfFile.parse(elf);
-        Optional<PreresolvedRecord> rec = Restorer.record(f);
-        if (rec.isEmpty()) {
+        Optional<Restorer.Found> found = Restorer.find(elf); // a re-signed module is verified too
+        if (found.isEmpty()) {
             return Optional.empty();
         }
+        ElfFile f = found.get().file();
+        Optional<PreresolvedRecord> rec = Optional.of(found.get().record());
         byte[] original = Restorer.restore(f, rec.get()); // checks the record against the file
         List<Symbol> syms = f.symbolTable().symbols();
         List<String> names = new ArrayList<>();
@@ -237,14 +234,16 @@ public final class Verifier {
             }
         }
         if (!moved.isEmpty()) {
-            String cmd = target.nokaslr() ? "although /proc/cmdline has 'nokaslr'"
-                    : "/proc/cmdline has no 'nokaslr'";
             if (deltas.size() == 1 && (sameBuild || rec.buildId().isEmpty())) {
-                long d = deltas.iterator().next();
-                String where = moved.get(0) + " (" + count(moved.size(), patches.size()) + " moved by " + signedHex(d)
-                        + "; " + cmd + ")";
-                problems.add(new Problem(Kind.KASLR, (target.nokaslr() ? "kernel runs relocated: " : "kernel booted "
-                        + "with KASLR: ") + where + "; boot it with 'nokaslr' or preresolve for this address"));
+                String d = signedHex(deltas.iterator().next());
+                String n = count(moved.size(), patches.size());
+                problems.add(new Problem(Kind.KASLR, target.nokaslr()
+                        ? "the running kernel is shifted by " + d + " from the preresolved addresses although "
+                                + "/proc/cmdline has 'nokaslr' (" + moved.get(0) + "; " + n + "): preresolved for "
+                                + "another placement of this build; preresolve again for this kernel"
+                        : "kernel booted with KASLR: " + moved.get(0) + " (" + n + " moved by " + d
+                                + "; /proc/cmdline has no 'nokaslr'); boot it with 'nokaslr' or preresolve for "
+                                + "this address"));
             } else {
                 problems.add(new Problem(Kind.MOVED, count(moved.size(), patches.size()) + are(moved.size())
                         + " elsewhere in the running kernel (" + examples(moved, 1) + ")"));

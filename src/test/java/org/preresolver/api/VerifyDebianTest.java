@@ -8,6 +8,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -221,6 +222,31 @@ class VerifyDebianTest {
         Verify.Summary withTree = Verify.againstKernel(gk.exports(), List.of(ext4), List.of(out), 1, x -> { });
         assertThat(withTree.results()).singleElement().satisfies(x -> assertThat(x.status())
                 .as(String.valueOf(x.verdict())).isEqualTo(Verify.Status.OK));
+    }
+
+    /**
+     * A preresolved module signed again by its user (here: a real PKCS#7 trailer appended, as
+     * sign-file appends one) is still a preresolved module: verify checks it, restore gives the
+     * signed original back, and a second run against the same kernel leaves it as it is.
+     */
+    @Test
+    void aReSignedPreresolvedModuleIsVerifiedRestoredAndLeftAlone() throws Exception {
+        byte[] original = Files.readAllBytes(gen.resolve(FAT));
+        byte[] preresolved = Files.readAllBytes(pre.resolve(FAT));
+        byte[] trailer = org.preresolver.kernel.ModuleSignature.parse(original).orElseThrow().trailer();
+        byte[] resigned = Arrays.copyOf(preresolved, preresolved.length + trailer.length);
+        System.arraycopy(trailer, 0, resigned, preresolved.length, trailer.length);
+
+        Verifier.Verdict ok = Verifier.againstKernel(resigned, gk.exports(), Options.defaults());
+        assertThat(ok.preresolved()).isTrue();
+        assertThat(ok.stale()).isFalse();
+        assertThat(Verifier.againstKernel(resigned, ck.exports(), Options.defaults()).stale()).isTrue();
+        assertThat(Restore.original(resigned)).hasValueSatisfying(o -> assertThat(o).isEqualTo(original));
+        org.preresolver.preresolve.Result again = new Preresolver(gk.exports(),
+                Options.defaults().withStripSignature(true).withTool("lkm-preresolver test")).process(resigned);
+        assertThat(again.status()).isEqualTo(org.preresolver.preresolve.Result.Status.UNCHANGED);
+        assertThat(again.changed()).isFalse();
+        assertThat(again.output()).isEqualTo(resigned);
     }
 
     private static boolean has(Verifier.Verdict v, Verifier.Kind k) {
