@@ -109,6 +109,12 @@ public record RunningKernel(String release, String buildId, String cmdline, Map<
             }
             p = desc + align4(descsz);
         }
+        for (long i = p; i < end; i++) {
+            if (notes[(int) i] != 0) {
+                throw new FormatException("notes: a note header at 0x" + Long.toHexString(p) + " runs past the end ("
+                        + notes.length + " bytes); is this /sys/kernel/notes, captured in full?");
+            }
+        }
         return Optional.empty();
     }
 
