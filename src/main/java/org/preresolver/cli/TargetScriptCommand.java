@@ -8,9 +8,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver target-script}: prints the capture script for {@code verify --target}. */
 @Command(name = "target-script", mixinStandardHelpOptions = true,
-        description = {"Print a small POSIX sh script (busybox works) that captures a running target's kernel",
-            "state into a directory: release, build-id notes, command line and kallsyms. Run it on",
-            "the target as root, copy the directory back, then: verify --target DIR MODULE..."},
+        description = {"Print a small POSIX sh script (busybox works) that captures the state of",
+            "a running target's kernel into a directory: release, build-id notes,",
+            "command line and kallsyms. Run it on the target as root, copy the",
+            "directory back, then: verify --target DIR MODULE..."},
         footer = ExitCodes.HELP)
 final class TargetScriptCommand implements Callable<Integer> {
     @Spec

@@ -19,15 +19,16 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver verify}: are the preresolved modules right for this kernel? */
 @Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Check preresolved modules against a kernel image (--kernel, or --symvers with",
-            "--system-map) or against a running target captured by the script of 'target-script'",
-            "(--target DIR). One line per module:",
+        description = {"Check preresolved modules against a kernel image (--kernel, or --symvers",
+            "with --system-map), or against a running target captured by the script",
+            "of 'target-script' (--target DIR). One line per module:",
             "  OK      <path> (<n> preresolved symbols)",
             "  STALE   <path>: <reason>[; <reason>...]",
             "  PLAIN   <path> (not preresolved)",
-            "A module is stale when its record names another release or build, a patched symbol has",
-            "another address or is no longer exported, or the kernel's checks would now refuse one.",
-            "Exit code 6 when any module is stale; a plain module is not an error."},
+            "Stale: the record names another release or build, a patched symbol has",
+            "another address or is no longer exported, or the kernel's checks would",
+            "now refuse one. Exit code 6 when any module is stale; a plain module is",
+            "not an error."},
         footer = ExitCodes.HELP)
 final class VerifyCommand implements Callable<Integer> {
     @Spec
