@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
 import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.ModuleCodec;
+import org.preresolver.preresolve.PreresolvedRecord;
+import org.preresolver.preresolve.Preresolver;
 import org.preresolver.preresolve.Restorer;
 
 /** Gives back original modules from preresolved ones, byte for byte, signature included. */
@@ -44,13 +47,17 @@ public final class Restore {
 
     /**
      * The original bytes of a preresolved (uncompressed) module, or empty for a plain one. A
-     * signature added after preresolving is dropped: the original comes back with its own.
+     * re-signed module carries our signature after the ELF part holding the record.
      */
     public static Optional<byte[]> original(byte[] elf) throws FormatException {
-        Optional<Restorer.Found> f = Restorer.find(elf);
-        if (f.isEmpty()) {
+        if (!ElfFile.isElf(elf)) {
+            throw new FormatException("not an ELF file (bad magic)", 0);
+        }
+        ElfFile f = ElfFile.parse(Preresolver.withoutSignature(elf));
+        Optional<PreresolvedRecord> rec = Restorer.record(f);
+        if (rec.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(Restorer.restore(f.get().file(), f.get().record()));
+        return Optional.of(Restorer.restore(f, rec.get()));
     }
 }

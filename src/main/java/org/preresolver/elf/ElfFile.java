@@ -220,6 +220,30 @@ public final class ElfFile {
         return symtab;
     }
 
+    /**
+     * One entry of the {@code SHT_SYMTAB} symbol table, decoded alone: for callers that touch a
+     * few symbols of a large table (restoring, checking) and need not decode it all.
+     */
+    public Symbol symbolAt(int index) throws FormatException {
+        if (symtab != null) {
+            if (index < 0 || index >= symtab.size()) {
+                throw new FormatException("symbol index " + index + " out of range (" + symtab.size() + " symbols)");
+            }
+            return symtab.get(index);
+        }
+        SectionHeader sh = null;
+        for (SectionHeader s : sections) {
+            if (s.type() == Elf.SHT_SYMTAB) {
+                sh = s;
+                break;
+            }
+        }
+        if (sh == null) {
+            throw new FormatException("no .symtab section");
+        }
+        return SymbolTable.decodeOne(this, sh, index);
+    }
+
     /** True if the file has an {@code SHT_SYMTAB} section. */
     public boolean hasSymbolTable() {
         return sections.stream().anyMatch(s -> s.type() == Elf.SHT_SYMTAB);

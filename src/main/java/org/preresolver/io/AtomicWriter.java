@@ -31,6 +31,15 @@ public final class AtomicWriter {
      * @param permsFrom file whose POSIX permissions the new file gets, or null for the default
      */
     public static void write(Path target, byte[] data, Path permsFrom) throws IOException {
+        write(target, data, permsFrom, true);
+    }
+
+    /**
+     * As {@link #write(Path, byte[], Path)}; {@code sync} false skips {@code force(true)}: the
+     * rename is still atomic for other processes and across a crash of this one, but not across a
+     * power loss.
+     */
+    public static void write(Path target, byte[] data, Path permsFrom, boolean sync) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         if (Files.isSymbolicLink(target)) {
             throw new IOException("is a symbolic link; not writing through it");
@@ -45,7 +54,9 @@ public final class AtomicWriter {
                 while (b.hasRemaining()) {
                     ch.write(b);
                 }
-                ch.force(true);
+                if (sync) {
+                    ch.force(true);
+                }
             }
             if (permsFrom != null && Files.exists(permsFrom, LinkOption.NOFOLLOW_LINKS)) {
                 try {

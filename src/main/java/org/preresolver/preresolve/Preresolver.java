@@ -22,6 +22,8 @@ import org.preresolver.kernel.KernelIdentity;
 import org.preresolver.kernel.KernelModule;
 import org.preresolver.kernel.ModInfo;
 import org.preresolver.kernel.ModVersions;
+import org.preresolver.kernel.ModuleSignature;
+import org.preresolver.kernel.ModuleSigner;
 
 /**
  * Decides and applies: {@code (module, kernel exports, options) -> plan -> patched bytes}.
@@ -76,13 +78,13 @@ public final class Preresolver {
     public Result process(byte[] input) throws FormatException, RefusedException {
         Optional<PreresolvedRecord> previous = Optional.empty();
         byte[] original = input;
-        byte[] preresolvedElf = input; // without a signature added after preresolving
         if (ElfFile.isElf(input)) {
-            Optional<Restorer.Found> found = Restorer.find(input);
-            if (found.isPresent()) {
-                original = Restorer.restore(found.get().file(), found.get().record());
-                previous = Optional.of(found.get().record());
-                preresolvedElf = found.get().elf();
+            ElfFile f = ElfFile.parse(withoutSignature(input));
+            Optional<SectionHeader> marker = f.section(PreresolvedRecord.SECTION);
+            if (marker.isPresent()) {
+                PreresolvedRecord rec = PreresolvedRecord.decode(f.sectionBytes(marker.get()));
+                original = Restorer.restore(f, rec);
+                previous = Optional.of(rec);
             }
         }
         KernelModule module = KernelModule.parse(original);
@@ -90,25 +92,48 @@ public final class Preresolver {
         Plan plan = plan(module);
         if (plan.preresolved() == 0) {
             boolean changed = original != input;
-            return new Result(Result.Status.NOTHING_TO_DO, module, plan, original, changed, false, previous);
+            return new Result(Result.Status.NOTHING_TO_DO, module, plan, original, changed, false, false, previous);
         }
-        boolean stripped = false;
+        boolean signed = module.isSigned();
+        boolean resign = signed && options.signer().isPresent();
         byte[] trailer = new byte[0];
-        ElfFile elf = module.elf();
-        if (module.isSigned()) {
-            if (!options.stripSignature()) {
+        if (signed) {
+            if (!options.stripSignature() && !resign) {
                 throw new RefusedException(RefusedException.Kind.SIGNED, "module is signed and preresolving would "
-                        + "invalidate the signature; pass --strip-signature (output unsigned) or re-sign it");
+                        + "invalidate the signature; pass --strip-signature (output unsigned) or re-sign it with "
+                        + "--sign-key/--sign-cert");
             }
-            stripped = true;
             trailer = module.signature().get().trailer();
         }
-        byte[] out = apply(elf, plan, trailer, stripped);
-        if (previous.isPresent() && Arrays.equals(out, preresolvedElf)) {
-            return new Result(Result.Status.UNCHANGED, module, plan, input, false, stripped, previous);
+        byte[] out = apply(module.elf(), plan, trailer, signed);
+        if (resign) {
+            out = sign(out, input);
+        }
+        boolean stripped = signed && !resign;
+        if (previous.isPresent() && Arrays.equals(out, input)) {
+            return new Result(Result.Status.UNCHANGED, module, plan, input, false, stripped, resign, previous);
         }
         Result.Status status = previous.isPresent() ? Result.Status.RETARGETED : Result.Status.PRERESOLVED;
-        return new Result(status, module, plan, out, true, stripped, previous);
+        return new Result(status, module, plan, out, true, stripped, resign, previous);
+    }
+
+    /**
+     * {@code elf} signed with the {@link Options#signer()}, or {@code input} itself when it is
+     * already exactly that (ECDSA signatures differ from run to run, so compare by verifying).
+     */
+    private byte[] sign(byte[] elf, byte[] input) {
+        ModuleSigner signer = options.signer().get();
+        if (input.length > elf.length && Arrays.equals(input, 0, elf.length, elf, 0, elf.length)
+                && signer.isSignedBy(input, elf.length)) {
+            return input;
+        }
+        return signer.sign(elf);
+    }
+
+    /** The ELF part of a module file: the bytes before its signature trailer, if it has one. */
+    public static byte[] withoutSignature(byte[] file) throws FormatException {
+        Optional<ModuleSignature> sig = ModuleSignature.parse(file);
+        return sig.isPresent() ? Arrays.copyOf(file, sig.get().moduleLength()) : file;
     }
 
     /** Refuses a module the kernel is not the target of: another machine, another release. */
@@ -275,8 +300,11 @@ public final class Preresolver {
         return out;
     }
 
-    /** Writes the plan into a copy of {@code elf} and appends the record. */
-    private byte[] apply(ElfFile elf, Plan plan, byte[] trailer, boolean stripped) throws FormatException {
+    /**
+     * Writes the plan into a copy of {@code elf} and appends the record, which keeps the
+     * original's signature {@code trailer} (empty when it had none) for restore.
+     */
+    private byte[] apply(ElfFile elf, Plan plan, byte[] trailer, boolean signed) throws FormatException {
         ElfEditor ed = new ElfEditor(elf);
         List<PreresolvedRecord.Patch> patches = new ArrayList<>();
         MessageDigest sha = sha256();
@@ -294,7 +322,7 @@ public final class Preresolver {
         }
         KernelIdentity k = kernel.identity();
         var h = elf.header();
-        PreresolvedRecord rec = new PreresolvedRecord(stripped, elf.data().length, h.shoff(), h.rawShnum(),
+        PreresolvedRecord rec = new PreresolvedRecord(signed, elf.data().length, h.shoff(), h.rawShnum(),
                 sha.digest(), k.buildId(), k.release(), options.tool(), patches, trailer);
         return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode()).bytes();
     }

@@ -1,7 +1,6 @@
 package org.preresolver.preresolve;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
@@ -47,19 +46,11 @@ public final class Restorer {
      * @throws FormatException the file is not ELF, or it has a record that is malformed
      */
     public static Optional<Found> find(byte[] data) throws FormatException {
-        byte[] elf = data;
-        boolean resigned = false;
-        if (ModuleSignature.isSigned(data, data.length)) {
-            try {
-                elf = Arrays.copyOf(data, ModuleSignature.parse(data).orElseThrow().moduleLength());
-            } catch (FormatException e) {
-                return Optional.empty(); // not a signature this tool could have left behind; the module's own problem
-            }
-            resigned = true;
-        }
-        if (!ElfFile.isElf(elf)) {
+        if (!ElfFile.isElf(data)) {
             throw new FormatException("not an ELF file (bad magic)", 0);
         }
+        byte[] elf = Preresolver.withoutSignature(data);
+        boolean resigned = elf != data;
         ElfFile f = ElfFile.parse(elf);
         Optional<PreresolvedRecord> rec = record(f);
         if (rec.isEmpty()) {
@@ -89,18 +80,22 @@ public final class Restorer {
             throw new FormatException(PreresolvedRecord.SECTION + " record does not describe this file: the restored "
                     + "original does not parse (" + e.getMessage() + ")");
         }
-        List<Symbol> syms = orig.symbolTable().symbols();
         ElfEditor ed = new ElfEditor(orig);
         for (PreresolvedRecord.Patch p : rec.patches()) {
-            if (p.index() <= 0 || p.index() >= syms.size()) {
+            if (p.index() <= 0) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol index " + p.index()
-                        + " out of range (" + syms.size() + " symbols)");
+                        + " out of range");
+            }
+            Symbol s;
+            try {
+                s = orig.symbolAt(p.index());
+            } catch (FormatException e) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: " + e.detail());
             }
             if (p.oldShndx() != Elf.SHN_UNDEF) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " was st_shndx 0x"
                         + Integer.toHexString(p.oldShndx()) + " before; only undefined symbols are ever preresolved");
             }
-            Symbol s = syms.get(p.index());
             if (s.shndx() != Elf.SHN_ABS || s.value() != p.newValue()) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " (" + s.name()
                         + ") is not the recorded absolute value; the file was changed after preresolving");

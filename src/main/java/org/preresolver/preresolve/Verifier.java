@@ -10,7 +10,6 @@ import java.util.Optional;
 import java.util.Set;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
-import org.preresolver.elf.Symbol;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.KernelIdentity;
@@ -99,10 +98,9 @@ public final class Verifier {
         ElfFile f = found.get().file();
         Optional<PreresolvedRecord> rec = Optional.of(found.get().record());
         byte[] original = Restorer.restore(f, rec.get()); // checks the record against the file
-        List<Symbol> syms = f.symbolTable().symbols();
         List<String> names = new ArrayList<>();
         for (PreresolvedRecord.Patch p : rec.get().patches()) {
-            names.add(syms.get(p.index()).name());
+            names.add(f.symbolAt(p.index()).name());
         }
         byte[] digest = exportsDigest(names, rec.get().patches());
         if (!MessageDigest.isEqual(digest, rec.get().exportsDigest())) {

@@ -55,7 +55,8 @@ class DebianTreeRoundTripTest {
         originals = modules(debian.modulesDir());
         out = tmp.resolve("pre");
         long t0 = System.nanoTime();
-        first = run(new RunConfig(List.of(debian.modulesDir()), out, false, false, false, threads(), false, List.of()));
+        first = run(new RunConfig(List.of(debian.modulesDir()), out, false, false, false, threads(), false, List.of(),
+                false));
         System.out.printf("DebianTreeRoundTripTest: %d modules preresolved in %d ms%n", first.moduleCount(),
                 (System.nanoTime() - t0) / 1_000_000);
     }
@@ -95,7 +96,8 @@ class DebianTreeRoundTripTest {
     void aSecondRunOverTheOutputChangesNoByte() throws Exception {
         Map<String, List<Object>> before = stamps(out);
         long t0 = System.nanoTime();
-        RunReport second = run(new RunConfig(List.of(out), null, true, false, false, threads(), false, List.of()));
+        RunReport second = run(new RunConfig(List.of(out), null, true, false, false, threads(), false, List.of(),
+                false));
         System.out.printf("DebianTreeRoundTripTest: second run in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         assertThat(second.failures()).isZero();
         assertThat(second.count(ModuleReport.Status.UNCHANGED)).isEqualTo(first.count(ModuleReport.Status.PRERESOLVED));

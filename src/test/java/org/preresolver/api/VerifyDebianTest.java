@@ -85,7 +85,7 @@ class VerifyDebianTest {
         }
         pre = tmp.resolve("pre");
         preresolved = run(gk.exports(), new RunConfig(List.of(gen), pre, false, false, false, threads(), false,
-                List.of()));
+                List.of(), false));
         assertThat(preresolved.failures()).isZero();
         assertThat(preresolved.count(ModuleReport.Status.PRERESOLVED)).isGreaterThan(SUBSET - 10);
     }
@@ -206,7 +206,7 @@ class VerifyDebianTest {
         }
         Path out = tmp.resolve("ext4-pre");
         RunReport r = run(gk.exports(), new RunConfig(List.of(tree), out, false, false, false, threads(), false,
-                List.of()));
+                List.of(), false));
         assertThat(r.failures()).isZero();
         Path ext4 = out.resolve("kernel/fs/ext4/ext4.ko");
 

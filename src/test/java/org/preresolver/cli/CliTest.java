@@ -215,7 +215,8 @@ class CliTest {
                 tmp.resolve("out").toString(), in.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.REFUSED);
         assertThat(r.errLines()).containsExactly("lkm-preresolver: fs/nls/nls_utf8.ko: module is signed and "
-                + "preresolving would invalidate the signature; pass --strip-signature (output unsigned) or re-sign it");
+                + "preresolving would invalidate the signature; pass --strip-signature (output unsigned) or re-sign it with "
+                + "--sign-key/--sign-cert");
         assertThat(tmp.resolve("out/fs/nls/nls_utf8.ko")).doesNotExist();
     }
 
