@@ -79,7 +79,8 @@ public final class Preresolver {
         Optional<PreresolvedRecord> previous = Optional.empty();
         byte[] original = input;
         if (ElfFile.isElf(input)) {
-            ElfFile f = ElfFile.parse(withoutSignature(input));
+            // Section ranges are checked against the whole file: a trailing signature does no harm.
+            ElfFile f = ElfFile.parse(input);
             Optional<SectionHeader> marker = f.section(PreresolvedRecord.SECTION);
             if (marker.isPresent()) {
                 PreresolvedRecord rec = PreresolvedRecord.decode(f.sectionBytes(marker.get()));
