@@ -1,6 +1,5 @@
 package org.preresolver.preresolve;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -115,14 +114,7 @@ public final class Verifier {
      * a NUL, the address in lowercase hex without leading zeros, and a newline.
      */
     static byte[] exportsDigest(List<String> names, List<PreresolvedRecord.Patch> patches) {
-        MessageDigest sha = Preresolver.sha256();
-        for (int i = 0; i < patches.size(); i++) {
-            sha.update(names.get(i).getBytes(StandardCharsets.ISO_8859_1));
-            sha.update((byte) 0);
-            sha.update(Long.toHexString(patches.get(i).newValue()).getBytes(StandardCharsets.US_ASCII));
-            sha.update((byte) '\n');
-        }
-        return sha.digest();
+        return PreresolvedRecord.digest(names, patches.stream().map(PreresolvedRecord.Patch::newValue).toList());
     }
 
     /**
