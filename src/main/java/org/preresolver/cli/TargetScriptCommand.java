@@ -8,6 +8,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver target-script}: prints the capture script for {@code verify --target}. */
 @Command(name = "target-script", mixinStandardHelpOptions = true,
+        header = "Print a shell script that captures a running target for verify.",
         description = {"Print a small POSIX sh script (busybox works) that captures the state of",
             "a running target's kernel into a directory: release, build-id notes,",
             "command line and kallsyms. Run it on the target as root, copy the",

@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver verify}: are the preresolved modules right for this kernel? */
 @Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Check preresolved modules against a kernel or a running target.",
         description = {"Check preresolved modules against a kernel image (--kernel, or --symvers",
             "with --system-map), or against a running target captured by the script",
             "of 'target-script' (--target DIR). One line per module:",
