@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver report}: what preresolving a tree does, as tables and charts. Writes no module. */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Report what preresolving does, as tables and charts (writes no module).",
+        header = "Report what preresolving would do: tables and charts.",
         description = {"A dry run over the modules, reported as:",
             "per-module rows (undefined symbols standard and left, preresolved, dependencies, reasons),",
             "totals, the best and worst modules, and the split by dependency class (0, 1, >1).",

@@ -29,6 +29,7 @@ public final class QemuX86 {
     private final List<Path> modules = new ArrayList<>();
     private final List<Path> disks = new ArrayList<>();
     private final List<String> extraFiles = new ArrayList<>();
+    private final List<String> qemuArgs = new ArrayList<>();
     private String script;
     private Duration timeout = Duration.ofSeconds(300);
     private String memory = "1G";
@@ -64,6 +65,15 @@ public final class QemuX86 {
     /** An extra file in the initramfs at {@code guestPath} (absolute). */
     public QemuX86 file(Path hostFile, String guestPath) {
         extraFiles.add(hostFile.toAbsolutePath() + "=" + guestPath);
+        return this;
+    }
+
+    /**
+     * Extra qemu arguments, e.g. {@code "-drive", "file=out.img,format=raw,if=virtio"} for a disk the
+     * guest may write (unlike {@link #disk}); they come before the {@link #disk} drives, so such a disk is vda.
+     */
+    public QemuX86 qemuArgs(String... args) {
+        qemuArgs.addAll(List.of(args));
         return this;
     }
 
@@ -131,6 +141,10 @@ public final class QemuX86 {
         }
         for (Path d : disks) {
             cmd.addAll(List.of("-d", d.toAbsolutePath().toString()));
+        }
+        if (!qemuArgs.isEmpty()) {
+            cmd.add("--");
+            cmd.addAll(qemuArgs);
         }
         Path log = wd.resolve("serial.log");
         Path err = wd.resolve("boot.stderr");
