@@ -136,7 +136,7 @@ public final class TreeRunner {
     }
 
     /** Which symbols the tree's modules export, and whether each exporter is GPL-compatible. */
-    private static Map<String, Options.Provider> providers(List<ModuleFiles.Entry> entries, ExecutorService pool)
+    static Map<String, Options.Provider> providers(List<ModuleFiles.Entry> entries, ExecutorService pool)
             throws IOException {
         List<Future<List<String[]>>> fs = new ArrayList<>();
         for (ModuleFiles.Entry e : entries) {

@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
         description = "Prelinks Linux kernel modules: every undefined symbol that vmlinux exports becomes an "
                 + "absolute symbol, after the checks the kernel would make.",
         subcommands = {PreresolveCommand.class, ExplainCommand.class, ExportsCommand.class, RestoreCommand.class, ExtractCommand.class,
-            SignatureCommand.class, CommandLine.HelpCommand.class},
+            SignatureCommand.class, ReportCommand.class, VerifyCommand.class, TargetScriptCommand.class,
+            CommandLine.HelpCommand.class},
         footer = ExitCodes.HELP)
 public final class Cli implements Runnable {
     @Spec

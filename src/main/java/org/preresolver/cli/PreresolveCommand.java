@@ -92,6 +92,11 @@ final class PreresolveCommand implements Callable<Integer> {
     @Option(names = "--fail-fast", description = "Stop at the first module that fails.")
     boolean failFast;
 
+    @Option(names = "--report", paramLabel = "FORMAT[:FILE]",
+            description = "After the run, also write a report (text, markdown, csv, json, html; see 'report') "
+                    + "to FILE, or to stdout. Repeatable.")
+    List<String> reports = new java.util.ArrayList<>();
+
     @Option(names = "--no-fsync",
             description = "Do not flush each output to disk before renaming it into place. Outputs stay atomic "
                     + "for other processes and if this one is killed, but not across a power loss. For build trees.")
@@ -111,6 +116,10 @@ final class PreresolveCommand implements Callable<Integer> {
         if (jobs < 1) {
             throw new UsageException("--jobs must be at least 1");
         }
+        List<ReportSpec> reportSpecs = new java.util.ArrayList<>();
+        for (String r : reports) {
+            reportSpecs.add(ReportSpec.parse(r));
+        }
         ModuleSigner signer = signer();
         KernelLoader.LoadedKernel k = kernel.load();
         Optional<String> warning = KaslrCheck.check(k.exports().identity(), k.config(), k.configNote(),
@@ -124,11 +133,23 @@ final class PreresolveCommand implements Callable<Integer> {
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
         RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
                 !noFsync);
-        RunReport report = runner.run(cfg, m -> print(m, out, err));
+        Progress progress = Progress.forRun(err, inputs, quiet);
+        RunReport report = runner.run(cfg, m -> {
+            progress.clear();
+            print(m, out, err);
+            if (progress.active()) {
+                out.flush();
+            }
+            progress.step();
+        });
+        progress.finish();
         if (json) {
             JsonFormat.write(report, out);
         } else if (!quiet) {
             out.print(TextFormat.summary(report));
+        }
+        for (ReportSpec r : reportSpecs) {
+            r.write(report, org.preresolver.report.ReportModel.DEFAULT_TOP, true, out);
         }
         out.flush();
         return exitCode(report);

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver signature}: who signed a module, as modinfo shows it. */
 @Command(name = "signature", mixinStandardHelpOptions = true,
+        header = "Show module signatures: signer, key id, hash (as modinfo does).",
         description = {"Show the signature of modules as kmod's modinfo does: sig_id, signer (issuer CN),",
             "sig_key (serial number), sig_hashalgo, and the key algorithm. For a preresolved module, also",
             "the original signature kept in its record (original_*). Reads .ko, .ko.xz, .ko.zst, .ko.gz."},

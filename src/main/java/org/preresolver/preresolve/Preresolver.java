@@ -1,6 +1,5 @@
 package org.preresolver.preresolve;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -114,7 +113,12 @@ public final class Preresolver {
         if (previous.isPresent() && Arrays.equals(out, input)) {
             return new Result(Result.Status.UNCHANGED, module, plan, input, false, stripped, resign, previous);
         }
-        Result.Status status = previous.isPresent() ? Result.Status.RETARGETED : Result.Status.PRERESOLVED;
+        // Re-targeted: the module was bound to another kernel build. Done again for the same kernel
+        // (other options, e.g. a signature stripped or added) is plain preresolving.
+        boolean otherKernel = previous.isPresent() && !(previous.get().buildId().equals(kernel.identity().buildId())
+                && previous.get().release().equals(kernel.identity().release())
+                && Arrays.equals(previous.get().exportsDigest(), exportsDigest(plan)));
+        Result.Status status = otherKernel ? Result.Status.RETARGETED : Result.Status.PRERESOLVED;
         return new Result(status, module, plan, out, true, stripped, resign, previous);
     }
 
@@ -190,6 +194,12 @@ public final class Preresolver {
 
         List<SymbolOutcome> out = new ArrayList<>();
         for (Symbol s : symbols) {
+            if (isLivepatchSymbol(s)) {
+                // simplify_symbols() skips SHN_LIVEPATCH: livepatch resolves it through kallsyms.
+                out.add(new SymbolOutcome(s.index(), s.name(), s.bind() == Elf.STB_WEAK,
+                        new Outcome.Left(Reason.LIVEPATCH, "SHN_LIVEPATCH")));
+                continue;
+            }
             if (!isCandidate(s)) {
                 continue;
             }
@@ -288,6 +298,12 @@ public final class Preresolver {
                 && (s.bind() == Elf.STB_GLOBAL || s.bind() == Elf.STB_WEAK);
     }
 
+    /** Named global or weak {@code SHN_LIVEPATCH} symbol: undefined for livepatch, never touched. */
+    static boolean isLivepatchSymbol(Symbol s) {
+        return s.index() > 0 && s.shndx() == Elf.SHN_LIVEPATCH && !s.name().isEmpty()
+                && (s.bind() == Elf.STB_GLOBAL || s.bind() == Elf.STB_WEAK);
+    }
+
     /** Symbols that relocation sections flagged {@code SHF_RELA_LIVEPATCH} (or named .klp.rela.*) refer to. */
     private static Set<Integer> livepatchSymbols(ElfFile elf) throws FormatException {
         Set<Integer> out = new HashSet<>();
@@ -309,24 +325,32 @@ public final class Preresolver {
     private byte[] apply(ElfFile elf, Plan plan, byte[] trailer, boolean signed) throws FormatException {
         ElfEditor ed = new ElfEditor(elf);
         List<PreresolvedRecord.Patch> patches = new ArrayList<>();
-        MessageDigest sha = sha256();
         List<Symbol> symbols = elf.symbolTable().symbols();
         for (SymbolOutcome o : plan.outcomes()) {
             if (o.outcome() instanceof Outcome.Preresolved p) {
                 Symbol s = symbols.get(o.index());
                 ed.setSymbol(s, p.address(), Elf.SHN_ABS);
                 patches.add(new PreresolvedRecord.Patch(s.index(), s.rawShndx(), s.value(), p.address()));
-                sha.update(s.name().getBytes(StandardCharsets.ISO_8859_1));
-                sha.update((byte) 0);
-                sha.update(Long.toHexString(p.address()).getBytes(StandardCharsets.US_ASCII));
-                sha.update((byte) '\n');
             }
         }
         KernelIdentity k = kernel.identity();
         var h = elf.header();
         PreresolvedRecord rec = new PreresolvedRecord(signed, elf.data().length, h.shoff(), h.rawShnum(),
-                sha.digest(), k.buildId(), k.release(), options.tool(), patches, trailer);
+                exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer);
         return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode()).bytes();
+    }
+
+    /** The record's exports digest of a plan ({@link PreresolvedRecord#digest}). */
+    static byte[] exportsDigest(Plan plan) {
+        List<String> names = new ArrayList<>();
+        List<Long> addresses = new ArrayList<>();
+        for (SymbolOutcome o : plan.outcomes()) {
+            if (o.outcome() instanceof Outcome.Preresolved p) {
+                names.add(o.name());
+                addresses.add(p.address());
+            }
+        }
+        return PreresolvedRecord.digest(names, addresses);
     }
 
     static MessageDigest sha256() {

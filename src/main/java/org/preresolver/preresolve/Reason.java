@@ -32,7 +32,7 @@ public enum Reason {
     ADDRESS_ZERO("no address (0 in the image, or not in the System.map)"),
     /** Names the loader and modpost ignore ({@code __this_module}, {@code _GLOBAL_OFFSET_TABLE_}, ...). */
     IGNORED_NAME("ignored by the loader"),
-    /** Referenced from a livepatch relocation section: left to livepatch. */
+    /** {@code SHN_LIVEPATCH}, or referenced from a livepatch relocation section: left to livepatch. */
     LIVEPATCH("livepatch symbol"),
     /** An architecture's module loader needs the symbol undefined (e.g. ppc64 REL24 stubs). */
     ARCH_RULE("architecture loader rule");

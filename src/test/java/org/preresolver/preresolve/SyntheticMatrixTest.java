@@ -123,6 +123,30 @@ class SyntheticMatrixTest {
         assertThat(again.changed()).isFalse();
     }
 
+    @org.junit.jupiter.api.Test
+    void anotherBuildOfTheSameReleaseRetargetsAndTheSameBuildDoesNot() throws Exception {
+        List<Object[]> moved = exports(true).stream()
+                .map(e -> new Object[] {e[0], (Long) e[1] + 0x200000, e[2], e[3], e[4]}).toList();
+        KernelExports a = ExportTableReader.read(ElfFile.parse(ElfBuilder.vmlinux(true, ByteOrder.LITTLE_ENDIAN,
+                Elf.EM_X86_64, true, true, 0, exports(true), "Linux version 9.9.9-test (b@h) #1")), "a");
+        KernelExports b = ExportTableReader.read(ElfFile.parse(ElfBuilder.vmlinux(true, ByteOrder.LITTLE_ENDIAN,
+                Elf.EM_X86_64, true, true, 0, moved, "Linux version 9.9.9-test (b@h) #2")), "b");
+        byte[] module = ElfBuilder.module(true, ByteOrder.LITTLE_ENDIAN)
+                .modinfo("license=GPL", "vermagic=9.9.9-test SMP").undefined("printk").undefined("kmalloc").build();
+        Options o = Options.defaults();
+        Result first = new Preresolver(a, o).process(module);
+        assertThat(first.status()).isEqualTo(Result.Status.PRERESOLVED);
+        Result other = new Preresolver(b, o).process(first.output());
+        assertThat(other.status()).isEqualTo(Result.Status.RETARGETED);
+        assertThat(ElfFile.parse(other.output()).symbolTable().symbols().stream()
+                .filter(s -> s.name().equals("printk")).findFirst().orElseThrow().value())
+                .isEqualTo(b.get("printk").address());
+        assertThat(new Preresolver(b, o).process(other.output()).status()).isEqualTo(Result.Status.UNCHANGED);
+        Result back = new Preresolver(a, o).process(other.output());
+        assertThat(back.status()).isEqualTo(Result.Status.RETARGETED);
+        assertThat(back.output()).isEqualTo(first.output());
+    }
+
     @ParameterizedTest(name = "ELF{0}64 {1} prel32={2}")
     @MethodSource("matrix")
     void refusesAModuleOfAnotherMachine(boolean is64, ByteOrder order, boolean prel32) throws Exception {
