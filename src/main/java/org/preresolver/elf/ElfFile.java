@@ -19,6 +19,7 @@ public final class ElfFile {
     private final ElfHeader header;
     private final List<SectionHeader> sections;
     private SymbolTable symtab;
+    private SectionHeader symtabSection;
 
     private ElfFile(ByteReader in, ElfHeader header, List<SectionHeader> sections) {
         this.in = in;
@@ -231,17 +232,18 @@ public final class ElfFile {
             }
             return symtab.get(index);
         }
-        SectionHeader sh = null;
-        for (SectionHeader s : sections) {
-            if (s.type() == Elf.SHT_SYMTAB) {
-                sh = s;
-                break;
+        if (symtabSection == null) {
+            for (SectionHeader s : sections) {
+                if (s.type() == Elf.SHT_SYMTAB) {
+                    symtabSection = s;
+                    break;
+                }
+            }
+            if (symtabSection == null) {
+                throw new FormatException("no .symtab section");
             }
         }
-        if (sh == null) {
-            throw new FormatException("no .symtab section");
-        }
-        return SymbolTable.decodeOne(this, sh, index);
+        return SymbolTable.decodeOne(this, symtabSection, index);
     }
 
     /** True if the file has an {@code SHT_SYMTAB} section. */

@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class AtomicWriter {
     /** Infix of temp file names; {@link #removeStaleTemps} finds leftovers of killed runs by it. */
     public static final String TEMP_INFIX = ".preresv-tmp-";
+    private static final int CHUNK = 128 << 10;
 
     private AtomicWriter() {}
 
@@ -50,9 +51,13 @@ public final class AtomicWriter {
         boolean done = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer b = ByteBuffer.wrap(data);
-                while (b.hasRemaining()) {
-                    ch.write(b);
+                // In slices: the JDK copies a heap buffer through a temporary direct buffer of the
+                // same size, and a fresh multi-megabyte one per file costs more than the write.
+                for (int off = 0; off < data.length; off += CHUNK) {
+                    ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(CHUNK, data.length - off));
+                    while (b.hasRemaining()) {
+                        ch.write(b);
+                    }
                 }
                 if (sync) {
                     ch.force(true);

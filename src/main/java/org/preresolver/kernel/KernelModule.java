@@ -25,7 +25,17 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
     public static KernelModule parse(byte[] bytes) throws FormatException {
         Optional<ModuleSignature> sig = ModuleSignature.parse(bytes);
         byte[] elfBytes = sig.isPresent() ? java.util.Arrays.copyOf(bytes, sig.get().moduleLength()) : bytes;
-        ElfFile elf = ElfFile.parse(elfBytes);
+        ElfFile elf;
+        try {
+            elf = ElfFile.parse(elfBytes);
+        } catch (FormatException e) {
+            if (sig.isEmpty()) {
+                throw e;
+            }
+            // The ELF data ends where the signature begins: say so, the file is longer.
+            throw new FormatException(null, e.offset(), e.detail().replace("end of file (" + elfBytes.length + " bytes)",
+                    "end of the module data (" + elfBytes.length + " bytes before the signature)"), e.getCause());
+        }
         if (sig.isEmpty()) {
             checkNoTruncatedSignature(elf);
         }

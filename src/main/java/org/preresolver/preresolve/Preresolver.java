@@ -77,17 +77,15 @@ public final class Preresolver {
     public Result process(byte[] input) throws FormatException, RefusedException {
         Optional<PreresolvedRecord> previous = Optional.empty();
         byte[] original = input;
-        if (ElfFile.isElf(input)) {
-            // Section ranges are checked against the whole file: a trailing signature does no harm.
-            ElfFile f = ElfFile.parse(input);
-            Optional<SectionHeader> marker = f.section(PreresolvedRecord.SECTION);
-            if (marker.isPresent()) {
-                PreresolvedRecord rec = PreresolvedRecord.decode(f.sectionBytes(marker.get()));
-                original = Restorer.restore(f, rec);
-                previous = Optional.of(rec);
-            }
+        KernelModule module = KernelModule.parse(input);
+        Optional<SectionHeader> marker = module.elf().section(PreresolvedRecord.SECTION);
+        if (marker.isPresent()) {
+            // Preresolved before (and maybe signed again since): start again from the original.
+            PreresolvedRecord rec = PreresolvedRecord.decode(module.elf().sectionBytes(marker.get()));
+            original = Restorer.restore(module.elf(), rec);
+            previous = Optional.of(rec);
+            module = KernelModule.parse(original);
         }
-        KernelModule module = KernelModule.parse(original);
         checkModule(module);
         Plan plan = plan(module);
         if (plan.preresolved() == 0) {

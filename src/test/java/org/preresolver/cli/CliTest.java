@@ -109,6 +109,7 @@ class CliTest {
     void malformedModulesGetOneLineEachExit3AndNoOutputWhileTheRestIsDone() throws Exception {
         Path in = tree(tmp.resolve("in"), "fs/nls/nls_utf8.ko");
         byte[] good = Files.readAllBytes(module("fs/nls/nls_utf8.ko"));
+        int elfLength = org.preresolver.kernel.ModuleSignature.parse(good).orElseThrow().moduleLength();
         Files.write(in.resolve("truncated.ko"), Arrays.copyOf(good, good.length / 3));
         byte[] badOffset = good.clone();
         ByteReader.put64(badOffset, 40, good.length + 4096L, true); // e_shoff past the end
@@ -118,8 +119,9 @@ class CliTest {
         Run r = cli(preresolve("-o", out.toString(), in.toString()));
         assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(r.errLines()).containsExactlyInAnyOrder(
-                "lkm-preresolver: bad-shoff.ko: section header table of 34 entries (2176 bytes) beyond end of file ("
-                        + good.length + " bytes) at 0x" + Long.toHexString(good.length + 4096L),
+                "lkm-preresolver: bad-shoff.ko: section header table of 34 entries (2176 bytes) beyond end of the "
+                        + "module data (" + elfLength + " bytes before the signature) at 0x"
+                        + Long.toHexString(good.length + 4096L),
                 "lkm-preresolver: no-symtab.ko: no .symtab section",
                 r.errLines().stream().filter(l -> l.startsWith("lkm-preresolver: truncated.ko: ")).findFirst()
                         .orElse("missing line for truncated.ko"));
