@@ -67,4 +67,14 @@ awk '{for (c = 1; c <= 4; c++) v[c, NR] = $c} END {
         printf "median %-8s %s s\n", name[c], a[int((n + 1) / 2)]
     }
 }' "$work/all"
+# The I/O floor of any atomic in-place rewrite of this tree on this machine (no ELF work).
+rm -rf "$work/copy"; mkdir -p "$work/copy/lib/modules"
+cp -a "$dir/root/lib/modules/$release" "$work/copy/lib/modules/"; sync
+[ -d target/test-classes ] || mvn -B -q -ntp test-compile
+java -cp target/test-classes org.preresolver.bench.IoFloor "$work/copy/lib/modules/$release"
+# The same run without writing: reading and deciding only.
+/usr/bin/time -f "dry run (-n): %e s wall, %U s user, %S s sys, %M KB peak RSS" env \
+    LKMPR_JAVA_OPTS="-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto" bin/lkm-preresolver preresolve \
+    -k "$vmlinux" --config "$config" --assume-nokaslr --strip-signature -q -n "$dir/root/lib/modules/$release" 2>&1 \
+    | grep -v WARNING
 rm -rf "$work/copy"
