@@ -35,8 +35,10 @@ fi
 # linux-headers-X depends on linux-headers-X-common (the ABI without the flavour) and linux-kbuild.
 version=$(echo "$abi" | sed 's/^\([0-9]*\.[0-9]*\.[0-9]*-[0-9]*\)-.*/\1/')
 series=$(echo "$abi" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
+# Only the rt flavour has its own common headers (linux-headers-X-common-rt); cloud uses the
+# plain one (apt-cache depends linux-headers-6.1.0-56-cloud-amd64: linux-headers-6.1.0-56-common).
 case "$abi" in
-    *-cloud-*|*-rt-*) commonflav=$(echo "$abi" | sed 's/.*-\(cloud\|rt\)-.*/-\1/') ;;
+    *-rt-*) commonflav=-rt ;;
     *) commonflav="" ;;
 esac
 pkgs="linux-image-$abi-unsigned linux-headers-$abi linux-headers-$version-common$commonflav linux-kbuild-$series"

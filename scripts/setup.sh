@@ -2,7 +2,8 @@
 # Installs what building, running and testing the LKM Preresolver needs on Debian/Ubuntu.
 #   scripts/setup.sh build   a JDK (17+) and Maven
 #   scripts/setup.sh all     also what the test suite drives: QEMU, busybox, cpio, file system
-#                            tools, gcc/make for out-of-tree modules, binutils, kmod, openssl, xz, zstd
+#                            tools, gcc/make for out-of-tree modules, binutils, kmod, openssl, xz, zstd,
+#                            chromium (renders the HTML report), man/groff/col (checks the man pages)
 # Idempotent: installs only packages that are missing. Uses sudo when not root.
 set -eu
 sudo=""
@@ -12,8 +13,9 @@ command -v apt-get >/dev/null 2>&1 || { echo "setup.sh: needs apt-get (Debian/Ub
 want=${1:-all}
 base="maven binutils"
 command -v javac >/dev/null 2>&1 || base="openjdk-17-jdk-headless $base"
-tests="qemu-system-x86 qemu-system-misc busybox-static cpio e2fsprogs dosfstools mtools gcc-12 make libelf1
-       python3 kmod openssl xz-utils zstd gzip time"
+tests="qemu-system-x86 qemu-system-misc qemu-system-arm qemu-system-ppc qemu-system-mips busybox-static cpio
+       e2fsprogs dosfstools mtools gcc-12 make libelf1 python3 kmod openssl xz-utils zstd gzip
+       chromium man-db groff-base bsdextrautils time"
 case $want in
     build) list=$base ;;
     all) list="$base $tests" ;;

@@ -9,6 +9,7 @@ import org.preresolver.elf.FormatException;
 import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.preresolve.PreresolvedRecord;
+import org.preresolver.preresolve.Preresolver;
 import org.preresolver.preresolve.Restorer;
 
 /** Gives back original modules from preresolved ones, byte for byte, signature included. */
@@ -44,15 +45,15 @@ public final class Restore {
         return Status.RESTORED;
     }
 
-    /** The original bytes of a preresolved (uncompressed) module, or empty for a plain one. */
+    /**
+     * The original bytes of a preresolved (uncompressed) module, or empty for a plain one. A
+     * re-signed module carries our signature after the ELF part holding the record.
+     */
     public static Optional<byte[]> original(byte[] elf) throws FormatException {
         if (!ElfFile.isElf(elf)) {
             throw new FormatException("not an ELF file (bad magic)", 0);
         }
-        if (org.preresolver.kernel.ModuleSignature.isSigned(elf, elf.length)) {
-            return Optional.empty(); // a signed file was not written by us
-        }
-        ElfFile f = ElfFile.parse(elf);
+        ElfFile f = ElfFile.parse(Preresolver.withoutSignature(elf));
         Optional<PreresolvedRecord> rec = Restorer.record(f);
         if (rec.isEmpty()) {
             return Optional.empty();

@@ -14,9 +14,10 @@ import java.util.List;
  * @param threads worker threads, at least 1
  * @param keepOutcomes keep every symbol's outcome in the reports (for explain and reports)
  * @param providerTrees more module trees, read only to learn which symbols modules export
+ * @param sync flush each output to disk before renaming it into place (power-loss safe)
  */
 public record RunConfig(List<Path> inputs, Path outputDir, boolean inPlace, boolean dryRun, boolean failFast,
-        int threads, boolean keepOutcomes, List<Path> providerTrees) {
+        int threads, boolean keepOutcomes, List<Path> providerTrees, boolean sync) {
 
     public RunConfig {
         inputs = List.copyOf(inputs);
@@ -32,6 +33,6 @@ public record RunConfig(List<Path> inputs, Path outputDir, boolean inPlace, bool
 
     public static RunConfig dryRun(List<Path> inputs) {
         return new RunConfig(inputs, null, false, true, false, Runtime.getRuntime().availableProcessors(), false,
-                List.of());
+                List.of(), false);
     }
 }

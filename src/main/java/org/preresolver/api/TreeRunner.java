@@ -138,7 +138,7 @@ public final class TreeRunner {
     }
 
     /** Which symbols the tree's modules export, and whether each exporter is GPL-compatible. */
-    private static Map<String, Options.Provider> providers(List<ModuleFiles.Entry> entries, ExecutorService pool)
+    static Map<String, Options.Provider> providers(List<ModuleFiles.Entry> entries, ExecutorService pool)
             throws IOException {
         List<Future<List<String[]>>> fs = new ArrayList<>();
         for (ModuleFiles.Entry e : entries) {
@@ -148,11 +148,11 @@ public final class TreeRunner {
                         return List.<String[]>of(); // reported when the module itself is processed
                     }
                     byte[] elf = ModuleCodec.decode(Files.readAllBytes(e.file())).elf();
-                    KernelModule m = KernelModule.parse(elf);
+                    KernelModule.Exports m = KernelModule.scanExports(elf);
                     String name = m.name().isEmpty() ? stem(e.file()) : m.name();
-                    String gpl = m.modinfo().isGplCompatible() ? "y" : "n";
+                    String gpl = m.gplCompatible() ? "y" : "n";
                     List<String[]> out = new ArrayList<>();
-                    for (String s : m.exportedNames()) {
+                    for (String s : m.exports()) {
                         out.add(new String[] {s, name, gpl});
                     }
                     return out;
@@ -229,18 +229,19 @@ public final class TreeRunner {
                     if (!cfg.inPlace()) {
                         Files.createDirectories(target.toAbsolutePath().getParent());
                     }
-                    AtomicWriter.write(target, written, e.file());
+                    AtomicWriter.write(target, written, e.file(), cfg.sync());
                     sizeOut = written.length;
                 } else if (!cfg.inPlace()) {
                     Files.createDirectories(target.toAbsolutePath().getParent());
-                    AtomicWriter.write(target, file, e.file());
+                    AtomicWriter.write(target, file, e.file(), cfg.sync());
                     sizeOut = file.length;
                     rawOut = dec.elf().length;
                 }
             }
             var plan = r.plan();
             return new ModuleReport(path, r.module().name(), map(r.status()), plan.undefined(), plan.preresolved(),
-                    plan.leftByReason(), r.module().modinfo().depends(), r.signatureStripped(), dec.compression().label(),
+                    plan.leftByReason(), r.module().modinfo().depends(), r.signatureStripped(), r.resigned(),
+                    dec.compression().label(),
                     file.length, sizeOut, rawOut, "", cfg.keepOutcomes() ? plan.outcomes() : List.of());
         } catch (FormatException ex) {
             return ModuleReport.failure(path, ModuleReport.Status.ERROR, ex.getMessage());
@@ -284,9 +285,10 @@ public final class TreeRunner {
     }
 
     /**
-     * Checks an output before it is written: it parses, carries a record, and restoring it gives
-     * back exactly the input; or, when nothing is left to preresolve, it is the restored original. A failure here is a bug in this tool, reported as an error for the
-     * module rather than written.
+     * Checks an output before it is written: it parses (without the new signature, if re-signed),
+     * carries a record, and restoring it gives back exactly the input; or, when nothing is left to
+     * preresolve, it is the restored original. A failure here is a bug in this tool, reported as an
+     * error for the module rather than written.
      */
     static void check(Result r) throws FormatException {
         if (r.status() == Result.Status.NOTHING_TO_DO) {
@@ -296,7 +298,7 @@ public final class TreeRunner {
             }
             return;
         }
-        ElfFile out = ElfFile.parse(r.output());
+        ElfFile out = ElfFile.parse(Preresolver.withoutSignature(r.output()));
         PreresolvedRecord rec = Restorer.record(out)
                 .orElseThrow(() -> new FormatException("internal check failed: output has no record"));
         byte[] back = Restorer.restore(out, rec);

@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "lkm-preresolver", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Prelinks Linux kernel modules: every undefined symbol that vmlinux exports becomes an "
                 + "absolute symbol, after the checks the kernel would make.",
-        subcommands = {PreresolveCommand.class, ExplainCommand.class, ExportsCommand.class, RestoreCommand.class,
+        subcommands = {PreresolveCommand.class, ExplainCommand.class, ExportsCommand.class, RestoreCommand.class, ExtractCommand.class,
+            SignatureCommand.class, ReportCommand.class, VerifyCommand.class, TargetScriptCommand.class,
             CommandLine.HelpCommand.class},
         footer = ExitCodes.HELP)
 public final class Cli implements Runnable {

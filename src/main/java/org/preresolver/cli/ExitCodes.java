@@ -24,8 +24,8 @@ public final class ExitCodes {
               0  success
               1  internal error (a bug: please report it)
               2  usage error
-              3  malformed input (kernel image, module, symbol file, .preresolved record)
+              3  malformed input (image, module, symbol file, .preresolved record)
               4  I/O error, or the tree is locked by another run
-              5  refused for safety (KASLR, vermagic, machine type, signed module, architecture)
+              5  refused for safety (KASLR, vermagic, machine, signature, architecture)
               6  verify: a module is stale for the given kernel""";
 }

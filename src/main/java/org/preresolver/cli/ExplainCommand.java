@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver explain}: every undefined symbol of a module and what would happen to it. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = {"List each undefined symbol of the modules with its outcome: the address it is",
+        header = "Show what happens to each undefined symbol, and why.",
+        description = {"Lists each undefined symbol of the modules with its outcome: the address it is",
             "preresolved to, or why it stays undefined. Writes nothing."},
         footer = ExitCodes.HELP)
 final class ExplainCommand implements Callable<Integer> {
@@ -53,12 +54,12 @@ final class ExplainCommand implements Callable<Integer> {
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(),
                 Options.defaults().withStripSignature(true).withAllowUnverifiedArch(true).withProviders(p)));
         RunConfig cfg = new RunConfig(inputs, null, false, true, false, Runtime.getRuntime().availableProcessors(),
-                true, trees);
+                true, trees, false);
         RunReport r = runner.run(cfg, m -> {
             if (m.status().failed()) {
                 err.println("lkm-preresolver: " + TextFormat.error(m));
             } else if (!json) {
-                print(m, out);
+                print(m, out, k.exports().identity().is64() ? 16 : 8);
             }
         });
         if (json) {
@@ -69,7 +70,7 @@ final class ExplainCommand implements Callable<Integer> {
         return PreresolveCommand.exitCode(r);
     }
 
-    private static void print(ModuleReport m, PrintWriter out) {
+    private static void print(ModuleReport m, PrintWriter out, int digits) {
         out.println(TextFormat.line(m).strip().substring("PRERESV ".length()));
         int w = 8;
         for (SymbolOutcome o : m.outcomes()) {
@@ -78,7 +79,7 @@ final class ExplainCommand implements Callable<Integer> {
         for (SymbolOutcome o : m.outcomes()) {
             String what;
             if (o.outcome() instanceof Outcome.Preresolved p) {
-                what = String.format(Locale.ROOT, "0x%016x", p.address());
+                what = String.format(Locale.ROOT, "0x%0" + digits + "x", p.address());
             } else {
                 Outcome.Left l = (Outcome.Left) o.outcome();
                 what = "left: " + l.reason().text() + (l.detail().isEmpty() ? "" : " (" + l.detail() + ")");

@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver exports}: dump the kernel's export table. */
 @Command(name = "exports", mixinStandardHelpOptions = true,
-        description = {"Print the symbols vmlinux exports, sorted by name, in Module.symvers format",
+        header = "Print the kernel's export table, as Module.symvers does.",
+        description = {"Prints the symbols vmlinux exports, sorted by name, in Module.symvers format",
             "(crc, name, vmlinux, export type, namespace) with the address as a sixth column:",
             "  diff <(lkm-preresolver exports --symvers-only -k vmlinuz) <(grep -P '\\tvmlinux\\t' Module.symvers | sort -k2)"},
         footer = ExitCodes.HELP)

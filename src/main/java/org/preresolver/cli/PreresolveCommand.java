@@ -8,6 +8,8 @@ import java.util.concurrent.Callable;
 import org.preresolver.api.RunConfig;
 import org.preresolver.api.TreeRunner;
 import org.preresolver.io.KernelLoader;
+import org.preresolver.io.SigningKeys;
+import org.preresolver.kernel.ModuleSigner;
 import org.preresolver.preresolve.KaslrCheck;
 import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Preresolver;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver preresolve}: the main job. */
 @Command(name = "preresolve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Preresolve modules against a kernel. Prints one kbuild-style line per module,",
+        header = "Preresolve modules against a kernel (the main job).",
+        description = {"Prints one kbuild-style line per module,",
             "  PRERESV <path> (<n>/<m> preresolved)   or   (<n>/<n> *fully* preresolved),",
             "then a summary. Errors go to stderr, one line each: <path>: <what is wrong>."},
         footer = ExitCodes.HELP)
@@ -58,6 +61,21 @@ final class PreresolveCommand implements Callable<Integer> {
             description = "Allow changing signed modules; their signature is removed (kept in the record for restore).")
     boolean stripSignature;
 
+    @Option(names = "--sign-key", paramLabel = "KEY.pem",
+            description = "Re-sign signed modules after preresolving with this private key (PEM; RSA or ECDSA; "
+                    + "an encrypted key takes its passphrase from KBUILD_SIGN_PIN), in the format of the kernel's "
+                    + "scripts/sign-file. The original signature is kept in the record for restore. "
+                    + "Unsigned modules stay unsigned.")
+    Path signKey;
+
+    @Option(names = "--sign-cert", paramLabel = "CERT.pem|.der",
+            description = "The X.509 certificate of --sign-key (DER like certs/signing_key.x509, or PEM).")
+    Path signCert;
+
+    @Option(names = "--sign-hash", paramLabel = "HASH",
+            description = "Digest for --sign-key: sha256 (default), sha384 or sha512.")
+    String signHash = "sha256";
+
     @Option(names = "--allow-unverified-arch",
             description = "Preresolve modules of an architecture that no test has proven (see the README's table).")
     boolean allowUnverifiedArch;
@@ -74,6 +92,16 @@ final class PreresolveCommand implements Callable<Integer> {
     @Option(names = "--fail-fast", description = "Stop at the first module that fails.")
     boolean failFast;
 
+    @Option(names = "--report", paramLabel = "FORMAT[:FILE]",
+            description = "After the run, also write a report (text, markdown, csv, json, html; see 'report') "
+                    + "to FILE, or to stdout. Repeatable.")
+    List<String> reports = new java.util.ArrayList<>();
+
+    @Option(names = "--no-fsync",
+            description = "Do not flush each output to disk before renaming it into place. Outputs stay atomic "
+                    + "for other processes and if this one is killed, but not across a power loss. For build trees.")
+    boolean noFsync;
+
     @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Worker threads (default: the number of CPUs).")
     int jobs = Runtime.getRuntime().availableProcessors();
 
@@ -88,6 +116,11 @@ final class PreresolveCommand implements Callable<Integer> {
         if (jobs < 1) {
             throw new UsageException("--jobs must be at least 1");
         }
+        List<ReportSpec> reportSpecs = new java.util.ArrayList<>();
+        for (String r : reports) {
+            reportSpecs.add(ReportSpec.parse(r));
+        }
+        ModuleSigner signer = signer();
         KernelLoader.LoadedKernel k = kernel.load();
         Optional<String> warning = KaslrCheck.check(k.exports().identity(), k.config(), k.configNote(),
                 assumeNokaslr);
@@ -96,17 +129,51 @@ final class PreresolveCommand implements Callable<Integer> {
             err.flush();
         });
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName())
-                .withAllowUnverifiedArch(allowUnverifiedArch);
+                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
-        RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of());
-        RunReport report = runner.run(cfg, m -> print(m, out, err));
+        RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
+                !noFsync);
+        Progress progress = Progress.forRun(err, inputs, quiet);
+        RunReport report = runner.run(cfg, m -> {
+            progress.clear();
+            print(m, out, err);
+            if (progress.active()) {
+                out.flush();
+            }
+            progress.step();
+        });
+        progress.finish();
         if (json) {
             JsonFormat.write(report, out);
         } else if (!quiet) {
             out.print(TextFormat.summary(report));
         }
+        for (ReportSpec r : reportSpecs) {
+            r.write(report, org.preresolver.report.ReportModel.DEFAULT_TOP, true, out);
+        }
         out.flush();
         return exitCode(report);
+    }
+
+    /** The signer of --sign-key/--sign-cert, or null. */
+    private ModuleSigner signer() throws java.io.IOException, org.preresolver.elf.FormatException, UsageException {
+        if (signKey == null && signCert == null) {
+            return null;
+        }
+        if (signKey == null || signCert == null) {
+            throw new UsageException("--sign-key and --sign-cert go together");
+        }
+        if (stripSignature) {
+            throw new UsageException("--strip-signature and --sign-key exclude each other");
+        }
+        ModuleSigner.Hash hash;
+        try {
+            hash = ModuleSigner.Hash.of(signHash);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        String pin = System.getenv("KBUILD_SIGN_PIN");
+        return SigningKeys.load(signKey, signCert, hash, pin == null ? null : pin.toCharArray());
     }
 
     private void print(ModuleReport m, PrintWriter out, PrintWriter err) {

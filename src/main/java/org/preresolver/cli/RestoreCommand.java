@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver restore}: undo preresolving. */
 @Command(name = "restore", mixinStandardHelpOptions = true,
-        description = {"Give back the original modules, byte for byte (signature included), from the",
+        header = "Give back the original modules, byte for byte.",
+        description = {"Gives back the original modules, byte for byte (signature included), from the",
             "record in their .preresolved section. Prints '  RESTORE <path>' per restored module;",
             "modules that are not preresolved are reported and left alone."},
         footer = ExitCodes.HELP)

@@ -19,6 +19,7 @@ public final class ElfFile {
     private final ElfHeader header;
     private final List<SectionHeader> sections;
     private SymbolTable symtab;
+    private SectionHeader symtabSection;
 
     private ElfFile(ByteReader in, ElfHeader header, List<SectionHeader> sections) {
         this.in = in;
@@ -96,7 +97,7 @@ public final class ElfFile {
         } catch (ArithmeticException e) {
             throw new FormatException("section header table size overflows", is64 ? 40 : 32);
         }
-        in.check(shoff, tableSize, "section header table (" + shnum + " entries)");
+        in.check(shoff, tableSize, "section header table of " + shnum + " entries");
         if (shnum > 0 && (shstrndx < 0 || shstrndx >= shnum)) {
             throw new FormatException("e_shstrndx " + shstrndx + " out of range (" + shnum + " sections)",
                     is64 ? 62 : 50);
@@ -220,6 +221,31 @@ public final class ElfFile {
             symtab = SymbolTable.decode(this, sh);
         }
         return symtab;
+    }
+
+    /**
+     * One entry of the {@code SHT_SYMTAB} symbol table, decoded alone: for callers that touch a
+     * few symbols of a large table (restoring, checking) and need not decode it all.
+     */
+    public Symbol symbolAt(int index) throws FormatException {
+        if (symtab != null) {
+            if (index < 0 || index >= symtab.size()) {
+                throw new FormatException("symbol index " + index + " out of range (" + symtab.size() + " symbols)");
+            }
+            return symtab.get(index);
+        }
+        if (symtabSection == null) {
+            for (SectionHeader s : sections) {
+                if (s.type() == Elf.SHT_SYMTAB) {
+                    symtabSection = s;
+                    break;
+                }
+            }
+            if (symtabSection == null) {
+                throw new FormatException("no .symtab section");
+            }
+        }
+        return SymbolTable.decodeOne(this, symtabSection, index);
     }
 
     /** True if the file has an {@code SHT_SYMTAB} section. */

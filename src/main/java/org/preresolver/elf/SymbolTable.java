@@ -19,10 +19,11 @@ public final class SymbolTable {
         this.symbols = symbols;
     }
 
-    static SymbolTable decode(ElfFile f, SectionHeader sh) throws FormatException {
-        ElfHeader h = f.header();
-        ByteReader in = f.reader();
-        int entsize = h.is64() ? 24 : 16;
+    /** The checked pieces a symbol table needs: its string table and its extended index section. */
+    private record Parts(SectionHeader str, SectionHeader xindex, int count) {}
+
+    private static Parts parts(ElfFile f, SectionHeader sh) throws FormatException {
+        int entsize = f.header().is64() ? 24 : 16;
         if (sh.entsize() != entsize && sh.entsize() != 0) {
             throw new FormatException("symbol table entsize " + sh.entsize() + ", expected " + entsize, sh.headerOffset());
         }
@@ -48,50 +49,72 @@ public final class SymbolTable {
         if (xindex != null && xindex.size() < (long) n * 4) {
             throw new FormatException("SHT_SYMTAB_SHNDX section too small for " + n + " symbols", xindex.headerOffset());
         }
+        return new Parts(str, xindex, n);
+    }
+
+    static SymbolTable decode(ElfFile f, SectionHeader sh) throws FormatException {
+        Parts p = parts(f, sh);
+        List<Symbol> out = new ArrayList<>(p.count());
+        for (int i = 0; i < p.count(); i++) {
+            out.add(entry(f, sh, p, i));
+        }
+        return new SymbolTable(sh, p.str(), Collections.unmodifiableList(out));
+    }
+
+    static Symbol decodeOne(ElfFile f, SectionHeader sh, int index) throws FormatException {
+        Parts p = parts(f, sh);
+        if (index < 0 || index >= p.count()) {
+            throw new FormatException("symbol index " + index + " out of range (" + p.count() + " symbols)");
+        }
+        return entry(f, sh, p, index);
+    }
+
+    private static Symbol entry(ElfFile f, SectionHeader sh, Parts p, int i) throws FormatException {
+        ElfHeader h = f.header();
+        ByteReader in = f.reader();
+        int entsize = h.is64() ? 24 : 16;
+        SectionHeader str = p.str();
+        SectionHeader xindex = p.xindex();
         long strEnd = str.offset() + str.size();
-        List<Symbol> out = new ArrayList<>(n);
         byte[] d = in.data();
         boolean little = h.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
-        for (int i = 0; i < n; i++) {
-            int e = (int) (sh.offset() + (long) i * entsize);
-            long name;
-            long value;
-            long size;
-            int info;
-            int other;
-            int shndx;
-            if (h.is64()) {
-                name = ByteReader.u32(d, e, little);
-                info = d[e + 4] & 0xff;
-                other = d[e + 5] & 0xff;
-                shndx = ByteReader.u16(d, e + 6, little);
-                value = ByteReader.u64(d, e + 8, little);
-                size = ByteReader.u64(d, e + 16, little);
-            } else {
-                name = ByteReader.u32(d, e, little);
-                value = ByteReader.u32(d, e + 4, little);
-                size = ByteReader.u32(d, e + 8, little);
-                info = d[e + 12] & 0xff;
-                other = d[e + 13] & 0xff;
-                shndx = ByteReader.u16(d, e + 14, little);
-            }
-            int real = shndx;
-            if (shndx == Elf.SHN_XINDEX) {
-                if (xindex == null) {
-                    throw new FormatException("symbol " + i + " has SHN_XINDEX but there is no SHT_SYMTAB_SHNDX", e);
-                }
-                real = (int) in.u32(xindex.offset() + 4L * i, "SHT_SYMTAB_SHNDX entry " + i);
-            }
-            String nm = "";
-            if (name != 0) {
-                if (name >= str.size()) {
-                    throw new FormatException("st_name " + name + " out of range in symbol " + i, e);
-                }
-                nm = in.cstring(str.offset() + name, strEnd, "name of symbol " + i);
-            }
-            out.add(new Symbol(i, nm, name, value, size, info, other, real, shndx, e));
+        int e = (int) (sh.offset() + (long) i * entsize);
+        long name;
+        long value;
+        long size;
+        int info;
+        int other;
+        int shndx;
+        if (h.is64()) {
+            name = ByteReader.u32(d, e, little);
+            info = d[e + 4] & 0xff;
+            other = d[e + 5] & 0xff;
+            shndx = ByteReader.u16(d, e + 6, little);
+            value = ByteReader.u64(d, e + 8, little);
+            size = ByteReader.u64(d, e + 16, little);
+        } else {
+            name = ByteReader.u32(d, e, little);
+            value = ByteReader.u32(d, e + 4, little);
+            size = ByteReader.u32(d, e + 8, little);
+            info = d[e + 12] & 0xff;
+            other = d[e + 13] & 0xff;
+            shndx = ByteReader.u16(d, e + 14, little);
         }
-        return new SymbolTable(sh, str, Collections.unmodifiableList(out));
+        int real = shndx;
+        if (shndx == Elf.SHN_XINDEX) {
+            if (xindex == null) {
+                throw new FormatException("symbol " + i + " has SHN_XINDEX but there is no SHT_SYMTAB_SHNDX", e);
+            }
+            real = (int) in.u32(xindex.offset() + 4L * i, "SHT_SYMTAB_SHNDX entry " + i);
+        }
+        String nm = "";
+        if (name != 0) {
+            if (name >= str.size()) {
+                throw new FormatException("st_name " + name + " out of range in symbol " + i, e);
+            }
+            nm = in.cstring(str.offset() + name, strEnd, "name of symbol " + i);
+        }
+        return new Symbol(i, nm, name, value, size, info, other, real, shndx, e);
     }
 
     public SectionHeader section() {

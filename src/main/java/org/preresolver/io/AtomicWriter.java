@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class AtomicWriter {
     /** Infix of temp file names; {@link #removeStaleTemps} finds leftovers of killed runs by it. */
     public static final String TEMP_INFIX = ".preresv-tmp-";
+    private static final int CHUNK = 128 << 10;
 
     private AtomicWriter() {}
 
@@ -31,6 +32,15 @@ public final class AtomicWriter {
      * @param permsFrom file whose POSIX permissions the new file gets, or null for the default
      */
     public static void write(Path target, byte[] data, Path permsFrom) throws IOException {
+        write(target, data, permsFrom, true);
+    }
+
+    /**
+     * As {@link #write(Path, byte[], Path)}; {@code sync} false skips {@code force(true)}: the
+     * rename is still atomic for other processes and across a crash of this one, but not across a
+     * power loss.
+     */
+    public static void write(Path target, byte[] data, Path permsFrom, boolean sync) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         if (Files.isSymbolicLink(target)) {
             throw new IOException("is a symbolic link; not writing through it");
@@ -41,11 +51,17 @@ public final class AtomicWriter {
         boolean done = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer b = ByteBuffer.wrap(data);
-                while (b.hasRemaining()) {
-                    ch.write(b);
+                // In slices: the JDK copies a heap buffer through a temporary direct buffer of the
+                // same size, and a fresh multi-megabyte one per file costs more than the write.
+                for (int off = 0; off < data.length; off += CHUNK) {
+                    ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(CHUNK, data.length - off));
+                    while (b.hasRemaining()) {
+                        ch.write(b);
+                    }
                 }
-                ch.force(true);
+                if (sync) {
+                    ch.force(true);
+                }
             }
             if (permsFrom != null && Files.exists(permsFrom, LinkOption.NOFOLLOW_LINKS)) {
                 try {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
 import org.preresolver.kernel.ExportTableReader;
 import org.preresolver.kernel.KernelConfig;
@@ -33,14 +34,40 @@ public final class KernelLoader {
      *     {@code .config} beside it (a kernel build tree)
      */
     public static LoadedKernel fromImage(Path image, Path configFile) throws IOException, FormatException {
+        return fromImage(image, configFile, ExportsCache.standard().orElse(null));
+    }
+
+    /**
+     * As {@link #fromImage(Path, Path)}, with an explicit cache for compressed images (null: none).
+     * An ELF vmlinux is always read directly: that is as fast as the cache.
+     */
+    public static LoadedKernel fromImage(Path image, Path configFile, ExportsCache cache)
+            throws IOException, FormatException {
         byte[] data = Files.readAllBytes(image);
-        KernelImage img;
         KernelExports exports;
-        try {
-            img = KernelImage.parse(data);
-            exports = ExportTableReader.read(img.vmlinux(), image.getFileName() + " (" + img.form() + ")");
-        } catch (FormatException e) {
-            throw e.withSource(image.toString());
+        Optional<KernelConfig> embedded;
+        String key = null;
+        Optional<ExportsCache.Entry> hit = Optional.empty();
+        if (cache != null && !ElfFile.isElf(data)) {
+            key = ExportsCache.key(data);
+            hit = cache.get(key);
+        }
+        if (hit.isPresent()) {
+            exports = hit.get().exports();
+            String cfg = hit.get().embeddedConfig();
+            embedded = cfg.isEmpty() ? Optional.empty()
+                    : Optional.of(KernelConfig.parse(cfg, image + " (IKCONFIG)"));
+        } else {
+            try {
+                KernelImage img = KernelImage.parse(data);
+                exports = ExportTableReader.read(img.vmlinux(), image.getFileName() + " (" + img.form() + ")");
+                embedded = KernelConfig.embedded(img.vmlinux(), image.toString());
+            } catch (FormatException e) {
+                throw e.withSource(image.toString());
+            }
+            if (key != null) {
+                cache.put(key, new ExportsCache.Entry(exports, embedded.map(KernelConfig::text).orElse("")));
+            }
         }
         Optional<KernelConfig> config;
         String note;
@@ -48,11 +75,7 @@ public final class KernelLoader {
             config = Optional.of(readConfig(configFile));
             note = configFile.toString();
         } else {
-            try {
-                config = KernelConfig.embedded(img.vmlinux().data(), image.toString());
-            } catch (FormatException e) {
-                throw e.withSource(image.toString());
-            }
+            config = embedded;
             note = config.map(KernelConfig::source).orElse(null);
             if (config.isEmpty()) {
                 Path dir = image.toAbsolutePath().getParent();

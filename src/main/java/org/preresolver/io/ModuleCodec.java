@@ -15,7 +15,8 @@ import org.tukaani.xz.XZOutputStream;
  * Reads and writes module files as the kernel and kmod accept them: plain, or compressed with
  * xz, zstd or gzip (detected by magic, not by name). Output uses kbuild's settings: xz with a
  * CRC32 check and a 1 MiB dictionary ({@code xz --check=crc32 --lzma2=dict=1MiB}), zstd at its
- * default level 3, gzip at level 6 without name or time stamp ({@code gzip -n}).
+ * default level 3 with a content checksum ({@code zstd}), gzip at level 6 without name or time
+ * stamp ({@code gzip -n}).
  */
 public final class ModuleCodec {
     private ModuleCodec() {}
@@ -48,7 +49,8 @@ public final class ModuleCodec {
                 }
             }
             case ZSTD -> {
-                try (OutputStream out = new com.github.luben.zstd.ZstdOutputStream(bo, 3)) {
+                // The zstd tool writes a content checksum by default; so does this.
+                try (OutputStream out = new com.github.luben.zstd.ZstdOutputStream(bo, 3).setChecksum(true)) {
                     out.write(elf);
                 }
             }

@@ -31,18 +31,37 @@ public record Architecture(int machine, String name, String relocations, String 
                             + "PreresolvedBootTest)"),
             entry(Elf.EM_SH, "sh", "RELA (R_SH_DIR32)", "12-byte absolute with namespace (6.1)", "",
                     "QEMU r2d: 6.1 SH-4 kit, 20 modules, vfat and ext2 on CompactFlash (Sh4BootTest)"),
-            entry(Elf.EM_386, "i386", "REL", "12-byte PREL32 with namespace (6.1)", "", ""),
-            entry(Elf.EM_AARCH64, "arm64", "RELA", "12-byte PREL32 with namespace (6.1)", "", ""),
-            entry(Elf.EM_ARM, "arm", "REL", "12-byte absolute with namespace (6.1)",
-                    "", ""),
-            entry(Elf.EM_S390, "s390x", "RELA", "24-byte absolute with namespace; values filled from .rela.dyn", "",
-                    ""),
-            entry(Elf.EM_PPC64, "ppc64", "RELA", "12-byte PREL32 with namespace (6.1)",
+            entry(Elf.EM_386, "i386", "REL", "12-byte PREL32 with namespace, 4-byte CRCs (Debian 6.1 686-pae, "
+                    + "bzImage xz payload)", "",
+                    "QEMU i386: Debian 6.1 686-pae, exports from the bzImage, 21 modules, ext4 and vfat mounted on loop "
+                            + "(I386BootTest)"),
+            entry(Elf.EM_AARCH64, "arm64", "RELA", "raw Image without section headers: exports from Module.symvers "
+                    + "and a captured /proc/kallsyms (Debian 6.1)", "",
+                    "QEMU virt cortex-a57: Debian 6.1 arm64, exports from Module.symvers + kallsyms, 21 modules, ext4 "
+                            + "and vfat mounted on loop (Arm64BootTest)"),
+            entry(Elf.EM_ARM, "arm", "REL", "zImage without section headers: exports from Module.symvers and a "
+                    + "captured /proc/kallsyms (Debian 6.1 armmp, rpi)", "",
+                    "QEMU virt cortex-a15 and raspi0: Debian 6.1 armmp (armhf) and rpi (armel), exports from "
+                            + "Module.symvers + kallsyms, 21 modules, ext4 and vfat mounted on loop (ArmhfBootTest, "
+                            + "ArmelBootTest)"),
+            entry(Elf.EM_S390, "s390x", "RELA", "vmlinuz without export sections: exports from Module.symvers and "
+                    + "a captured /proc/kallsyms (Debian 6.1); the -dbg ELF vmlinux has 24-byte absolute entries with "
+                    + "namespace, some 0 in the file and filled from .rela.dyn at boot", "",
+                    "QEMU s390-ccw-virtio: Debian 6.1 s390x, exports from Module.symvers + kallsyms, 21 modules, ext4 "
+                            + "and vfat mounted on loop (S390xBootTest)"),
+            entry(Elf.EM_PPC64, "ppc64", "RELA", "24-byte absolute with namespace, 4-byte CRCs (Debian 6.1 "
+                    + "powerpc64le ELF vmlinux; not PREL32)",
                     "symbols that an R_PPC64_REL24 or R_PPC64_REL24_NOTOC relocation targets stay undefined: the "
                             + "loader routes such calls through a stub only for SHN_UNDEF targets",
-                    ""),
+                    "QEMU pseries POWER9: Debian 6.1 powerpc64le, exports from the ELF vmlinux, 21 modules, ext4 and "
+                            + "vfat mounted on loop; a REL24 target made absolute is refused 'out of range' "
+                            + "(Ppc64elBootTest)"),
             entry(Elf.EM_MIPS, "mips", "REL/RELA; MIPS64 r_info is a 32-bit symbol and four type bytes",
-                    "absolute with namespace", "", ""));
+                    "stripped ELF vmlinuz around a compressed payload: exports from Module.symvers and a captured "
+                            + "/proc/kallsyms (Debian 6.1 5kc-malta, 4kc-malta)", "",
+                    "QEMU malta: Debian 6.1 5kc-malta (mips64el) and 4kc-malta (mipsel), exports from Module.symvers "
+                            + "+ kallsyms, 21 modules, ext4 and vfat mounted on loop (Mips64elBootTest, "
+                            + "MipselBootTest)"));
 
     private static Map.Entry<Integer, Architecture> entry(int m, String name, String rel, String layouts, String rule,
             String verified) {

@@ -79,6 +79,15 @@ public enum Compression {
      *     this tool cannot read (lzo)
      */
     public byte[] decompress(byte[] data, int off, int length, long limit) throws FormatException {
+        return decompress(data, off, length, limit, -1);
+    }
+
+    /**
+     * As {@link #decompress(byte[], int, int, long)}, with the expected output size when known
+     * (kbuild appends it to image payloads): the output buffer is then allocated once, which keeps
+     * a 65 MB vmlinux within a small heap.
+     */
+    public byte[] decompress(byte[] data, int off, int length, long limit, long sizeHint) throws FormatException {
         if (this == NONE) {
             return java.util.Arrays.copyOfRange(data, off, off + length);
         }
@@ -89,7 +98,8 @@ public enum Compression {
                         + "vmlinux with the kernel's scripts/extract-vmlinux and pass that ELF file");
                 default -> {
                     try (InputStream in = open(new ByteArrayInputStream(data, off, length), limit)) {
-                        yield readBounded(in, limit);
+                        yield sizeHint > 0 && sizeHint <= limit ? readExact(in, (int) sizeHint, limit)
+                                : readBounded(in, limit);
                     }
                 }
             };
@@ -98,7 +108,9 @@ public enum Compression {
         } catch (IOException | RuntimeException e) {
             // Decoders signal corrupt input with assorted IOExceptions and, for some inputs,
             // runtime exceptions; both mean the same thing here.
-            throw new FormatException("corrupt " + label() + " stream: " + e.getMessage(), e);
+            String why = e instanceof java.io.EOFException || e.getMessage() == null
+                    ? "truncated (unexpected end of data)" : e.getMessage().lines().findFirst().orElse("");
+            throw new FormatException("corrupt " + label() + " stream: " + why, e);
         }
     }
 
@@ -127,6 +139,25 @@ public enum Compression {
             out.write(buf, 0, n);
         }
         return out.toByteArray();
+    }
+
+    /** Reads into a buffer of the announced size; falls back to growing if the announcement was wrong. */
+    private static byte[] readExact(InputStream in, int size, long limit) throws IOException, FormatException {
+        byte[] buf = new byte[size];
+        int n = in.readNBytes(buf, 0, size);
+        if (n < size) {
+            return java.util.Arrays.copyOf(buf, n);
+        }
+        byte[] rest = readBounded(in, limit - size);
+        if (rest.length == 0) {
+            return buf;
+        }
+        if ((long) size + rest.length > limit) {
+            throw new FormatException("decompressed data exceeds " + (limit >> 20) + " MiB");
+        }
+        byte[] all = java.util.Arrays.copyOf(buf, size + rest.length);
+        System.arraycopy(rest, 0, all, size, rest.length);
+        return all;
     }
 
     /** The kernel's legacy LZ4 framing: the magic, then blocks of {@code u32 size, LZ4 block}. */

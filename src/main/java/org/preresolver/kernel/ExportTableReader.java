@@ -62,7 +62,7 @@ public final class ExportTableReader {
         }
         int crc = Math.max(crcSize, crcSizeGpl);
         KernelIdentity id = new KernelIdentity(vmlinux.header().machine(), vmlinux.header().is64(),
-                vmlinux.header().order(), KernelRelease.find(vmlinux.data()).orElse(""),
+                vmlinux.header().order(), KernelRelease.find(vmlinux).orElse(""),
                 vmlinux.buildId().orElse(""));
         return new KernelExports(id, new ExportLayout(layout.prel32(), layout.hasNamespace(), layout.entrySize(), crc),
                 out, source);

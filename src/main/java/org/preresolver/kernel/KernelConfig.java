@@ -17,10 +17,17 @@ public final class KernelConfig {
 
     private final Map<String, String> values;
     private final String source;
+    private final String text;
 
-    private KernelConfig(Map<String, String> values, String source) {
+    private KernelConfig(Map<String, String> values, String source, String text) {
         this.values = Collections.unmodifiableMap(values);
         this.source = source;
+        this.text = text;
+    }
+
+    /** The configuration as it was read. */
+    public String text() {
+        return text;
     }
 
     public static KernelConfig parse(String text, String source) {
@@ -39,20 +46,31 @@ public final class KernelConfig {
                 m.put(line.substring(0, eq), v);
             }
         }
-        return new KernelConfig(m, source);
+        return new KernelConfig(m, source, text);
     }
 
     /**
      * The configuration embedded in an image by {@code CONFIG_IKCONFIG}: a gzip stream between
      * the markers {@code IKCFG_ST} and {@code IKCFG_ED}.
      */
+    public static Optional<KernelConfig> embedded(org.preresolver.elf.ElfFile vmlinux, String source)
+            throws FormatException {
+        int[] r = KernelRelease.rodata(vmlinux);
+        return embedded(vmlinux.data(), r[0], r[1], source);
+    }
+
     public static Optional<KernelConfig> embedded(byte[] image, String source) throws FormatException {
-        int st = KernelRelease.indexOf(image, IKCFG_ST, 0);
+        return embedded(image, 0, image.length, source);
+    }
+
+    private static Optional<KernelConfig> embedded(byte[] image, int start, int limit, String source)
+            throws FormatException {
+        int st = KernelRelease.indexOf(image, IKCFG_ST, start, limit);
         if (st < 0) {
             return Optional.empty();
         }
         int from = st + IKCFG_ST.length;
-        int ed = KernelRelease.indexOf(image, IKCFG_ED, from);
+        int ed = KernelRelease.indexOf(image, IKCFG_ED, from, limit);
         if (ed < 0 || Compression.detect(image, from) != Compression.GZIP) {
             return Optional.empty();
         }

@@ -46,7 +46,9 @@ public record KernelImage(ElfFile vmlinux, String form) {
             if (c == Compression.NONE) {
                 throw new FormatException("bzImage payload has no known compression magic", start);
             }
-            byte[] elf = c.decompress(data, (int) start, (int) payloadLength, limit);
+            // kbuild's size_append: the uncompressed size, little-endian, in the payload's last 4 bytes.
+            long size = payloadLength >= 4 ? in.u32(start + payloadLength - 4, "payload size") : -1;
+            byte[] elf = c.decompress(data, (int) start, (int) payloadLength, limit, size);
             if (!ElfFile.isElf(elf)) {
                 throw new FormatException("bzImage " + c.label() + " payload is not an ELF vmlinux", start);
             }

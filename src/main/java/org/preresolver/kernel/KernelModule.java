@@ -25,7 +25,20 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
     public static KernelModule parse(byte[] bytes) throws FormatException {
         Optional<ModuleSignature> sig = ModuleSignature.parse(bytes);
         byte[] elfBytes = sig.isPresent() ? java.util.Arrays.copyOf(bytes, sig.get().moduleLength()) : bytes;
-        ElfFile elf = ElfFile.parse(elfBytes);
+        ElfFile elf;
+        try {
+            elf = ElfFile.parse(elfBytes);
+        } catch (FormatException e) {
+            if (sig.isEmpty()) {
+                throw e;
+            }
+            // The ELF data ends where the signature begins: say so, the file is longer.
+            throw new FormatException(null, e.offset(), e.detail().replace("end of file (" + elfBytes.length + " bytes)",
+                    "end of the module data (" + elfBytes.length + " bytes before the signature)"), e.getCause());
+        }
+        if (sig.isEmpty()) {
+            checkNoTruncatedSignature(elf);
+        }
         if (elf.header().type() != Elf.ET_REL) {
             throw new FormatException("not a kernel module: e_type " + elf.header().type() + " is not ET_REL", 16);
         }
@@ -40,6 +53,26 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
         return new KernelModule(bytes, elf, info, ModVersions.read(elf), sig);
     }
 
+    /**
+     * A signed module cut short loses the marker at its end and would pass for an unsigned module
+     * with a PKCS#7 message (a DER SEQUENCE, 0x30) after its ELF contents: refuse to guess.
+     */
+    private static void checkNoTruncatedSignature(ElfFile elf) throws FormatException {
+        var h = elf.header();
+        long end = h.shoff() + (long) h.shnum() * h.shentsize(); // the parser has checked the table fits
+        for (SectionHeader s : elf.sections()) {
+            long e = s.offset() + s.fileSize(); // unchecked sections may be absurd: ignore those
+            if (s.offset() >= 0 && s.fileSize() >= 0 && e >= 0) {
+                end = Math.max(end, e);
+            }
+        }
+        byte[] data = elf.data();
+        if (end < data.length && data[(int) end] == 0x30) {
+            throw new FormatException((data.length - end) + " bytes after the ELF contents look like a truncated "
+                    + "module signature (no \"~Module signature appended~\" marker at the end of the file)", end);
+        }
+    }
+
     /** The module name: {@code .modinfo} {@code name=}, else "". */
     public String name() {
         return modinfo.get("name").orElse("");
@@ -47,6 +80,50 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
 
     public boolean isSigned() {
         return signature.isPresent();
+    }
+
+    /**
+     * What a module exports, found cheaply: the {@code .modinfo} and the {@code __ksymtab_NAME}
+     * symbols, without decoding the rest of the symbol table. For a first pass over a whole tree.
+     *
+     * @param name the module name ({@code name=}), "" if absent
+     * @param gplCompatible its licence is GPL-compatible
+     * @param exports the symbols it exports
+     */
+    public record Exports(String name, boolean gplCompatible, List<String> exports) {}
+
+    /** Scans an uncompressed module file (signed or not) for {@link Exports}. */
+    public static Exports scanExports(byte[] bytes) throws FormatException {
+        ElfFile elf = ElfFile.parse(bytes);
+        ModInfo info = elf.section(".modinfo").map(s -> ModInfo.parse(elf.sectionBytes(s))).orElse(ModInfo.empty());
+        List<String> out = new ArrayList<>();
+        SectionHeader symtab = null;
+        for (SectionHeader s : elf.sections()) {
+            if (s.type() == Elf.SHT_SYMTAB) {
+                symtab = s;
+            }
+        }
+        if (symtab != null && symtab.link() > 0 && symtab.link() < elf.sections().size()) {
+            SectionHeader str = elf.sections().get(symtab.link());
+            byte[] d = elf.data();
+            boolean is64 = elf.header().is64();
+            boolean little = elf.header().order() == java.nio.ByteOrder.LITTLE_ENDIAN;
+            int ent = is64 ? 24 : 16;
+            byte[] prefix = KSYMTAB_PREFIX.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (long e = symtab.offset(); e + ent <= symtab.offset() + symtab.size(); e += ent) {
+                long name = org.preresolver.elf.ByteReader.u32(d, (int) e, little);
+                int shndx = org.preresolver.elf.ByteReader.u16(d, (int) e + (is64 ? 6 : 14), little);
+                if (name == 0 || shndx == Elf.SHN_UNDEF || name + prefix.length >= str.size()) {
+                    continue;
+                }
+                int at = (int) (str.offset() + name);
+                if (java.util.Arrays.equals(d, at, at + prefix.length, prefix, 0, prefix.length)) {
+                    String full = elf.reader().cstring(at, str.offset() + str.size(), "symbol name");
+                    out.add(full.substring(prefix.length));
+                }
+            }
+        }
+        return new Exports(info.get("name").orElse(""), info.isGplCompatible(), out);
     }
 
     /** Names this module exports itself (from its {@code __ksymtab_NAME} symbols). */

@@ -2,6 +2,7 @@ package org.preresolver.kernel;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import org.preresolver.elf.ElfFile;
 
 /**
  * Finds the kernel release ({@code UTS_RELEASE}) in an image from its banner,
@@ -12,11 +13,28 @@ public final class KernelRelease {
 
     private KernelRelease() {}
 
+    /** The release from the banner in vmlinux's {@code .rodata}, or anywhere in the file when it has none. */
+    public static Optional<String> find(ElfFile vmlinux) {
+        int[] r = rodata(vmlinux);
+        return find(vmlinux.data(), r[0], r[1]);
+    }
+
     /** The release from the first complete banner in {@code data}. */
     public static Optional<String> find(byte[] data) {
-        int from = 0;
+        return find(data, 0, data.length);
+    }
+
+    /** {@code [from, to)} of vmlinux's {@code .rodata}, where the banner and IKCONFIG live; the whole file if absent. */
+    static int[] rodata(ElfFile vmlinux) {
+        return vmlinux.section(".rodata").filter(s -> s.fileSize() > 0)
+                .map(s -> new int[] {(int) s.offset(), (int) (s.offset() + s.size())})
+                .orElse(new int[] {0, vmlinux.data().length});
+    }
+
+    private static Optional<String> find(byte[] data, int start, int limit) {
+        int from = start;
         while (true) {
-            int at = indexOf(data, BANNER, from);
+            int at = indexOf(data, BANNER, from, limit);
             if (at < 0) {
                 return Optional.empty();
             }
@@ -35,8 +53,12 @@ public final class KernelRelease {
     }
 
     static int indexOf(byte[] data, byte[] pat, int from) {
+        return indexOf(data, pat, from, data.length);
+    }
+
+    static int indexOf(byte[] data, byte[] pat, int from, int limit) {
         outer:
-        for (int i = Math.max(0, from); i <= data.length - pat.length; i++) {
+        for (int i = Math.max(0, from); i <= limit - pat.length; i++) {
             if (data[i] != pat[0]) {
                 continue;
             }

@@ -3,6 +3,8 @@ package org.preresolver.kernel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
+import org.bouncycastle.asn1.ASN1InputStream;
+import org.bouncycastle.asn1.ASN1Sequence;
 import org.preresolver.elf.ByteReader;
 import org.preresolver.elf.FormatException;
 
@@ -53,8 +55,29 @@ public record ModuleSignature(int moduleLength, int algo, int hash, int idType, 
                 || data[info + 4] != 0)) {
             throw new FormatException("PKCS#7 module_signature has non-zero algo/hash/signer_len/key_id_len", info);
         }
+        if (idType == PKEY_ID_PKCS7) {
+            checkDerLength(data, start, (int) sigLen, info + 8);
+        }
         return Optional.of(new ModuleSignature(start, data[info] & 0xff, data[info + 1] & 0xff, idType,
                 data[info + 3] & 0xff, data[info + 4] & 0xff, Arrays.copyOfRange(data, start, info),
                 Arrays.copyOfRange(data, start, len)));
+    }
+
+    /**
+     * A PKCS#7 signature is one DER SEQUENCE of exactly {@code sig_len} bytes: a lying
+     * {@code sig_len} is caught here rather than as a damaged ELF file later.
+     */
+    private static void checkDerLength(byte[] data, int start, int sigLen, int at) throws FormatException {
+        java.io.ByteArrayInputStream bytes = new java.io.ByteArrayInputStream(data, start, sigLen);
+        boolean ok;
+        try (ASN1InputStream in = new ASN1InputStream(bytes, sigLen)) {
+            ok = in.readObject() instanceof ASN1Sequence && bytes.available() == 0;
+        } catch (java.io.IOException | RuntimeException e) {
+            ok = false;
+        }
+        if (!ok) {
+            throw new FormatException("module_signature.sig_len " + sigLen + " does not match the PKCS#7 signature "
+                    + "before it (not one DER SEQUENCE of that length)", at);
+        }
     }
 }

@@ -55,13 +55,18 @@ public final class SymbolFiles {
     }
 
     /**
-     * Addresses from a {@code System.map} or {@code /proc/kallsyms}: {@code address type name
-     * [module]}. Lines of module symbols are skipped; for a name given twice, the first global
-     * (upper-case type) entry wins.
+     * Addresses of global symbols from a {@code System.map} or {@code /proc/kallsyms}:
+     * {@code address type name [module]}. Only global entries count (upper-case type, or {@code u}):
+     * an export is a global symbol, and a local one of the same name is another symbol (without
+     * {@code CONFIG_KALLSYMS_ALL}, as on Debian's arm64, armhf, i386, mips and s390x kernels, an
+     * exported variable is missing while a static function of its name may be listed). Lines of
+     * module symbols are skipped; a name with two different global addresses is left out, so it
+     * gets no address at all.
      */
     public static Map<String, Long> parseSystemMap(byte[] data) throws FormatException {
         Map<String, Long> out = new HashMap<>();
-        Map<String, Boolean> global = new HashMap<>();
+        java.util.Set<String> ambiguous = new java.util.HashSet<>();
+        int symbols = 0;
         String text = new String(data, StandardCharsets.ISO_8859_1);
         int lineNo = 0;
         for (String line : text.split("\n", -1)) {
@@ -73,8 +78,13 @@ public final class SymbolFiles {
             if (f.length < 3) {
                 throw new FormatException("System.map line " + lineNo + ": expected 'address type name'");
             }
-            if (f.length > 3 && f[3].startsWith("[")) {
-                continue;
+            if (f.length > 3) {
+                if (f[3].startsWith("[")) {
+                    continue;
+                }
+                throw new FormatException("System.map line " + lineNo + ": expected 'address type name [module]'"
+                        + (line.contains("System.map") ? " (Debian's image packages ship a one-line placeholder; use "
+                                + "the ELF vmlinux or a captured /proc/kallsyms)" : ""));
             }
             long addr;
             try {
@@ -82,14 +92,18 @@ public final class SymbolFiles {
             } catch (NumberFormatException e) {
                 throw new FormatException("System.map line " + lineNo + ": bad address '" + abbreviate(f[0]) + "'");
             }
-            boolean g = Character.isUpperCase(f[1].charAt(0));
-            Boolean had = global.get(f[2]);
-            if (had == null || (!had && g)) {
-                out.put(f[2], addr);
-                global.put(f[2], g);
+            symbols++;
+            char type = f[1].charAt(0);
+            if (!Character.isUpperCase(type) && type != 'u') {
+                continue;
+            }
+            Long had = out.putIfAbsent(f[2], addr);
+            if (had != null && had != addr) {
+                ambiguous.add(f[2]);
             }
         }
-        if (out.isEmpty()) {
+        ambiguous.forEach(out::remove);
+        if (symbols == 0) {
             throw new FormatException("System.map has no symbols (Debian's image packages ship a one-line placeholder; "
                     + "use the ELF vmlinux or a captured /proc/kallsyms)");
         }

@@ -31,7 +31,8 @@ final class ArchRules {
                 }
                 for (Relocation r : elf.relocations(s)) {
                     if (r.type() == R_PPC64_REL24 || r.type() == R_PPC64_REL24_NOTOC) {
-                        out.putIfAbsent(r.symbol(), "ppc64: R_PPC64_REL24 target, needs a loader stub");
+                        out.putIfAbsent(r.symbol(), "ppc64: R_PPC64_REL24 target; module_64.c "
+                                + "branches through a stub only to SHN_UNDEF symbols, else 'REL24 out of range'");
                     }
                 }
             }

@@ -1,6 +1,8 @@
 package org.preresolver.preresolve;
 
 import java.util.Map;
+import java.util.Optional;
+import org.preresolver.kernel.ModuleSigner;
 
 /**
  * Choices for a preresolve run. No option turns off a check the kernel makes (licence,
@@ -11,30 +13,36 @@ import java.util.Map;
  *     name the module and relaxes the proprietary-provider guard for GPL-compatible providers
  * @param tool the tool name and version written into each record
  * @param allowUnverifiedArch preresolve modules of architectures no test has proven
+ * @param signer re-sign the output of a signed module with this key (the original signature is
+ *     kept in the record); without it a signed module is refused unless {@code stripSignature}
  */
 public record Options(boolean stripSignature, Map<String, Provider> providers, String tool,
-        boolean allowUnverifiedArch) {
+        boolean allowUnverifiedArch, Optional<ModuleSigner> signer) {
 
     /** A module that exports a symbol. */
     public record Provider(String module, boolean gplCompatible) {}
 
     public static Options defaults() {
-        return new Options(false, Map.of(), "lkm-preresolver", false);
+        return new Options(false, Map.of(), "lkm-preresolver", false, Optional.empty());
     }
 
     public Options withStripSignature(boolean v) {
-        return new Options(v, providers, tool, allowUnverifiedArch);
+        return new Options(v, providers, tool, allowUnverifiedArch, signer);
     }
 
     public Options withProviders(Map<String, Provider> p) {
-        return new Options(stripSignature, Map.copyOf(p), tool, allowUnverifiedArch);
+        return new Options(stripSignature, Map.copyOf(p), tool, allowUnverifiedArch, signer);
     }
 
     public Options withTool(String t) {
-        return new Options(stripSignature, providers, t, allowUnverifiedArch);
+        return new Options(stripSignature, providers, t, allowUnverifiedArch, signer);
     }
 
     public Options withAllowUnverifiedArch(boolean v) {
-        return new Options(stripSignature, providers, tool, v);
+        return new Options(stripSignature, providers, tool, v, signer);
+    }
+
+    public Options withSigner(ModuleSigner s) {
+        return new Options(stripSignature, providers, tool, allowUnverifiedArch, Optional.ofNullable(s));
     }
 }

@@ -8,7 +8,8 @@ import java.util.Map;
  * The decision for every undefined symbol of one module. Pure data: applying it is
  * {@link Preresolver}'s job.
  *
- * @param outcomes one per undefined, named, global or weak symbol, in symbol-table order
+ * @param outcomes one per undefined ({@code SHN_UNDEF} or {@code SHN_LIVEPATCH}), named, global or weak
+ *     symbol, in symbol-table order
  */
 public record Plan(List<SymbolOutcome> outcomes) {
 

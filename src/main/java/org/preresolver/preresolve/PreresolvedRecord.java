@@ -148,6 +148,21 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         return s;
     }
 
+    /**
+     * The exports digest: SHA-256 over {@code name NUL hex-address LF} for each patched symbol,
+     * in symbol-table order. {@code names} and {@code addresses} run in parallel.
+     */
+    public static byte[] digest(List<String> names, List<Long> addresses) {
+        java.security.MessageDigest sha = Preresolver.sha256();
+        for (int i = 0; i < names.size(); i++) {
+            sha.update(names.get(i).getBytes(StandardCharsets.ISO_8859_1));
+            sha.update((byte) 0);
+            sha.update(Long.toHexString(addresses.get(i)).getBytes(StandardCharsets.US_ASCII));
+            sha.update((byte) '\n');
+        }
+        return sha.digest();
+    }
+
     public String exportsDigestHex() {
         return HexFormat.of().formatHex(exportsDigest);
     }

@@ -1,6 +1,5 @@
 package org.preresolver.preresolve;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -22,6 +21,8 @@ import org.preresolver.kernel.KernelIdentity;
 import org.preresolver.kernel.KernelModule;
 import org.preresolver.kernel.ModInfo;
 import org.preresolver.kernel.ModVersions;
+import org.preresolver.kernel.ModuleSignature;
+import org.preresolver.kernel.ModuleSigner;
 
 /**
  * Decides and applies: {@code (module, kernel exports, options) -> plan -> patched bytes}.
@@ -76,39 +77,66 @@ public final class Preresolver {
     public Result process(byte[] input) throws FormatException, RefusedException {
         Optional<PreresolvedRecord> previous = Optional.empty();
         byte[] original = input;
-        if (ElfFile.isElf(input) && !org.preresolver.kernel.ModuleSignature.isSigned(input, input.length)) {
-            ElfFile f = ElfFile.parse(input);
-            Optional<SectionHeader> marker = f.section(PreresolvedRecord.SECTION);
-            if (marker.isPresent()) {
-                PreresolvedRecord rec = PreresolvedRecord.decode(f.sectionBytes(marker.get()));
-                original = Restorer.restore(f, rec);
-                previous = Optional.of(rec);
-            }
+        KernelModule module = KernelModule.parse(input);
+        Optional<SectionHeader> marker = module.elf().section(PreresolvedRecord.SECTION);
+        if (marker.isPresent()) {
+            // Preresolved before (and maybe signed again since): start again from the original.
+            PreresolvedRecord rec = PreresolvedRecord.decode(module.elf().sectionBytes(marker.get()));
+            original = Restorer.restore(module.elf(), rec);
+            previous = Optional.of(rec);
+            module = KernelModule.parse(original);
         }
-        KernelModule module = KernelModule.parse(original);
         checkModule(module);
         Plan plan = plan(module);
         if (plan.preresolved() == 0) {
             boolean changed = original != input;
-            return new Result(Result.Status.NOTHING_TO_DO, module, plan, original, changed, false, previous);
+            return new Result(Result.Status.NOTHING_TO_DO, module, plan, original, changed, false, false, previous);
         }
-        boolean stripped = false;
+        boolean signed = module.isSigned();
+        boolean resign = signed && options.signer().isPresent();
         byte[] trailer = new byte[0];
-        ElfFile elf = module.elf();
-        if (module.isSigned()) {
-            if (!options.stripSignature()) {
+        if (signed) {
+            if (!options.stripSignature() && !resign) {
                 throw new RefusedException(RefusedException.Kind.SIGNED, "module is signed and preresolving would "
-                        + "invalidate the signature; pass --strip-signature (output unsigned) or re-sign it");
+                        + "invalidate the signature; pass --strip-signature (output unsigned) or re-sign it with "
+                        + "--sign-key/--sign-cert");
             }
-            stripped = true;
             trailer = module.signature().get().trailer();
         }
-        byte[] out = apply(elf, plan, trailer, stripped);
-        if (previous.isPresent() && Arrays.equals(out, input)) {
-            return new Result(Result.Status.UNCHANGED, module, plan, input, false, stripped, previous);
+        byte[] out = apply(module.elf(), plan, trailer, signed);
+        if (resign) {
+            out = sign(out, input);
         }
-        Result.Status status = previous.isPresent() ? Result.Status.RETARGETED : Result.Status.PRERESOLVED;
-        return new Result(status, module, plan, out, true, stripped, previous);
+        boolean stripped = signed && !resign;
+        if (previous.isPresent() && Arrays.equals(out, input)) {
+            return new Result(Result.Status.UNCHANGED, module, plan, input, false, stripped, resign, previous);
+        }
+        // Re-targeted: the module was bound to another kernel build. Done again for the same kernel
+        // (other options, e.g. a signature stripped or added) is plain preresolving.
+        boolean otherKernel = previous.isPresent() && !(previous.get().buildId().equals(kernel.identity().buildId())
+                && previous.get().release().equals(kernel.identity().release())
+                && Arrays.equals(previous.get().exportsDigest(), exportsDigest(plan)));
+        Result.Status status = otherKernel ? Result.Status.RETARGETED : Result.Status.PRERESOLVED;
+        return new Result(status, module, plan, out, true, stripped, resign, previous);
+    }
+
+    /**
+     * {@code elf} signed with the {@link Options#signer()}, or {@code input} itself when it is
+     * already exactly that (ECDSA signatures differ from run to run, so compare by verifying).
+     */
+    private byte[] sign(byte[] elf, byte[] input) {
+        ModuleSigner signer = options.signer().get();
+        if (input.length > elf.length && Arrays.equals(input, 0, elf.length, elf, 0, elf.length)
+                && signer.isSignedBy(input, elf.length)) {
+            return input;
+        }
+        return signer.sign(elf);
+    }
+
+    /** The ELF part of a module file: the bytes before its signature trailer, if it has one. */
+    public static byte[] withoutSignature(byte[] file) throws FormatException {
+        Optional<ModuleSignature> sig = ModuleSignature.parse(file);
+        return sig.isPresent() ? Arrays.copyOf(file, sig.get().moduleLength()) : file;
     }
 
     /** Refuses a module the kernel is not the target of: another machine, another release. */
@@ -150,10 +178,11 @@ public final class Preresolver {
 
         // The kernel's inherit_taint() refuses a module that has resolved a GPL-only symbol before
         // it resolves one from a proprietary module. Find the last symbol that may come from a
-        // module not known to be GPL-compatible: GPL-only exports before it stay undefined.
+        // module not known to be GPL-compatible: GPL-only exports before it stay undefined. Names the
+        // loader never looks up (ppc64's .TOC., ...) come from no module.
         int lastUnsafeProvider = -1;
         for (Symbol s : symbols) {
-            if (isCandidate(s) && kernel.get(s.name()) == null) {
+            if (isCandidate(s) && kernel.get(s.name()) == null && !isIgnoredName(s.name(), machine)) {
                 Options.Provider p = options.providers().get(s.name());
                 if (p == null || !p.gplCompatible()) {
                     lastUnsafeProvider = s.index();
@@ -163,6 +192,12 @@ public final class Preresolver {
 
         List<SymbolOutcome> out = new ArrayList<>();
         for (Symbol s : symbols) {
+            if (isLivepatchSymbol(s)) {
+                // simplify_symbols() skips SHN_LIVEPATCH: livepatch resolves it through kallsyms.
+                out.add(new SymbolOutcome(s.index(), s.name(), s.bind() == Elf.STB_WEAK,
+                        new Outcome.Left(Reason.LIVEPATCH, "SHN_LIVEPATCH")));
+                continue;
+            }
             if (!isCandidate(s)) {
                 continue;
             }
@@ -261,6 +296,12 @@ public final class Preresolver {
                 && (s.bind() == Elf.STB_GLOBAL || s.bind() == Elf.STB_WEAK);
     }
 
+    /** Named global or weak {@code SHN_LIVEPATCH} symbol: undefined for livepatch, never touched. */
+    static boolean isLivepatchSymbol(Symbol s) {
+        return s.index() > 0 && s.shndx() == Elf.SHN_LIVEPATCH && !s.name().isEmpty()
+                && (s.bind() == Elf.STB_GLOBAL || s.bind() == Elf.STB_WEAK);
+    }
+
     /** Symbols that relocation sections flagged {@code SHF_RELA_LIVEPATCH} (or named .klp.rela.*) refer to. */
     private static Set<Integer> livepatchSymbols(ElfFile elf) throws FormatException {
         Set<Integer> out = new HashSet<>();
@@ -275,28 +316,39 @@ public final class Preresolver {
         return out;
     }
 
-    /** Writes the plan into a copy of {@code elf} and appends the record. */
-    private byte[] apply(ElfFile elf, Plan plan, byte[] trailer, boolean stripped) throws FormatException {
+    /**
+     * Writes the plan into a copy of {@code elf} and appends the record, which keeps the
+     * original's signature {@code trailer} (empty when it had none) for restore.
+     */
+    private byte[] apply(ElfFile elf, Plan plan, byte[] trailer, boolean signed) throws FormatException {
         ElfEditor ed = new ElfEditor(elf);
         List<PreresolvedRecord.Patch> patches = new ArrayList<>();
-        MessageDigest sha = sha256();
         List<Symbol> symbols = elf.symbolTable().symbols();
         for (SymbolOutcome o : plan.outcomes()) {
             if (o.outcome() instanceof Outcome.Preresolved p) {
                 Symbol s = symbols.get(o.index());
                 ed.setSymbol(s, p.address(), Elf.SHN_ABS);
                 patches.add(new PreresolvedRecord.Patch(s.index(), s.rawShndx(), s.value(), p.address()));
-                sha.update(s.name().getBytes(StandardCharsets.ISO_8859_1));
-                sha.update((byte) 0);
-                sha.update(Long.toHexString(p.address()).getBytes(StandardCharsets.US_ASCII));
-                sha.update((byte) '\n');
             }
         }
         KernelIdentity k = kernel.identity();
         var h = elf.header();
-        PreresolvedRecord rec = new PreresolvedRecord(stripped, elf.data().length, h.shoff(), h.rawShnum(),
-                sha.digest(), k.buildId(), k.release(), options.tool(), patches, trailer);
+        PreresolvedRecord rec = new PreresolvedRecord(signed, elf.data().length, h.shoff(), h.rawShnum(),
+                exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer);
         return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode()).bytes();
+    }
+
+    /** The record's exports digest of a plan ({@link PreresolvedRecord#digest}). */
+    static byte[] exportsDigest(Plan plan) {
+        List<String> names = new ArrayList<>();
+        List<Long> addresses = new ArrayList<>();
+        for (SymbolOutcome o : plan.outcomes()) {
+            if (o.outcome() instanceof Outcome.Preresolved p) {
+                names.add(o.name());
+                addresses.add(p.address());
+            }
+        }
+        return PreresolvedRecord.digest(names, addresses);
     }
 
     static MessageDigest sha256() {

@@ -25,11 +25,14 @@ public enum Reason {
      * check against proprietary providers ({@code inherit_taint}) depends on it.
      */
     GPL_TAINT_GUARD("GPL-only export kept for the proprietary-provider check"),
-    /** The image stores 0 for the address (filled at boot): never written. */
-    ADDRESS_ZERO("address 0 in the image"),
+    /**
+     * No address: the image stores 0 (filled at boot from relocations), or the System.map or
+     * captured kallsyms does not list the symbol as global. Never written.
+     */
+    ADDRESS_ZERO("no address (0 in the image, or not in the System.map)"),
     /** Names the loader and modpost ignore ({@code __this_module}, {@code _GLOBAL_OFFSET_TABLE_}, ...). */
     IGNORED_NAME("ignored by the loader"),
-    /** Referenced from a livepatch relocation section: left to livepatch. */
+    /** {@code SHN_LIVEPATCH}, or referenced from a livepatch relocation section: left to livepatch. */
     LIVEPATCH("livepatch symbol"),
     /** An architecture's module loader needs the symbol undefined (e.g. ppc64 REL24 stubs). */
     ARCH_RULE("architecture loader rule");

@@ -1,7 +1,6 @@
 package org.preresolver.preresolve;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
@@ -9,6 +8,7 @@ import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
 import org.preresolver.elf.SectionHeader;
 import org.preresolver.elf.Symbol;
+import org.preresolver.kernel.ModuleSignature;
 
 /**
  * Gives back the original module from a preresolved one, byte for byte: the prefix of the file
@@ -28,13 +28,48 @@ public final class Restorer {
         return Optional.of(PreresolvedRecord.decode(f.sectionBytes(s.get())));
     }
 
+    /**
+     * A preresolved module found in a file.
+     *
+     * @param elf the preresolved ELF: the file, or the file without the signature trailer that
+     *     was added after preresolving (a re-signed module)
+     * @param file {@code elf}, parsed
+     * @param record its record
+     * @param resigned the file carries a signature added after preresolving
+     */
+    public record Found(byte[] elf, ElfFile file, PreresolvedRecord record, boolean resigned) {}
+
+    /**
+     * Finds the record of a module file (uncompressed), looking through a signature added after
+     * preresolving; empty for a plain module, signed or not.
+     *
+     * @throws FormatException the file is not ELF, or it has a record that is malformed
+     */
+    public static Optional<Found> find(byte[] data) throws FormatException {
+        if (!ElfFile.isElf(data)) {
+            throw new FormatException("not an ELF file (bad magic)", 0);
+        }
+        byte[] elf = Preresolver.withoutSignature(data);
+        boolean resigned = elf != data;
+        ElfFile f = ElfFile.parse(elf);
+        Optional<PreresolvedRecord> rec = record(f);
+        if (rec.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Found(elf, f, rec.get(), resigned));
+    }
+
     public static byte[] restore(ElfFile f, PreresolvedRecord rec) throws FormatException {
         var h = f.header();
         byte[] data = f.data();
         SectionHeader marker = f.section(PreresolvedRecord.SECTION).orElseThrow();
-        if (rec.originalElfLength() > marker.offset() || rec.originalShnum() > 0xffff || rec.originalShnum() < 0) {
+        if (rec.originalElfLength() > marker.offset()) {
             throw new FormatException(PreresolvedRecord.SECTION + " record: original length "
                     + rec.originalElfLength() + " overlaps the record at 0x" + Long.toHexString(marker.offset()));
+        }
+        if (rec.originalShnum() > 0xffff || rec.originalShnum() < 0) {
+            throw new FormatException(PreresolvedRecord.SECTION + " record: original e_shnum "
+                    + Integer.toUnsignedString(rec.originalShnum()) + " out of range");
         }
         byte[] prefix = ElfEditor.restorePrefix(data, h.is64(), h.order(), rec.originalElfLength(),
                 rec.originalShoff(), rec.originalShnum());
@@ -45,14 +80,22 @@ public final class Restorer {
             throw new FormatException(PreresolvedRecord.SECTION + " record does not describe this file: the restored "
                     + "original does not parse (" + e.getMessage() + ")");
         }
-        List<Symbol> syms = orig.symbolTable().symbols();
         ElfEditor ed = new ElfEditor(orig);
         for (PreresolvedRecord.Patch p : rec.patches()) {
-            if (p.index() <= 0 || p.index() >= syms.size()) {
+            if (p.index() <= 0) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol index " + p.index()
-                        + " out of range (" + syms.size() + " symbols)");
+                        + " out of range");
             }
-            Symbol s = syms.get(p.index());
+            Symbol s;
+            try {
+                s = orig.symbolAt(p.index());
+            } catch (FormatException e) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: " + e.detail());
+            }
+            if (p.oldShndx() != Elf.SHN_UNDEF) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " was st_shndx 0x"
+                        + Integer.toHexString(p.oldShndx()) + " before; only undefined symbols are ever preresolved");
+            }
             if (s.shndx() != Elf.SHN_ABS || s.value() != p.newValue()) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " (" + s.name()
                         + ") is not the recorded absolute value; the file was changed after preresolving");
@@ -65,6 +108,16 @@ public final class Restorer {
         }
         byte[] out = Arrays.copyOf(elf, elf.length + rec.trailer().length);
         System.arraycopy(rec.trailer(), 0, out, elf.length, rec.trailer().length);
+        Optional<ModuleSignature> sig;
+        try {
+            sig = ModuleSignature.parse(out);
+        } catch (FormatException e) {
+            sig = Optional.empty();
+        }
+        if (sig.isEmpty() || sig.get().moduleLength() != elf.length) {
+            throw new FormatException(PreresolvedRecord.SECTION + " record: the stored " + rec.trailer().length
+                    + "-byte signature trailer is not a module signature for this module");
+        }
         return out;
     }
 }

@@ -12,10 +12,11 @@ import org.preresolver.kernel.KernelModule;
  * @param output the bytes to write; the same array as the input when nothing changes
  * @param changed {@code output} differs from the input: it must be written
  * @param signatureStripped the output lost the input's signature
+ * @param resigned the input's signature was replaced by one with the {@link Options#signer()}
  * @param previous the record the input already carried, if it was preresolved before
  */
 public record Result(Status status, KernelModule module, Plan plan, byte[] output, boolean changed,
-        boolean signatureStripped, Optional<PreresolvedRecord> previous) {
+        boolean signatureStripped, boolean resigned, Optional<PreresolvedRecord> previous) {
 
     public enum Status {
         /** Symbols were made absolute. */

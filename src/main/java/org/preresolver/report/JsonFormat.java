@@ -31,6 +31,7 @@ public final class JsonFormat {
             g.writeNumberField("fullyPreresolved", r.fullyPreresolved());
             g.writeNumberField("errors", r.failures());
             g.writeNumberField("signaturesStripped", r.signaturesStripped());
+            g.writeNumberField("signaturesResigned", r.signaturesResigned());
             g.writeObjectFieldStart("statuses");
             for (ModuleReport.Status s : ModuleReport.Status.values()) {
                 g.writeNumberField(s.key(), r.count(s));
@@ -67,6 +68,7 @@ public final class JsonFormat {
             }
             g.writeEndArray();
             g.writeBooleanField("signatureStripped", m.signatureStripped());
+            g.writeBooleanField("resigned", m.resigned());
             g.writeStringField("compression", m.compression());
             g.writeNumberField("sizeIn", m.sizeIn());
             g.writeNumberField("sizeOut", m.sizeOut());

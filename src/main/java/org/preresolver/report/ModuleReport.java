@@ -16,6 +16,7 @@ import org.preresolver.preresolve.SymbolOutcome;
  * @param left symbols left undefined, by reason
  * @param depends the module's {@code depends=}
  * @param signatureStripped the output lost the input's signature
+ * @param resigned the output carries a new signature in place of the input's (re-signed)
  * @param compression "none", "xz", "zstd" or "gzip"
  * @param sizeIn file size before
  * @param sizeOut file size after (0 when nothing was written)
@@ -24,7 +25,7 @@ import org.preresolver.preresolve.SymbolOutcome;
  * @param outcomes every symbol's outcome, when the run kept them (explain), else empty
  */
 public record ModuleReport(String path, String name, Status status, int undefined, int preresolved,
-        Map<Reason, Integer> left, List<String> depends, boolean signatureStripped, String compression, long sizeIn,
+        Map<Reason, Integer> left, List<String> depends, boolean signatureStripped, boolean resigned, String compression, long sizeIn,
         long sizeOut, long uncompressedSizeOut, String error, List<SymbolOutcome> outcomes) {
 
     /** The outcome of one module. */
@@ -41,7 +42,8 @@ public record ModuleReport(String path, String name, Status status, int undefine
     }
 
     public static ModuleReport failure(String path, Status status, String error) {
-        return new ModuleReport(path, "", status, 0, 0, Map.of(), List.of(), false, "none", 0, 0, 0, error, List.of());
+        return new ModuleReport(path, "", status, 0, 0, Map.of(), List.of(), false, false, "none", 0, 0, 0, error,
+                List.of());
     }
 
     public boolean isFull() {

@@ -48,6 +48,10 @@ public record RunReport(String kernel, String release, int exports, List<ModuleR
         return modules.stream().filter(ModuleReport::signatureStripped).count();
     }
 
+    public long signaturesResigned() {
+        return modules.stream().filter(ModuleReport::resigned).count();
+    }
+
     public Map<Reason, Integer> leftByReason() {
         Map<Reason, Integer> m = new EnumMap<>(Reason.class);
         for (ModuleReport r : modules) {

@@ -33,6 +33,9 @@ public final class TextFormat {
         if (m.signatureStripped()) {
             sb.append(", signature stripped");
         }
+        if (m.resigned()) {
+            sb.append(", re-signed");
+        }
         if (!m.compression().equals("none")) {
             sb.append(", ").append(m.compression());
         }
@@ -61,6 +64,10 @@ public final class TextFormat {
         long stripped = r.signaturesStripped();
         if (stripped > 0) {
             sb.append(stripped).append(" modules are now unsigned (--strip-signature)").append(System.lineSeparator());
+        }
+        long resigned = r.signaturesResigned();
+        if (resigned > 0) {
+            sb.append(resigned).append(" modules re-signed (--sign-key)").append(System.lineSeparator());
         }
         return sb.toString();
     }

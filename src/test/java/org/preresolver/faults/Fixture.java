@@ -168,11 +168,19 @@ public final class Fixture {
 
     /** Runs the CLI in another JVM to its end. */
     public static Run child(Duration timeout, List<String> command) throws IOException, InterruptedException {
+        return child(timeout, command, Map.of());
+    }
+
+    /** Runs the CLI in another JVM to its end, with more environment variables. */
+    public static Run child(Duration timeout, List<String> command, Map<String, String> env)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("lkmpr-child", ".out");
         Path err = Files.createTempFile("lkmpr-child", ".err");
         try {
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            pb.environment().putAll(env);
+            Process p = pb.start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 p.waitFor();

@@ -48,7 +48,7 @@ class RetargetToNothingTest {
         Options opts = Options.defaults().withStripSignature(true);
         List<ModuleReport> reports = new ArrayList<>();
         RunReport run = new TreeRunner(p -> new Preresolver(rebuilt, opts.withProviders(p)))
-                .run(new RunConfig(List.of(work), null, true, false, false, 2, false, List.of()), reports::add);
+                .run(new RunConfig(List.of(work), null, true, false, false, 2, false, List.of(), true), reports::add);
 
         assertThat(reports).isNotEmpty().allSatisfy(r -> {
             assertThat(r.error()).isEmpty();

@@ -29,6 +29,7 @@ public final class QemuX86 {
     private final List<Path> modules = new ArrayList<>();
     private final List<Path> disks = new ArrayList<>();
     private final List<String> extraFiles = new ArrayList<>();
+    private final List<String> qemuArgs = new ArrayList<>();
     private String script;
     private Duration timeout = Duration.ofSeconds(300);
     private String memory = "1G";
@@ -67,6 +68,15 @@ public final class QemuX86 {
         return this;
     }
 
+    /**
+     * Extra qemu arguments, e.g. {@code "-drive", "file=out.img,format=raw,if=virtio"} for a disk the
+     * guest may write (unlike {@link #disk}); they come before the {@link #disk} drives, so such a disk is vda.
+     */
+    public QemuX86 qemuArgs(String... args) {
+        qemuArgs.addAll(List.of(args));
+        return this;
+    }
+
     /** Outer timeout around qemu (default 300 s). */
     public QemuX86 timeout(Duration t) {
         this.timeout = t;
@@ -78,7 +88,7 @@ public final class QemuX86 {
         return this;
     }
 
-    /** Extra kernel command line, after {@code console=ttyS0 nokaslr panic=-1}. */
+    /** Extra kernel command line, after {@code console=ttyS0 nokaslr no_timer_check panic=-1}. */
     public QemuX86 append(String kernelArgs) {
         this.append = kernelArgs;
         return this;
@@ -131,6 +141,10 @@ public final class QemuX86 {
         }
         for (Path d : disks) {
             cmd.addAll(List.of("-d", d.toAbsolutePath().toString()));
+        }
+        if (!qemuArgs.isEmpty()) {
+            cmd.add("--");
+            cmd.addAll(qemuArgs);
         }
         Path log = wd.resolve("serial.log");
         Path err = wd.resolve("boot.stderr");

@@ -25,10 +25,8 @@ class StdModulesBootTest {
 
     @BeforeAll
     static void boot() throws IOException {
-        Path work = Host.projectDir().resolve("target/qemu/StdModulesBootTest");
-        DiskImages.deleteTree(work);
-        set = FunctionalSet.prepare(work);
-        log = set.boot(set.stdDir());
+        set = StdBoot.set();
+        log = StdBoot.log();
         System.out.printf("StdModulesBootTest: %d modules, boot %d ms (guest uptime %s..%s s), log %s%n",
                 set.loadOrder().size(), log.elapsed().toMillis(), log.marker("UPTIME_START"),
                 log.marker("UPTIME_END"), log.logFile());

@@ -1,0 +1,198 @@
+package org.preresolver.api;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.preresolver.kernel.ModuleSigner;
+import org.preresolver.preresolve.Options;
+import org.preresolver.preresolve.Preresolver;
+import org.preresolver.preresolve.RefusedException;
+import org.preresolver.report.ModuleReport;
+import org.preresolver.report.RunReport;
+
+/**
+ * The library entry point: preresolve modules or trees against a {@link Kernel}, with options,
+ * and get the results as data ({@link RunReport}, {@link ModuleReport}). The command line is a
+ * thin layer over the same calls. Instances are immutable; each {@code with...} method returns
+ * a copy.
+ *
+ * <pre>{@code
+ * Kernel kernel = Kernel.fromImage(Path.of("vmlinux"));
+ * Preresolve pre = Preresolve.against(kernel).withStripSignature(true);
+ * RunReport report = pre.toDirectory(List.of(Path.of("lib/modules/6.1.0")), Path.of("out"));
+ * }</pre>
+ *
+ * <p>Modules that are refused or malformed do not throw: they are reported with a failed
+ * {@link ModuleReport.Status} and a one-line error. What stops a whole run is thrown: the KASLR
+ * refusal ({@link RefusedException}) and I/O errors on the inputs as a whole.
+ */
+public final class Preresolve {
+    private final Kernel kernel;
+    // Set only on a fresh copy inside the with... methods: instances never change once returned.
+    private boolean stripSignature;
+    private boolean allowUnverifiedArch;
+    private boolean assumeNokaslr;
+    private boolean failFast;
+    private boolean keepOutcomes;
+    private boolean sync = true;
+    private int threads = Runtime.getRuntime().availableProcessors();
+    private List<Path> providerTrees = List.of();
+    private Consumer<ModuleReport> listener = m -> { };
+    private ModuleSigner signer;
+
+    private Preresolve(Kernel kernel) {
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
+    }
+
+    private Preresolve copy() {
+        Preresolve c = new Preresolve(kernel);
+        c.stripSignature = stripSignature;
+        c.allowUnverifiedArch = allowUnverifiedArch;
+        c.assumeNokaslr = assumeNokaslr;
+        c.failFast = failFast;
+        c.keepOutcomes = keepOutcomes;
+        c.sync = sync;
+        c.threads = threads;
+        c.providerTrees = providerTrees;
+        c.listener = listener;
+        c.signer = signer;
+        return c;
+    }
+
+    /** Default options: signed modules refused, KASLR kernels refused, one thread per CPU. */
+    public static Preresolve against(Kernel kernel) {
+        return new Preresolve(kernel);
+    }
+
+    /** Allow changing signed modules: the output is unsigned (the record keeps the signature for restore). */
+    public Preresolve withStripSignature(boolean v) {
+        Preresolve c = copy();
+        c.stripSignature = v;
+        return c;
+    }
+
+    /**
+     * Re-sign signed modules after preresolving (the original signature is kept in the record
+     * for restore); null for none. Load one with {@code org.preresolver.io.SigningKeys.load}.
+     */
+    public Preresolve withSigner(ModuleSigner s) {
+        Preresolve c = copy();
+        c.signer = s;
+        return c;
+    }
+
+    /** Preresolve modules of architectures that no test of this project has proven. */
+    public Preresolve withAllowUnverifiedArch(boolean v) {
+        Preresolve c = copy();
+        c.allowUnverifiedArch = v;
+        return c;
+    }
+
+    /** The kernel randomises its base but will always boot with {@code nokaslr}. */
+    public Preresolve withAssumeNokaslr(boolean v) {
+        Preresolve c = copy();
+        c.assumeNokaslr = v;
+        return c;
+    }
+
+    /** Stop at the first module that fails. */
+    public Preresolve withFailFast(boolean v) {
+        Preresolve c = copy();
+        c.failFast = v;
+        return c;
+    }
+
+    /** Keep every symbol's outcome in the module reports ({@link ModuleReport#outcomes()}). */
+    public Preresolve withOutcomes(boolean v) {
+        Preresolve c = copy();
+        c.keepOutcomes = v;
+        return c;
+    }
+
+    /**
+     * Flush each output to disk before renaming it into place (the default). Without it outputs
+     * stay atomic for other processes, but not across a power loss: for build trees.
+     */
+    public Preresolve withSync(boolean v) {
+        Preresolve c = copy();
+        c.sync = v;
+        return c;
+    }
+
+    /** Worker threads, at least 1. */
+    public Preresolve withThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be at least 1");
+        }
+        Preresolve c = copy();
+        c.threads = n;
+        return c;
+    }
+
+    /**
+     * More module trees, read only to learn which symbols their modules export (for a module
+     * built out of tree: the installed tree it will load into).
+     */
+    public Preresolve withProviderTrees(List<Path> trees) {
+        Preresolve c = copy();
+        c.providerTrees = List.copyOf(trees);
+        return c;
+    }
+
+    /** Called once per module, in input order, as results come (from the calling thread). */
+    public Preresolve withListener(Consumer<ModuleReport> l) {
+        Preresolve c = copy();
+        c.listener = Objects.requireNonNull(l, "listener");
+        return c;
+    }
+
+    /**
+     * The warning to show for this kernel and these options (KASLR assumed off), empty when
+     * there is nothing to say.
+     *
+     * @throws RefusedException the kernel randomises its base and {@link #withAssumeNokaslr} is not set
+     */
+    public Optional<String> warning() throws RefusedException {
+        return kernel.checkKaslr(assumeNokaslr);
+    }
+
+    /** Decides for every module and reports; writes nothing. */
+    public RunReport dryRun(List<Path> inputs) throws IOException, RefusedException {
+        return run(new RunConfig(inputs, null, false, true, failFast, threads, keepOutcomes, providerTrees, sync));
+    }
+
+    /** Writes the modules into {@code outputDir}, mirroring each input tree. */
+    public RunReport toDirectory(List<Path> inputs, Path outputDir) throws IOException, RefusedException {
+        return run(new RunConfig(inputs, Objects.requireNonNull(outputDir, "outputDir"), false, false, failFast,
+                threads, keepOutcomes, providerTrees, sync));
+    }
+
+    /** Rewrites the input modules, each atomically; the trees are locked against a second run. */
+    public RunReport inPlace(List<Path> inputs) throws IOException, RefusedException {
+        return run(new RunConfig(inputs, null, true, false, failFast, threads, keepOutcomes, providerTrees, sync));
+    }
+
+    /**
+     * One module, dry run, with every symbol's outcome kept: what preresolving it would do.
+     * The provider trees name the modules that export what vmlinux does not.
+     */
+    public ModuleReport module(Path file) throws IOException, RefusedException {
+        RunReport r = withOutcomes(true).withThreads(1).dryRun(List.of(file));
+        if (r.modules().isEmpty()) {
+            throw new IOException(file + ": not a module file (.ko, .ko.xz, .ko.zst, .ko.gz)");
+        }
+        return r.modules().get(0);
+    }
+
+    /** Runs with a configuration made by hand. */
+    public RunReport run(RunConfig cfg) throws IOException, RefusedException {
+        kernel.checkKaslr(assumeNokaslr);
+        Options options = Options.defaults().withStripSignature(stripSignature).withTool(Version.tool())
+                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer);
+        TreeRunner runner = new TreeRunner(p -> new Preresolver(kernel.exports(), options.withProviders(p)));
+        return runner.run(cfg, listener);
+    }
+}

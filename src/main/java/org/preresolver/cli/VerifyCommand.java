@@ -1,0 +1,132 @@
+package org.preresolver.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import org.preresolver.api.Verify;
+import org.preresolver.io.KernelLoader;
+import org.preresolver.io.TargetCapture;
+import org.preresolver.kernel.RunningKernel;
+import org.preresolver.preresolve.Verifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lkm-preresolver verify}: are the preresolved modules right for this kernel? */
+@Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Check preresolved modules against a kernel or a running target.",
+        description = {"Check preresolved modules against a kernel image (--kernel, or --symvers",
+            "with --system-map), or against a running target captured by the script",
+            "of 'target-script' (--target DIR). One line per module:",
+            "  OK      <path> (<n> preresolved symbols)",
+            "  STALE   <path>: <reason>[; <reason>...]",
+            "  PLAIN   <path> (not preresolved)",
+            "Stale: the record names another release or build, a patched symbol has",
+            "another address or is no longer exported, or the kernel's checks would",
+            "now refuse one. Exit code 6 when any module is stale; a plain module is",
+            "not an error."},
+        footer = ExitCodes.HELP)
+final class VerifyCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    KernelOptions kernel;
+
+    @Option(names = "--target", paramLabel = "DIR",
+            description = "A running target's state, captured by the script of 'lkm-preresolver target-script'.")
+    Path target;
+
+    @Option(names = "--tree", paramLabel = "DIR",
+            description = "More modules, read only to learn which module exports what (as when preresolving).")
+    List<Path> trees = new ArrayList<>();
+
+    @Option(names = {"-v", "--verbose"}, description = "Also print notes that do not make a module stale.")
+    boolean verbose;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print only stale modules and errors.")
+    boolean quiet;
+
+    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Worker threads (default: the number of CPUs).")
+    int jobs = Runtime.getRuntime().availableProcessors();
+
+    @Parameters(paramLabel = "MODULE|DIR", arity = "1..*",
+            description = "Module files (.ko, .ko.xz, .ko.zst, .ko.gz) and directories, walked recursively.")
+    List<Path> inputs;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (jobs < 1) {
+            throw new UsageException("--jobs must be at least 1");
+        }
+        boolean kernelGiven = kernel.kernel != null || kernel.symvers != null || kernel.systemMap != null;
+        Verify.Summary s;
+        String against;
+        if (target != null) {
+            if (kernelGiven) {
+                throw new UsageException("give either a kernel (--kernel, --symvers/--system-map) or --target, not both");
+            }
+            RunningKernel t = TargetCapture.read(target);
+            against = "target " + target + " (" + t.release() + ")";
+            s = Verify.againstTarget(t, inputs, jobs, r -> print(r, out, err));
+        } else {
+            if (!kernelGiven) {
+                throw new UsageException("no kernel given: use --kernel FILE, --symvers FILE --system-map FILE, "
+                        + "or --target DIR");
+            }
+            KernelLoader.LoadedKernel k = kernel.load();
+            against = k.exports().source();
+            s = Verify.againstKernel(k.exports(), inputs, trees, jobs, r -> print(r, out, err));
+        }
+        if (!quiet) {
+            out.println("verify: " + s.count(Verify.Status.OK) + " ok, " + s.count(Verify.Status.STALE) + " stale, "
+                    + s.count(Verify.Status.NOT_PRERESOLVED) + " not preresolved"
+                    + errors(s.count(Verify.Status.ERROR) + s.count(Verify.Status.IO_ERROR)) + " (against " + against
+                    + ")");
+        }
+        out.flush();
+        err.flush();
+        if (s.count(Verify.Status.IO_ERROR) > 0) {
+            return ExitCodes.IO;
+        }
+        if (s.count(Verify.Status.ERROR) > 0) {
+            return ExitCodes.BAD_INPUT;
+        }
+        return s.count(Verify.Status.STALE) > 0 ? ExitCodes.STALE : ExitCodes.OK;
+    }
+
+    private static String errors(long n) {
+        return n == 0 ? "" : ", " + n + (n == 1 ? " error" : " errors");
+    }
+
+    private void print(Verify.ModuleResult r, PrintWriter out, PrintWriter err) {
+        switch (r.status()) {
+            case ERROR, IO_ERROR -> {
+                err.println("lkm-preresolver: " + r.path() + ": " + r.error());
+                err.flush();
+            }
+            case STALE -> out.println("  STALE   " + r.path() + ": "
+                    + r.verdict().problems().stream().map(Verifier.Problem::text).collect(Collectors.joining("; ")));
+            case OK -> {
+                if (!quiet) {
+                    Verifier.Verdict v = r.verdict();
+                    out.println("  OK      " + r.path() + " (" + v.patched() + " preresolved symbol"
+                            + (v.patched() == 1 ? "" : "s") + ")"
+                            + (verbose && !v.notes().isEmpty() ? "; " + String.join("; ", v.notes()) : ""));
+                }
+            }
+            case NOT_PRERESOLVED -> {
+                if (!quiet) {
+                    out.println("  PLAIN   " + r.path() + " (not preresolved)");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+package org.preresolver.preresolve;
+
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.kernel.KernelExport;
+import org.preresolver.kernel.KernelExports;
+import org.preresolver.kernel.KernelIdentity;
+import org.preresolver.kernel.KernelModule;
+import org.preresolver.kernel.RunningKernel;
+
+/**
+ * Tells whether a preresolved module is right for a kernel: the one it would be loaded into,
+ * given as an image (its exports) or as the captured state of a running target.
+ *
+ * <p>Against an image: the identity in the record (release, build-id) must be the kernel's, every
+ * patched symbol must still be exported at the address written, and the kernel's checks (licence,
+ * modversions, namespaces) must still admit every patched symbol. Against a running target: the
+ * identity must match and every patched symbol must be where {@code /proc/kallsyms} says it is,
+ * which fails for a kernel booted with KASLR.
+ *
+ * <p>Pure: no files, no terminal. The record is checked as {@link Restorer} checks it: a record
+ * that does not fit its file is a {@link FormatException}, never a verdict.
+ */
+public final class Verifier {
+    /** Reasons for "left undefined" that mean "vmlinux no longer exports it": reported as NOT_EXPORTED. */
+    private static final Set<Reason> UNEXPORTED = Set.of(Reason.NOT_EXPORTED, Reason.WEAK_NOT_EXPORTED,
+            Reason.EXPORTED_BY_MODULE);
+
+    private Verifier() {}
+
+    /** What makes a module stale. */
+    public enum Kind {
+        /** The record names another release. */
+        RELEASE,
+        /** The record names another build (GNU build-id). */
+        BUILD_ID,
+        /** A patched symbol is exported (or listed in kallsyms) at another address. */
+        MOVED,
+        /** The running kernel is shifted as a whole: KASLR. */
+        KASLR,
+        /** A patched symbol is no longer exported by vmlinux (or not in kallsyms). */
+        NOT_EXPORTED,
+        /** The kernel's checks would now leave a patched symbol undefined. */
+        CHECKS
+    }
+
+    /** One reason a module is stale, as one clause of text. */
+    public record Problem(Kind kind, String text) {}
+
+    /**
+     * The verdict for one module.
+     *
+     * @param record the module's record; empty for a module that is not preresolved
+     * @param problems why it is stale; empty when it is right for the kernel
+     * @param notes remarks that do not make it stale (e.g. symbols that could now be preresolved too)
+     */
+    public record Verdict(Optional<PreresolvedRecord> record, List<Problem> problems, List<String> notes) {
+        public Verdict {
+            problems = List.copyOf(problems);
+            notes = List.copyOf(notes);
+        }
+
+        public boolean preresolved() {
+            return record.isPresent();
+        }
+
+        public boolean stale() {
+            return !problems.isEmpty();
+        }
+
+        /** Number of patched symbols, 0 when not preresolved. */
+        public int patched() {
+            return record.map(r -> r.patches().size()).orElse(0);
+        }
+
+        static Verdict notPreresolved() {
+            return new Verdict(Optional.empty(), List.of(), List.of());
+        }
+    }
+
+    /** A preresolved module read back: its record, original and the names of the patched symbols. */
+    private record Read(PreresolvedRecord record, byte[] original, List<String> names) {}
+
+    /** Reads the record of a module; empty when it has none (plain or signed). */
+    private static Optional<Read> read(byte[] elf) throws FormatException {
+        Optional<Restorer.Found> found = Restorer.find(elf); // a re-signed module is verified too
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        ElfFile f = found.get().file();
+        Optional<PreresolvedRecord> rec = Optional.of(found.get().record());
+        byte[] original = Restorer.restore(f, rec.get()); // checks the record against the file
+        List<String> names = new ArrayList<>();
+        for (PreresolvedRecord.Patch p : rec.get().patches()) {
+            names.add(f.symbolAt(p.index()).name());
+        }
+        byte[] digest = exportsDigest(names, rec.get().patches());
+        if (!MessageDigest.isEqual(digest, rec.get().exportsDigest())) {
+            throw new FormatException(PreresolvedRecord.SECTION + " record: exports digest does not match the patched "
+                    + "symbols; the file was changed after preresolving");
+        }
+        return Optional.of(new Read(rec.get(), original, names));
+    }
+
+    /**
+     * The record's exports digest: SHA-256 over, per patched symbol in record order, the name,
+     * a NUL, the address in lowercase hex without leading zeros, and a newline.
+     */
+    static byte[] exportsDigest(List<String> names, List<PreresolvedRecord.Patch> patches) {
+        return PreresolvedRecord.digest(names, patches.stream().map(PreresolvedRecord.Patch::newValue).toList());
+    }
+
+    /**
+     * Verifies a module (uncompressed bytes) against a kernel image's exports.
+     *
+     * @param options the options a re-run would use (only the module providers matter)
+     * @throws FormatException the module or its record is malformed
+     */
+    public static Verdict againstKernel(byte[] elf, KernelExports kernel, Options options) throws FormatException {
+        Optional<Read> r = read(elf);
+        if (r.isEmpty()) {
+            return Verdict.notPreresolved();
+        }
+        PreresolvedRecord rec = r.get().record();
+        KernelIdentity id = kernel.identity();
+        List<Problem> problems = new ArrayList<>();
+        identity(rec, id.release(), id.buildId(), "the kernel", problems);
+
+        List<PreresolvedRecord.Patch> patches = rec.patches();
+        List<String> names = r.get().names();
+        List<String> moved = new ArrayList<>();
+        List<String> gone = new ArrayList<>();
+        for (int i = 0; i < patches.size(); i++) {
+            KernelExport e = kernel.get(names.get(i));
+            if (e == null) {
+                gone.add(names.get(i));
+            } else if (e.address() != patches.get(i).newValue()) {
+                moved.add(names.get(i) + " is at " + hex(e.address()) + ", preresolved " + hex(patches.get(i).newValue()));
+            }
+        }
+        if (!moved.isEmpty()) {
+            problems.add(new Problem(Kind.MOVED, count(moved.size(), patches.size()) + are(moved.size())
+                    + " exported at another address (" + examples(moved, 1) + ")"));
+        }
+        if (!gone.isEmpty()) {
+            problems.add(new Problem(Kind.NOT_EXPORTED, count(gone.size(), patches.size()) + are(gone.size())
+                    + " no longer exported by vmlinux (" + examples(gone, 2) + ")"));
+        }
+
+        // Would the kernel's checks still admit every patched symbol? Plan the original again.
+        Plan plan = new Preresolver(kernel, options).plan(KernelModule.parse(r.get().original()));
+        Map<Integer, SymbolOutcome> byIndex = new HashMap<>();
+        for (SymbolOutcome o : plan.outcomes()) {
+            byIndex.put(o.index(), o);
+        }
+        List<String> refused = new ArrayList<>();
+        boolean guard = false;
+        for (PreresolvedRecord.Patch p : patches) {
+            SymbolOutcome o = byIndex.get(p.index());
+            if (o == null) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: patched symbol " + p.index()
+                        + " is not an undefined symbol of the original");
+            }
+            if (o.outcome() instanceof Outcome.Left l && !UNEXPORTED.contains(l.reason())) {
+                refused.add(o.name() + ": " + l.reason().text() + (l.detail().isEmpty() ? "" : " " + l.detail()));
+                guard |= l.reason() == Reason.GPL_TAINT_GUARD;
+            }
+        }
+        if (!refused.isEmpty()) {
+            problems.add(new Problem(Kind.CHECKS, "the kernel's checks now keep " + count(refused.size(), patches.size())
+                    + " undefined (" + examples(refused, 1) + ")" + (guard ? "; if the modules that export the other "
+                    + "symbols are GPL-compatible, verify them together (or pass their tree)" : "")));
+        }
+        List<String> notes = new ArrayList<>();
+        Set<Integer> patched = new java.util.HashSet<>();
+        patches.forEach(p -> patched.add(p.index()));
+        int more = 0;
+        for (SymbolOutcome o : plan.outcomes()) {
+            if (o.isPreresolved() && !patched.contains(o.index())) {
+                more++;
+            }
+        }
+        if (more > 0) {
+            notes.add(more + " more symbol" + (more == 1 ? "" : "s") + " could be preresolved now");
+        }
+        return new Verdict(Optional.of(rec), problems, notes);
+    }
+
+    /**
+     * Verifies a module (uncompressed bytes) against the captured state of a running kernel.
+     *
+     * @throws FormatException the module or its record is malformed
+     */
+    public static Verdict againstTarget(byte[] elf, RunningKernel target) throws FormatException {
+        Optional<Read> r = read(elf);
+        if (r.isEmpty()) {
+            return Verdict.notPreresolved();
+        }
+        PreresolvedRecord rec = r.get().record();
+        List<Problem> problems = new ArrayList<>();
+        identity(rec, target.release(), target.buildId(), "the target", problems);
+        boolean sameBuild = !rec.buildId().isEmpty() && rec.buildId().equals(target.buildId());
+
+        List<PreresolvedRecord.Patch> patches = rec.patches();
+        List<String> names = r.get().names();
+        List<String> moved = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        Set<Long> deltas = new java.util.HashSet<>();
+        for (int i = 0; i < patches.size(); i++) {
+            Optional<Long> a = target.address(names.get(i));
+            long want = patches.get(i).newValue();
+            if (a.isEmpty()) {
+                missing.add(names.get(i));
+            } else if (a.get() != want) {
+                moved.add(names.get(i) + " is at " + hex(a.get()) + ", preresolved " + hex(want));
+                deltas.add(a.get() - want);
+            }
+        }
+        if (!moved.isEmpty()) {
+            if (deltas.size() == 1 && (sameBuild || rec.buildId().isEmpty())) {
+                String d = signedHex(deltas.iterator().next());
+                String n = count(moved.size(), patches.size());
+                problems.add(new Problem(Kind.KASLR, target.nokaslr()
+                        ? "the running kernel is shifted by " + d + " from the preresolved addresses although "
+                                + "/proc/cmdline has 'nokaslr' (" + moved.get(0) + "; " + n + "): preresolved for "
+                                + "another placement of this build; preresolve again for this kernel"
+                        : "kernel booted with KASLR: " + moved.get(0) + " (" + n + " moved by " + d
+                                + "; /proc/cmdline has no 'nokaslr'); boot it with 'nokaslr' or preresolve for "
+                                + "this address"));
+            } else {
+                problems.add(new Problem(Kind.MOVED, count(moved.size(), patches.size()) + are(moved.size())
+                        + " elsewhere in the running kernel (" + examples(moved, 1) + ")"));
+            }
+        }
+        // Same build and no symbol moved: a symbol that kallsyms does not list (a kernel without
+        // CONFIG_KALLSYMS_ALL lists no data symbols) is at its link-time address all the same.
+        if (!missing.isEmpty() && !(sameBuild && moved.isEmpty())) {
+            problems.add(new Problem(Kind.NOT_EXPORTED, count(missing.size(), patches.size()) + are(missing.size())
+                    + " not in the target's kallsyms (" + examples(missing, 2) + ")"));
+        }
+        List<String> notes = new ArrayList<>();
+        if (!missing.isEmpty() && problems.isEmpty()) {
+            notes.add(missing.size() + " patched symbol" + (missing.size() == 1 ? "" : "s") + " not in kallsyms, "
+                    + "checked by the build-id");
+        }
+        return new Verdict(Optional.of(rec), problems, notes);
+    }
+
+    private static void identity(PreresolvedRecord rec, String release, String buildId, String whose,
+            List<Problem> problems) {
+        if (!rec.release().isEmpty() && !release.isEmpty() && !rec.release().equals(release)) {
+            problems.add(new Problem(Kind.RELEASE, "preresolved for release " + rec.release() + ", " + whose + " is "
+                    + release));
+        }
+        if (!rec.buildId().isEmpty() && !buildId.isEmpty() && !rec.buildId().equals(buildId)) {
+            problems.add(new Problem(Kind.BUILD_ID, "preresolved for build-id " + shortId(rec.buildId()) + ", " + whose
+                    + " has " + shortId(buildId)));
+        }
+    }
+
+    /** "all 5 patched symbols", "2 of 5 patched symbols", "the patched symbol". */
+    private static String count(int n, int of) {
+        return n == of ? (n == 1 ? "the patched symbol" : "all " + n + " patched symbols")
+                : n + " of " + of + " patched symbol" + (of == 1 ? "" : "s");
+    }
+
+    private static String are(int n) {
+        return n == 1 ? " is" : " are";
+    }
+
+    /** The first {@code max} items, then "..." if there are more. */
+    private static String examples(List<String> items, int max) {
+        String s = String.join(", ", items.subList(0, Math.min(max, items.size())));
+        return items.size() > max ? s + ", ..." : s;
+    }
+
+    private static String shortId(String id) {
+        return id.length() > 16 ? id.substring(0, 16) + "..." : id;
+    }
+
+    static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+
+    private static String signedHex(long d) {
+        return d < 0 ? "-0x" + Long.toHexString(-d) : "+0x" + Long.toHexString(d);
+    }
+}

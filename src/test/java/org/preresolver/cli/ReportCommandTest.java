@@ -1,0 +1,102 @@
+package org.preresolver.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.preresolver.qemu.DebianKernel;
+import org.preresolver.qemu.Host;
+import org.preresolver.report.GoldenSet;
+
+/** {@code report} and {@code preresolve --report} on the command line, against the golden files. */
+class ReportCommandTest {
+    @TempDir
+    static Path tmp;
+    static DebianKernel kernel;
+    static Path tree;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        kernel = GoldenSet.kernel();
+        tree = GoldenSet.copyTo(tmp.resolve("tree"));
+    }
+
+    record Run(int code, String out, String err) {}
+
+    static Run cli(String... args) {
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
+        return new Run(code, o.toString(), e.toString());
+    }
+
+    static String golden(String name) throws Exception {
+        return Files.readString(Host.projectDir().resolve("src/test/resources/golden").resolve(name),
+                StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void reportWritesTheGoldenTablesAndNotesTheKaslrRefusal() throws Exception {
+        Path csv = tmp.resolve("r.csv");
+        Run r = cli("report", "-k", kernel.vmlinuz().toString(), "--strip-signature", "-f", "csv", "-o",
+                csv.toString(), tree.toString());
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).isEmpty();
+        // without --assume-nokaslr the report is made, and says what preresolve would do
+        assertThat(r.err()).contains("note: preresolve would refuse this kernel", "CONFIG_RANDOMIZE_BASE=y");
+        assertThat(Files.readString(csv)).isEqualTo(golden("report.csv"));
+
+        Run text = cli("report", "-k", kernel.vmlinuz().toString(), "--strip-signature", "--assume-nokaslr",
+                "--top", "5", tree.toString());
+        assertThat(text.code()).isZero();
+        assertThat(text.out()).isEqualTo(golden("report.txt"));
+    }
+
+    @Test
+    void withoutStripSignatureSignedModulesAreReportedAsRefusedAndTheReportStillSucceeds() throws Exception {
+        Run r = cli("report", "-k", kernel.vmlinuz().toString(), "--assume-nokaslr", "-f", "csv", tree.toString());
+        assertThat(r.code()).isZero();
+        int n = GoldenSet.MODULES.size();
+        // every module that has something to preresolve is signed, hence refused; cast_common has nothing
+        assertThat(r.out().lines().skip(1)).hasSize(n).filteredOn(l -> !l.startsWith("kernel/crypto/cast_common.ko,"))
+                .hasSize(n - 1).allMatch(l -> l.contains(",refused,") && l.contains("module is signed"));
+        assertThat(r.out()).contains("kernel/crypto/cast_common.ko,cast_common,nothing-to-do,0,0,0,0,,,");
+        assertThat(r.err()).contains((n - 1) + " of " + n + " modules failed or were refused");
+    }
+
+    @Test
+    void preresolveWritesReportsOfItsOwnRunToFilesAndStdout() throws Exception {
+        Path md = tmp.resolve("reports/run.md");
+        Path html = tmp.resolve("reports/run.html");
+        Run r = cli("preresolve", "-k", kernel.vmlinuz().toString(), "--assume-nokaslr", "--strip-signature", "-n",
+                "--report", "markdown:" + md, "--report", "html:" + html, "--report", "csv", tree.toString());
+        assertThat(r.code()).isZero();
+        assertThat(md).isRegularFile();
+        // the full report (top 10) of the same run: its module table is the golden one's
+        String mdText = Files.readString(md);
+        String goldenMd = golden("report.md");
+        assertThat(mdText.substring(mdText.indexOf("## Modules"))).isEqualTo(goldenMd.substring(
+                goldenMd.indexOf("## Modules")));
+        assertThat(Files.readString(html)).startsWith("<!DOCTYPE html>").contains("id=\"chart-largest\"");
+        // PRERESV lines and the summary first, then the CSV on stdout
+        String out = r.out();
+        assertThat(out.indexOf("  PRERESV")).isLessThan(out.indexOf("dry run: "));
+        assertThat(out.substring(out.indexOf("path,name,status,"))).isEqualTo(golden("report.csv"));
+    }
+
+    @Test
+    void aBadFormatIsAUsageError() {
+        Run r = cli("report", "-k", kernel.vmlinuz().toString(), "-f", "pdf", tree.toString());
+        assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("unknown report format 'pdf'");
+        Run p = cli("preresolve", "-k", kernel.vmlinuz().toString(), "-n", "--report", "xls:x", tree.toString());
+        assertThat(p.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(p.err()).contains("--report xls:x");
+    }
+}

@@ -1,0 +1,80 @@
+package org.preresolver.debian;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * binutils' view of ELF files: {@code readelf -W -S -s -r} run over many files at once and split
+ * per file. An independent reading to hold the tool's output against.
+ */
+final class ReadelfDump {
+    /** One file as readelf shows it. */
+    record FileDump(String header, List<String> sections, Map<String, List<String>> relocations, List<String[]> symbols) {}
+
+    private ReadelfDump() {}
+
+    static Map<Path, FileDump> dump(List<Path> files) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("readelf", "-W", "-S", "-s", "-r"));
+        files.forEach(f -> cmd.add(f.toString()));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException("readelf failed with " + p.exitValue());
+        }
+        return parse(new String(out, StandardCharsets.ISO_8859_1), files);
+    }
+
+    static Map<Path, FileDump> parse(String text, List<Path> files) {
+        Map<Path, FileDump> res = new LinkedHashMap<>();
+        String[] chunks = text.split("\nFile: ");
+        int fi = 0;
+        for (String chunk : chunks) {
+            if (chunk.isBlank()) {
+                continue;
+            }
+            String[] lines = chunk.split("\n");
+            List<String> sections = new ArrayList<>();
+            Map<String, List<String>> relocs = new LinkedHashMap<>();
+            List<String[]> symbols = new ArrayList<>();
+            String header = "";
+            List<String> currentRel = null;
+            boolean inSections = false;
+            boolean inSymtab = false;
+            for (String l : lines) {
+                if (l.startsWith("There are ")) {
+                    header = l;
+                } else if (l.startsWith("Section Headers:")) {
+                    inSections = true;
+                } else if (l.startsWith("Key to Flags:")) {
+                    inSections = false;
+                } else if (inSections && l.startsWith("  [") && !l.startsWith("  [Nr]")) {
+                    sections.add(l.substring(l.indexOf(']') + 1).strip());
+                } else if (l.startsWith("Relocation section '")) {
+                    String name = l.substring("Relocation section '".length(), l.indexOf('\'', 21));
+                    currentRel = new ArrayList<>();
+                    currentRel.add(l.replaceAll(" at offset 0x[0-9a-f]+", ""));
+                    relocs.put(name, currentRel);
+                    inSymtab = false;
+                } else if (l.startsWith("Symbol table '.symtab'")) {
+                    inSymtab = true;
+                    currentRel = null;
+                } else if (inSymtab && l.matches(" *\\d+: .*")) {
+                    symbols.add(l.strip().split("\\s+", 8));
+                } else if (currentRel != null && !l.isBlank() && !l.strip().startsWith("Offset")) {
+                    currentRel.add(l);
+                }
+            }
+            res.put(files.get(fi++), new FileDump(header, sections, relocs, symbols));
+        }
+        if (fi != files.size()) {
+            throw new IllegalStateException("readelf printed " + fi + " files, expected " + files.size());
+        }
+        return res;
+    }
+}

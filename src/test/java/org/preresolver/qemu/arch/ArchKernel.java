@@ -1,0 +1,83 @@
+package org.preresolver.qemu.arch;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.preresolver.qemu.Host;
+import org.preresolver.qemu.ModuleTree;
+
+/**
+ * Debian's kernel for one architecture and that architecture's static busybox, fetched and unpacked
+ * by {@code scripts/fetch-debian-arch.sh} (private apt state, cached in ~/.cache/lkm-preresolver).
+ *
+ * @param arch the architecture
+ * @param root the unpacked packages ({@code boot/}, {@code lib/modules/}, {@code usr/src/})
+ * @param release e.g. {@code 6.1.0-56-arm64}
+ * @param busybox a static busybox for {@code arch}
+ */
+public record ArchKernel(GuestArch arch, Path root, String release, Path busybox) {
+    private static final Map<GuestArch, ArchKernel> CACHE = new ConcurrentHashMap<>();
+    private static final Map<String, Boolean> PACKAGES = new ConcurrentHashMap<>();
+
+    /** Fetches (once per JVM) Debian's default kernel for {@code arch}. */
+    public static synchronized ArchKernel fetch(GuestArch arch) throws IOException {
+        ArchKernel k = CACHE.get(arch);
+        if (k != null) {
+            return k;
+        }
+        ensureHostPackages(arch);
+        Host.Result r = Host.run(Duration.ofMinutes(20), Host.projectDir(), "sh",
+                Host.script("scripts/fetch-debian-arch.sh").toString(), arch.debian());
+        String[] lines = r.output().strip().split("\n");
+        if (lines.length < 2) {
+            throw new IOException("fetch-debian-arch.sh printed no paths:\n" + r.output());
+        }
+        Path dir = Path.of(lines[lines.length - 2].strip());
+        Path busybox = Path.of(lines[lines.length - 1].strip());
+        Path root = dir.resolve("root");
+        String release;
+        try (Stream<Path> s = Files.list(root.resolve("lib/modules"))) {
+            release = s.map(p -> p.getFileName().toString())
+                    .filter(n -> Files.isDirectory(root.resolve("lib/modules/" + n + "/kernel"))).findFirst()
+                    .orElseThrow(() -> new IOException("no lib/modules/<release>/kernel under " + root));
+        }
+        k = new ArchKernel(arch, root, release, busybox);
+        CACHE.put(arch, k);
+        return k;
+    }
+
+    /** The emulator and the tools that build the initramfs and the images. */
+    static void ensureHostPackages(GuestArch arch) throws IOException {
+        if (PACKAGES.putIfAbsent(arch.hostPackage(), true) == null) {
+            Host.run(Duration.ofMinutes(15), null, "sh", Host.script("scripts/qemu/ensure-packages.sh").toString(),
+                    arch.hostPackage(), "cpio", "e2fsprogs", "dosfstools", "mtools");
+        }
+    }
+
+    /** {@code boot/vmlinuz-R} or, on ppc64el, {@code boot/vmlinux-R}. */
+    public Path image() {
+        Path z = root.resolve("boot/vmlinuz-" + release);
+        return Files.exists(z) ? z : root.resolve("boot/vmlinux-" + release);
+    }
+
+    public Path config() {
+        return root.resolve("boot/config-" + release);
+    }
+
+    public Path symvers() {
+        return root.resolve("usr/src/linux-headers-" + release + "/Module.symvers");
+    }
+
+    /** {@code lib/modules/<release>} */
+    public Path modulesDir() {
+        return root.resolve("lib/modules/" + release);
+    }
+
+    public ModuleTree modules() throws IOException {
+        return ModuleTree.open(modulesDir());
+    }
+}

@@ -1,0 +1,70 @@
+package org.preresolver.qemu.arch;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.preresolver.qemu.BootLog;
+
+/**
+ * Capturing {@code /proc/kallsyms} through the serial console. The whole file is about 150 000
+ * lines; the guest prints only the lines of the names in a file it is given (the exports of
+ * vmlinux from Module.symvers), between {@code === KALLSYMS begin} and {@code === KALLSYMS end}.
+ */
+public final class Kallsyms {
+    public static final String NAMES = "/kallsyms-names.txt";
+
+    private Kallsyms() {}
+
+    /** Guest script lines that print the kallsyms lines of the names in {@link #NAMES} (vmlinux only). */
+    public static String script() {
+        return """
+                echo 0 > /proc/sys/kernel/kptr_restrict
+                mark KALLSYMS begin
+                awk 'NR==FNR{w[$1]=1;next} NF==3 && ($3 in w)' %s /proc/kallsyms
+                mark KALLSYMS end
+                """.formatted(NAMES);
+    }
+
+    /** The file the guest needs: one name a line. */
+    public static String namesFile(Collection<String> names) {
+        return String.join("\n", names) + "\n";
+    }
+
+    /** The captured lines ({@code address type name}), in the kernel's order. */
+    public static List<String> lines(BootLog log) {
+        List<String> out = new ArrayList<>();
+        boolean in = false;
+        for (String l : log.lines()) {
+            String s = l.strip();
+            if (s.equals("=== KALLSYMS begin")) {
+                in = true;
+            } else if (s.equals("=== KALLSYMS end")) {
+                return out;
+            } else if (in && !s.isEmpty()) {
+                out.add(s);
+            }
+        }
+        throw new IllegalStateException("no complete KALLSYMS section in " + log.logFile());
+    }
+
+    /** Global (upper-case type) symbols by name; a name with two different global addresses is dropped. */
+    public static Map<String, Long> globals(List<String> lines) {
+        Map<String, Long> out = new HashMap<>();
+        java.util.Set<String> ambiguous = new java.util.HashSet<>();
+        for (String l : lines) {
+            String[] f = l.split("\\s+");
+            if (f.length != 3 || !Character.isUpperCase(f[1].charAt(0))) {
+                continue;
+            }
+            long a = Long.parseUnsignedLong(f[0], 16);
+            Long old = out.putIfAbsent(f[2], a);
+            if (old != null && old != a) {
+                ambiguous.add(f[2]);
+            }
+        }
+        ambiguous.forEach(out::remove);
+        return out;
+    }
+}
