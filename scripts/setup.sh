@@ -15,7 +15,7 @@ base="maven binutils"
 command -v javac >/dev/null 2>&1 || base="openjdk-17-jdk-headless $base"
 tests="qemu-system-x86 qemu-system-misc qemu-system-arm qemu-system-ppc qemu-system-mips busybox-static cpio
        e2fsprogs dosfstools mtools gcc-12 make libelf1 python3 kmod openssl xz-utils zstd gzip
-       chromium man-db groff-base bsdextrautils"
+       chromium man-db groff-base bsdextrautils time"
 case $want in
     build) list=$base ;;
     all) list="$base $tests" ;;

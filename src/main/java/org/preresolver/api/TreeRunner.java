@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.io.ModuleFiles;
 import org.preresolver.io.TreeLock;
+import org.preresolver.kernel.Compression;
 import org.preresolver.kernel.KernelModule;
 import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.PreresolvedRecord;
@@ -142,6 +144,9 @@ public final class TreeRunner {
         for (ModuleFiles.Entry e : entries) {
             fs.add(pool.submit(() -> {
                 try {
+                    if (!readable(e.file())) {
+                        return List.<String[]>of(); // reported when the module itself is processed
+                    }
                     byte[] elf = ModuleCodec.decode(Files.readAllBytes(e.file())).elf();
                     KernelModule.Exports m = KernelModule.scanExports(elf);
                     String name = m.name().isEmpty() ? stem(e.file()) : m.name();
@@ -151,7 +156,7 @@ public final class TreeRunner {
                         out.add(new String[] {s, name, gpl});
                     }
                     return out;
-                } catch (IOException | FormatException ex) {
+                } catch (IOException | FormatException | OutOfMemoryError ex) {
                     return List.<String[]>of(); // reported when the module itself is processed
                 }
             }));
@@ -192,9 +197,20 @@ public final class TreeRunner {
         }
         byte[] file;
         try {
+            // Not a FIFO (reading would block for ever), a device or a file larger than any module.
+            if (!Files.isRegularFile(e.file(), LinkOption.NOFOLLOW_LINKS)) {
+                return ModuleReport.failure(path, ModuleReport.Status.IO_ERROR, "not a regular file");
+            }
+            long size = Files.size(e.file());
+            if (size > Compression.DEFAULT_LIMIT) {
+                return ModuleReport.failure(path, ModuleReport.Status.ERROR, "file of " + size
+                        + " bytes is larger than any module (limit " + (Compression.DEFAULT_LIMIT >> 20) + " MiB)");
+            }
             file = Files.readAllBytes(e.file());
         } catch (IOException ex) {
             return ModuleReport.failure(path, ModuleReport.Status.IO_ERROR, ioMessage(ex, "cannot read"));
+        } catch (OutOfMemoryError ex) {
+            return outOfMemory(path);
         }
         try {
             ModuleCodec.Decoded dec = ModuleCodec.decode(file);
@@ -208,7 +224,7 @@ public final class TreeRunner {
                 rawOut = r.output().length;
             }
             if (!cfg.dryRun()) {
-                Path target = cfg.inPlace() ? e.file() : cfg.outputDir().resolve(e.relative());
+                Path target = cfg.inPlace() ? e.file() : outputPath(cfg.outputDir(), e.relative());
                 if (written != null) {
                     if (!cfg.inPlace()) {
                         Files.createDirectories(target.toAbsolutePath().getParent());
@@ -233,15 +249,55 @@ public final class TreeRunner {
             return ModuleReport.failure(path, ModuleReport.Status.REFUSED, ex.getMessage());
         } catch (IOException ex) {
             return ModuleReport.failure(path, ModuleReport.Status.IO_ERROR, ioMessage(ex, "cannot write"));
+        } catch (OutOfMemoryError ex) {
+            return outOfMemory(path);
         }
     }
 
     /**
+     * One module too large for the heap (or a compression bomb up to the 256 MiB limit): its
+     * arrays are garbage once this returns, and the run goes on with the others.
+     */
+    private static ModuleReport outOfMemory(String path) {
+        return ModuleReport.failure(path, ModuleReport.Status.ERROR, "out of memory ("
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB Java heap); give Java more (LKMPR_JAVA_OPTS=-Xmx...)");
+    }
+
+    /** A regular file, not a link, small enough to be a module: what the provider scan may read. */
+    private static boolean readable(Path p) throws IOException {
+        return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) <= Compression.DEFAULT_LIMIT;
+    }
+
+    /**
+     * Where {@code relative} goes under the output directory. An existing directory on the way
+     * that is a symbolic link is refused: following it would write outside the output tree.
+     */
+    static Path outputPath(Path outputDir, Path relative) throws IOException {
+        Path p = outputDir;
+        for (int i = 0; i < relative.getNameCount() - 1; i++) {
+            p = p.resolve(relative.getName(i).toString());
+            if (Files.isSymbolicLink(p)) {
+                throw new IOException("output directory " + outputDir.relativize(p)
+                        + " is a symbolic link; not writing through it");
+            }
+        }
+        return outputDir.resolve(relative.toString());
+    }
+
+    /**
      * Checks an output before it is written: it parses (without the new signature, if re-signed),
-     * carries a record, and restoring it gives back exactly the input. A failure here is a bug in this tool, reported as an error for the
-     * module rather than written.
+     * carries a record, and restoring it gives back exactly the input; or, when nothing is left to
+     * preresolve, it is the restored original. A failure here is a bug in this tool, reported as an
+     * error for the module rather than written.
      */
     static void check(Result r) throws FormatException {
+        if (r.status() == Result.Status.NOTHING_TO_DO) {
+            // A preresolved input that now has nothing to preresolve: its original is put back.
+            if (!Arrays.equals(r.output(), r.module().bytes())) {
+                throw new FormatException("internal check failed: the original to put back is not the restored module");
+            }
+            return;
+        }
         ElfFile out = ElfFile.parse(Preresolver.withoutSignature(r.output()));
         PreresolvedRecord rec = Restorer.record(out)
                 .orElseThrow(() -> new FormatException("internal check failed: output has no record"));

@@ -10,6 +10,17 @@ public final class Main {
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, Charset.defaultCharset()), false);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, Charset.defaultCharset()), true);
-        System.exit(Cli.run(args, out, err));
+        int code;
+        try {
+            code = Cli.run(args, out, err);
+        } catch (OutOfMemoryError e) {
+            // E.g. a kernel image too large for the heap: one line, not a stack trace.
+            out.flush();
+            err.println("lkm-preresolver: out of memory (" + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB Java heap); give Java more (LKMPR_JAVA_OPTS=-Xmx...)");
+            err.flush();
+            code = ExitCodes.IO;
+        }
+        System.exit(code);
     }
 }

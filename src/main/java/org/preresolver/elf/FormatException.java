@@ -26,16 +26,42 @@ public class FormatException extends Exception {
     }
 
     public FormatException(String source, long offset, String detail, Throwable cause) {
-        super(compose(source, offset, detail), cause);
+        super(compose(source, offset, printable(detail)), cause);
         this.source = source;
         this.offset = offset;
-        this.detail = detail;
+        this.detail = printable(detail);
+    }
+
+    /**
+     * {@code s} with control characters (C0, DEL, C1) written as {@code \xNN}: messages quote
+     * names and strings from the input, and an error must stay one line that cannot drive a terminal.
+     */
+    public static String printable(String s) {
+        if (s == null) {
+            return null;
+        }
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+            if (control && sb == null) {
+                sb = new StringBuilder(s.length() + 8).append(s, 0, i);
+            }
+            if (sb != null) {
+                if (control) {
+                    sb.append(String.format("\\x%02x", (int) c));
+                } else {
+                    sb.append(c);
+                }
+            }
+        }
+        return sb == null ? s : sb.toString();
     }
 
     private static String compose(String source, long offset, String detail) {
         StringBuilder sb = new StringBuilder();
         if (source != null) {
-            sb.append(source).append(": ");
+            sb.append(printable(source)).append(": ");
         }
         sb.append(detail);
         if (offset >= 0) {

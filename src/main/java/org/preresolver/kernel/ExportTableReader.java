@@ -133,7 +133,7 @@ public final class ExportTableReader {
     /** Like {@link #stringAt} but also requires a non-empty string, as every symbol name is. */
     private static long nameAt(ElfFile f, SectionHeader strings, long va) {
         long off = stringAt(strings, va);
-        return off >= 0 && f.data()[(int) off] != 0 ? off : -1;
+        return off >= 0 && f.reader().inRange(off, 1) && f.data()[(int) off] != 0 ? off : -1;
     }
 
     /** A namespace field of 0 (NULL pointer or zero offset) means "no namespace". */

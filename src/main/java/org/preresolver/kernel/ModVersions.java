@@ -37,17 +37,18 @@ public record ModVersions(Map<String, Long> crcs, boolean present) {
             if (v.size() % 64 != 0) {
                 throw new FormatException("__versions size " + v.size() + " is not a multiple of 64", v.headerOffset());
             }
-            byte[] d = module.data();
+            // The section's file bytes (none for SHT_NOBITS/SHT_NULL), so every index is in range.
+            byte[] d = module.sectionBytes(v);
             int w = is64 ? 8 : 4;
-            for (long p = v.offset(); p < v.offset() + v.size(); p += 64) {
-                long crc = (is64 ? ByteReader.u64(d, (int) p, little) : ByteReader.u32(d, (int) p, little)) & 0xffffffffL;
-                int s = (int) p + w;
+            for (int p = 0; p + 64 <= d.length; p += 64) {
+                long crc = (is64 ? ByteReader.u64(d, p, little) : ByteReader.u32(d, p, little)) & 0xffffffffL;
+                int s = p + w;
                 int e = s;
                 while (e < p + 64 && d[e] != 0) {
                     e++;
                 }
                 if (e == p + 64) {
-                    throw new FormatException("__versions entry name not terminated", p);
+                    throw new FormatException("__versions entry name not terminated", v.offset() + p);
                 }
                 m.putIfAbsent(new String(d, s, e - s, StandardCharsets.ISO_8859_1), crc);
             }

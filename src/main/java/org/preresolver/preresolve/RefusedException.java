@@ -14,7 +14,7 @@ public final class RefusedException extends Exception {
     private final Kind kind;
 
     public RefusedException(Kind kind, String message) {
-        super(message);
+        super(org.preresolver.elf.FormatException.printable(message));
         this.kind = kind;
     }
 
