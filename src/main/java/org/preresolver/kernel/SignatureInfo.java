@@ -81,6 +81,16 @@ public record SignatureInfo(String idType, String signer, byte[] keyId, boolean 
         } catch (CMSException | RuntimeException e) {
             throw new FormatException("module signature is not a PKCS#7 SignedData message: " + message(e));
         }
+        try {
+            return signer(cms, sig);
+        } catch (RuntimeException e) {
+            // BouncyCastle decodes lazily: a malformed signer (e.g. an issuer name that is not
+            // UTF-8) shows up here, as IllegalArgumentException and the like.
+            throw new FormatException("module signature (PKCS#7) is malformed: " + message(e));
+        }
+    }
+
+    private static SignatureInfo signer(CMSSignedData cms, ModuleSignature sig) throws FormatException {
         Iterator<SignerInformation> it = cms.getSignerInfos().getSigners().iterator();
         if (!it.hasNext()) {
             throw new FormatException("module signature (PKCS#7) has no signer");

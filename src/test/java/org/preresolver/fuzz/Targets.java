@@ -22,12 +22,14 @@ import org.preresolver.kernel.KernelModule;
 import org.preresolver.kernel.ModInfo;
 import org.preresolver.kernel.ModVersions;
 import org.preresolver.kernel.ModuleSignature;
+import org.preresolver.kernel.SignatureInfo;
 import org.preresolver.kernel.SymbolFiles;
 import org.preresolver.preresolve.PreresolvedRecord;
 import org.preresolver.preresolve.Preresolver;
 import org.preresolver.preresolve.RefusedException;
 import org.preresolver.preresolve.Restorer;
 import org.preresolver.preresolve.Result;
+import org.preresolver.preresolve.Verifier;
 
 /**
  * Every parser of the project, as a fuzz target. Each target runs its steps independently (a
@@ -38,7 +40,7 @@ import org.preresolver.preresolve.Result;
  * that crashes a later stage.
  */
 enum Targets {
-    /** Module ELF: ElfFile, symbols, relocations, KernelModule, Preresolver.process, Restore. */
+    /** Module ELF: ElfFile, symbols, relocations, KernelModule, Preresolver.process, Restore, Verifier. */
     MODULE,
     /** vmlinux ELF and kernel images: KernelImage.parse, ExportTableReader.read, IKCONFIG. */
     KERNEL_IMAGE,
@@ -52,11 +54,11 @@ enum Targets {
     MODINFO,
     /** __versions and the 6.14+ extended tables: ModVersions.read. */
     MODVERSIONS,
-    /** The signature trailer: ModuleSignature.parse. */
+    /** The signature trailer: ModuleSignature.parse, SignatureInfo.read (PKCS#7). */
     SIGNATURE,
     /** The .preresolved record: PreresolvedRecord.decode. */
     RECORD,
-    /** Preresolved modules: Restorer.record and Restorer.restore, Restore.original. */
+    /** Preresolved modules: Restorer.record, find and restore, Restore.original. */
     RESTORE;
 
     /** Bound on decompressed output inside the fuzzers (the tool's own is 256 MiB). */
@@ -142,6 +144,10 @@ enum Targets {
                     }
                 });
                 step(t, () -> KernelModule.parse(in));
+                step(t, () -> SignatureInfo.read(in).ifPresent(i -> {
+                    i.modinfoLines();
+                    i.keyIdHex();
+                }));
             }
             case RECORD -> {
                 step(t, () -> {
@@ -214,6 +220,8 @@ enum Targets {
             }
         });
         step(t, () -> Restore.original(in));
+        step(t, () -> KernelModule.scanExports(in));
+        step(t, () -> Verifier.againstKernel(in, pre.kernel(), Seeds.options()).stale());
     }
 
     /** What TreeRunner checks before writing, as a property: the output parses and restores to the input. */
@@ -261,6 +269,7 @@ enum Targets {
             }
         });
         step(t, () -> Restore.original(in));
+        step(t, () -> Restorer.find(in).ifPresent(f -> f.record().exportsDigestHex()));
     }
 
     private static void versions(byte[] in, Seeds seeds, boolean is64, boolean little, boolean ext)
