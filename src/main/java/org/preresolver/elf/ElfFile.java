@@ -133,9 +133,10 @@ public final class ElfFile {
         for (int i = 0; i < shnum; i++) {
             long[] s = raw[i];
             long size = s[5];
-            // Every section with file data is checked, section 0 included (its fields are only
-            // trusted as extended numbering); SHT_NULL and SHT_NOBITS have none (fileSize() 0).
-            if (s[1] != Elf.SHT_NOBITS && s[1] != Elf.SHT_NULL && !in.inRange(s[4], size)) {
+            // Every section but SHT_NOBITS must lie in the file, section 0 included: it may carry a
+            // name (and be looked up by it), and with extended numbering its range [0, e_shnum)
+            // is inside the section header table anyway.
+            if (s[1] != Elf.SHT_NOBITS && !in.inRange(s[4], size)) {
                 throw new FormatException("section " + i + " data [0x" + Long.toHexString(s[4]) + ", +0x"
                         + Long.toHexString(size) + ") beyond end of file (" + data.length + " bytes)", s[10]);
             }

@@ -26,11 +26,8 @@ public record SectionHeader(
         return (flags & Elf.SHF_ALLOC) != 0;
     }
 
-    /**
-     * Bytes this section occupies in the file: 0 for {@code SHT_NOBITS} and for {@code SHT_NULL}
-     * (an inactive header whose other members mean nothing; section 0 holds extended numbering).
-     */
+    /** Bytes this section occupies in the file (0 for {@code SHT_NOBITS}). */
     public long fileSize() {
-        return type == Elf.SHT_NOBITS || type == Elf.SHT_NULL ? 0 : size;
+        return type == Elf.SHT_NOBITS ? 0 : size;
     }
 }

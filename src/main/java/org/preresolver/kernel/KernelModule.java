@@ -103,7 +103,10 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
                 symtab = s;
             }
         }
-        if (symtab != null && symtab.link() > 0 && symtab.link() < elf.sections().size()) {
+        // An SHT_NOBITS "string table" is not range-checked by ElfFile.parse and may point anywhere;
+        // anything but SHT_STRTAB is left for the symbol table's decoder to report.
+        if (symtab != null && symtab.link() > 0 && symtab.link() < elf.sections().size()
+                && elf.sections().get(symtab.link()).type() == Elf.SHT_STRTAB) {
             SectionHeader str = elf.sections().get(symtab.link());
             byte[] d = elf.data();
             boolean is64 = elf.header().is64();

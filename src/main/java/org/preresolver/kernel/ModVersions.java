@@ -37,7 +37,7 @@ public record ModVersions(Map<String, Long> crcs, boolean present) {
             if (v.size() % 64 != 0) {
                 throw new FormatException("__versions size " + v.size() + " is not a multiple of 64", v.headerOffset());
             }
-            // The section's file bytes (none for SHT_NOBITS/SHT_NULL), so every index is in range.
+            // The section's file bytes (none for SHT_NOBITS), so every index is in range.
             byte[] d = module.sectionBytes(v);
             int w = is64 ? 8 : 4;
             for (int p = 0; p + 64 <= d.length; p += 64) {

@@ -31,7 +31,8 @@ class HostileInputTest {
         e.add(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, new byte[16]);
         int s = e.add(name, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, new byte[128]);
         e.add(".modinfo", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, TinyElf.cstrings("license=GPL", "name=x"));
-        e.symtab(List.of(new TinyElf.Sym("lkmpr_fn", 0, 0, Elf.STB_GLOBAL, Elf.STT_NOTYPE, Elf.SHN_UNDEF)));
+        e.symtab(List.of(new TinyElf.Sym("__ksymtab_lkmpr_mine", 0, 0, Elf.STB_LOCAL, Elf.STT_OBJECT, 1),
+                new TinyElf.Sym("lkmpr_fn", 0, 0, Elf.STB_GLOBAL, Elf.STT_NOTYPE, Elf.SHN_UNDEF)));
         byte[] b = e.build();
         setHeader(b, s, type, 0x7fff_0000L);
         return b;
@@ -46,29 +47,40 @@ class HostileInputTest {
 
     @Test
     void versionsSectionWithoutFileDataIsEmptyNotAnIndexError() throws FormatException {
-        for (long type : new long[] {Elf.SHT_NOBITS, Elf.SHT_NULL}) {
-            KernelModule m = KernelModule.parse(moduleWith("__versions", type));
-            assertThat(m.versions().present()).isTrue();
-            assertThat(m.versions().crcs()).isEmpty();
-        }
+        KernelModule m = KernelModule.parse(moduleWith("__versions", Elf.SHT_NOBITS));
+        assertThat(m.versions().present()).isTrue();
+        assertThat(m.versions().crcs()).isEmpty();
     }
 
     @Test
-    void nullSectionsAreNeverReadAndSection0IsRangeCheckedLikeTheOthers() throws FormatException {
-        byte[] b = moduleWith(".modinfo", Elf.SHT_NULL);
-        ElfFile f = ElfFile.parse(b);
-        SectionHeader s = f.section(".modinfo").orElseThrow();
-        assertThat(s.fileSize()).isZero();
-        assertThat(f.sectionBytes(s)).isEmpty();
+    void everySectionButNobitsIsRangeCheckedSection0AndNullSectionsIncluded() {
+        // An SHT_NULL section pointing beyond the file (it was not checked for section 0).
+        assertThatThrownBy(() -> ElfFile.parse(moduleWith(".modinfo", Elf.SHT_NULL))).isInstanceOf(FormatException.class)
+                .hasMessageContaining("beyond end of file");
+        for (long type : new long[] {Elf.SHT_NULL, Elf.SHT_PROGBITS}) {
+            byte[] z = moduleWith("__versions", Elf.SHT_PROGBITS);
+            setHeader(z, 2, Elf.SHT_PROGBITS, 16); // __versions back in range
+            setHeader(z, 0, type, 0x7fff_0000L);
+            int h0 = (int) ByteReader.u64(z, 40, true);
+            ByteReader.put64(z, h0 + 32, 64, true);
+            assertThatThrownBy(() -> ElfFile.parse(z)).isInstanceOf(FormatException.class)
+                    .hasMessageContaining("section 0 data");
+        }
+    }
 
-        // Section 0 as a PROGBITS section pointing beyond the file: a format error, not a crash.
-        byte[] z = moduleWith("__versions", Elf.SHT_PROGBITS);
-        setHeader(z, 2, Elf.SHT_PROGBITS, 16); // __versions back in range
-        setHeader(z, 0, Elf.SHT_PROGBITS, 0x7fff_0000L);
-        int h0 = (int) ByteReader.u64(z, 40, true);
-        ByteReader.put64(z, h0 + 32, 64, true);
-        assertThatThrownBy(() -> ElfFile.parse(z)).isInstanceOf(FormatException.class)
-                .hasMessageContaining("section 0 data");
+    /** Found by Jazzer (fuzz-regressions/jazzer/module-strtab-*): the export scan of a tree's first pass. */
+    @Test
+    void theExportScanIgnoresASymbolTableWhoseStringTableHasNoFileData() throws FormatException {
+        byte[] b = moduleWith("__versions", Elf.SHT_PROGBITS);
+        setHeader(b, 2, Elf.SHT_PROGBITS, 16);
+        ElfFile f = ElfFile.parse(b);
+        SectionHeader strtab = f.section(".strtab").orElseThrow();
+        setHeader(b, strtab.index(), Elf.SHT_NOBITS, 0x7fff_0000L);
+        byte[] good = moduleWith("__versions", Elf.SHT_PROGBITS);
+        setHeader(good, 2, Elf.SHT_PROGBITS, 16);
+        assertThat(KernelModule.scanExports(good).exports()).containsExactly("lkmpr_mine");
+        assertThat(KernelModule.scanExports(b).exports()).isEmpty();
+        assertThatThrownBy(() -> KernelModule.parse(b).elf().symbolTable()).isInstanceOf(FormatException.class);
     }
 
     @Test
