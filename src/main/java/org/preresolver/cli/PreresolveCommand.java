@@ -21,7 +21,6 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver preresolve}: the main job. */
@@ -102,20 +101,14 @@ final class PreresolveCommand implements Callable<Integer> {
                     + "for other processes and if this one is killed, but not across a power loss. For build trees.")
     boolean noFsync;
 
-    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Worker threads (default: the number of CPUs).")
-    int jobs = Runtime.getRuntime().availableProcessors();
-
-    @Parameters(paramLabel = "MODULE|DIR", arity = "1..*",
-            description = "Module files (.ko, .ko.xz, .ko.zst, .ko.gz) and directories, walked recursively.")
-    List<Path> inputs;
+    @Mixin
+    TreeArgs modules;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (jobs < 1) {
-            throw new UsageException("--jobs must be at least 1");
-        }
+        int jobs = modules.jobs();
         List<ReportSpec> reportSpecs = new java.util.ArrayList<>();
         for (String r : reports) {
             reportSpecs.add(ReportSpec.parse(r));
@@ -131,9 +124,9 @@ final class PreresolveCommand implements Callable<Integer> {
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName())
                 .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
-        RunConfig cfg = new RunConfig(inputs, mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
+        RunConfig cfg = new RunConfig(modules.inputs(), mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
                 !noFsync);
-        Progress progress = Progress.forRun(err, inputs, quiet);
+        Progress progress = Progress.forRun(err, modules.inputs(), quiet);
         RunReport report = runner.run(cfg, m -> {
             progress.clear();
             print(m, out, err);

@@ -14,7 +14,6 @@ import org.preresolver.report.RunReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver report}: what preresolving a tree does, as tables and charts. Writes no module. */
@@ -67,20 +66,14 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress bar, no notes; errors only.")
     boolean quiet;
 
-    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Worker threads (default: the number of CPUs).")
-    int jobs = Runtime.getRuntime().availableProcessors();
-
-    @Parameters(paramLabel = "MODULE|DIR", arity = "1..*",
-            description = "Module files (.ko, .ko.xz, .ko.zst, .ko.gz) and directories, walked recursively.")
-    List<Path> inputs;
+    @Mixin
+    TreeArgs modules;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (jobs < 1) {
-            throw new UsageException("--jobs must be at least 1");
-        }
+        int jobs = modules.jobs();
         if (top < 0) {
             throw new UsageException("--top must not be negative");
         }
@@ -103,10 +96,10 @@ final class ReportCommand implements Callable<Integer> {
                 err.flush();
             });
         }
-        Progress progress = Progress.forRun(err, inputs, quiet);
+        Progress progress = Progress.forRun(err, modules.inputs(), quiet);
         RunReport run = Preresolve.against(k).withAssumeNokaslr(true).withStripSignature(stripSignature)
                 .withAllowUnverifiedArch(allowUnverifiedArch).withThreads(jobs).withProviderTrees(trees)
-                .withListener(m -> progress.step()).dryRun(inputs);
+                .withListener(m -> progress.step()).dryRun(modules.inputs());
         progress.finish();
         long failed = run.failures();
         if (failed > 0 && !quiet) {

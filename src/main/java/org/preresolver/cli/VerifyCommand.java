@@ -14,7 +14,6 @@ import org.preresolver.preresolve.Verifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver verify}: are the preresolved modules right for this kernel? */
@@ -52,20 +51,14 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print only stale modules and errors.")
     boolean quiet;
 
-    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Worker threads (default: the number of CPUs).")
-    int jobs = Runtime.getRuntime().availableProcessors();
-
-    @Parameters(paramLabel = "MODULE|DIR", arity = "1..*",
-            description = "Module files (.ko, .ko.xz, .ko.zst, .ko.gz) and directories, walked recursively.")
-    List<Path> inputs;
+    @Mixin
+    TreeArgs modules;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (jobs < 1) {
-            throw new UsageException("--jobs must be at least 1");
-        }
+        int jobs = modules.jobs();
         boolean kernelGiven = kernel.kernel != null || kernel.symvers != null || kernel.systemMap != null;
         Verify.Summary s;
         String against;
@@ -75,7 +68,7 @@ final class VerifyCommand implements Callable<Integer> {
             }
             RunningKernel t = TargetCapture.read(target);
             against = "target " + target + " (" + t.release() + ")";
-            s = Verify.againstTarget(t, inputs, jobs, r -> print(r, out, err));
+            s = Verify.againstTarget(t, modules.inputs(), jobs, r -> print(r, out, err));
         } else {
             if (!kernelGiven) {
                 throw new UsageException("no kernel given: use --kernel FILE, --symvers FILE --system-map FILE, "
@@ -83,7 +76,7 @@ final class VerifyCommand implements Callable<Integer> {
             }
             KernelLoader.LoadedKernel k = kernel.load();
             against = k.exports().source();
-            s = Verify.againstKernel(k.exports(), inputs, trees, jobs, r -> print(r, out, err));
+            s = Verify.againstKernel(k.exports(), modules.inputs(), trees, jobs, r -> print(r, out, err));
         }
         if (!quiet) {
             out.println("verify: " + s.count(Verify.Status.OK) + " ok, " + s.count(Verify.Status.STALE) + " stale, "
