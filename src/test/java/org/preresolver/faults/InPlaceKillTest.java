@@ -22,7 +22,9 @@ import org.preresolver.io.TreeLock;
 
 /**
  * Crash safety of in-place runs: the CLI, as a separate process, is killed with SIGKILL at
- * random moments of in-place runs over a copy of part of Debian's module tree. After every kill
+ * random moments of in-place runs over a copy of part of Debian's module tree: one kill in three
+ * at a random time of the whole run, the others once a random number of the modules the run has
+ * to write have been written (seen by their size), so that they land among the writes. After every kill
  * each module must be byte for byte the original or the complete preresolved module (SHA-256
  * against both, the latter from a reference {@code -o} run), nothing else may have appeared but
  * the writer's temp files and the lock file, and the next run must finish the job and remove
@@ -63,6 +65,8 @@ class InPlaceKillTest {
         long changed = orig.keySet().stream().filter(k -> !orig.get(k).equals(pre.get(k))).count();
         assertThat(changed).as("modules the reference run changed").isGreaterThan(orig.size() * 9L / 10);
 
+        Map<String, Long> origSize = sizes(src);
+        Map<String, Long> preSize = sizes(ref);
         Path work = tmp.resolve("work");
         Fixture.copyTree(src, work);
         long seed = Long.getLong("lkmpr.kill.seed", System.nanoTime());
@@ -83,20 +87,55 @@ class InPlaceKillTest {
                 }
             }
             State before = state(work, orig, pre);
-            // Two kills in three aim at the second half of a run, where modules are written.
-            double at = cycles % 3 == 0 ? 0.05 + 0.5 * rnd.nextDouble() : 0.55 + 0.45 * rnd.nextDouble();
-            long delay = (long) (estimate * at);
+            // The modules this run has to write: in their original form, with a different preresolved one.
+            List<String> pending = new ArrayList<>();
+            for (String m : orig.keySet()) {
+                if (!preSize.get(m).equals(origSize.get(m)) && Files.size(work.resolve(m)) == origSize.get(m)) {
+                    pending.add(m);
+                }
+            }
             Process p = new ProcessBuilder(command(fx, "--in-place", "-q", work.toString()))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             long start = System.nanoTime();
-            if (p.waitFor(delay, TimeUnit.MILLISECONDS)) {
-                // Runs that find most modules done are shorter than the reference: aim by this one.
-                long took = (System.nanoTime() - start) / 1_000_000;
-                estimate = (estimate + took) / 2;
-                log.add("cycle " + cycles + ": finished (exit " + p.exitValue() + ") in " + took
-                        + " ms, before the kill at " + delay + " ms");
-                continue;
+            String when;
+            if (cycles % 3 == 0 || pending.size() < 2) {
+                // A random moment of the whole run: JVM start, kernel, lock, temp clean-up, provider scan...
+                long delay = (long) (estimate * (0.05 + 0.95 * rnd.nextDouble()));
+                when = "at " + delay + " ms";
+                if (p.waitFor(delay, TimeUnit.MILLISECONDS)) {
+                    long took = (System.nanoTime() - start) / 1_000_000;
+                    estimate = (estimate + took) / 2;
+                    log.add("cycle " + cycles + ": finished (exit " + p.exitValue() + ") in " + took
+                            + " ms, before the kill at " + delay + " ms");
+                    continue;
+                }
+            } else {
+                // While modules are being written: once k of the pending ones are (by their size).
+                int k = 1 + rnd.nextInt(pending.size() - 1);
+                when = "after " + k + " of " + pending.size() + " writes";
+                boolean finished = false;
+                while (true) {
+                    if (!p.isAlive()) {
+                        finished = true;
+                        break;
+                    }
+                    int n = 0;
+                    for (String m : pending) {
+                        if (Files.size(work.resolve(m)) == preSize.get(m)) {
+                            n++;
+                        }
+                    }
+                    if (n >= k) {
+                        break;
+                    }
+                    Thread.sleep(1);
+                }
+                if (finished) {
+                    log.add("cycle " + cycles + ": finished (exit " + p.exitValue() + ") before " + when);
+                    continue;
+                }
+                when += ", " + (System.nanoTime() - start) / 1_000_000 + " ms";
             }
             p.destroyForcibly(); // SIGKILL
             p.waitFor();
@@ -105,14 +144,14 @@ class InPlaceKillTest {
             boolean mid = after.preresolved() > before.preresolved() && after.original() > 0;
             midWrite += mid ? 1 : 0;
             temps += after.temps();
-            log.add("kill " + kills + " at " + delay + " ms: " + after.original() + " original, " + after.preresolved()
+            log.add("kill " + kills + " " + when + ": " + after.original() + " original, " + after.preresolved()
                     + " preresolved (" + (after.preresolved() - before.preresolved()) + " written by this run), "
                     + after.temps() + " temp files, lock file " + (after.lock() ? "left" : "absent")
                     + (mid ? ", mid-way" : ""));
         }
         log.forEach(System.out::println);
         assertThat(kills).as("kills (" + String.join("; ", log) + ")").isGreaterThanOrEqualTo(KILLS);
-        assertThat(midWrite).as("kills that landed while modules were being written").isGreaterThanOrEqualTo(5);
+        assertThat(midWrite).as("kills that landed while modules were being written").isGreaterThanOrEqualTo(10);
 
         // The next run finishes the job and cleans up what the killed runs left.
         Fixture.Run fin = Fixture.child(Duration.ofMinutes(5), command(fx, "--in-place", "-q", work.toString()));
@@ -153,6 +192,14 @@ class InPlaceKillTest {
         args.addAll(List.of("-j", "2"));
         args.addAll(List.of(more));
         return Fixture.childCommand(List.of(), Jvm.classpathString(), args);
+    }
+
+    private static Map<String, Long> sizes(Path root) throws IOException {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        for (String m : Fixture.hashes(root).keySet()) {
+            out.put(m, Files.size(root.resolve(m)));
+        }
+        return out;
     }
 
     /** Checks every file of the tree and counts. Fails on any module that is neither form. */
