@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Boots an x86_64 kernel under qemu-system-x86_64 (TCG) with an initramfs made by
@@ -154,22 +153,8 @@ public final class QemuX86 {
         long start = System.nanoTime();
         Process p = pb.start();
         int rc;
-        try {
-            // boot.sh has its own timeout; this one only guards against the script itself hanging.
-            if (!p.waitFor(timeout.toSeconds() + 30, TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-                rc = 124;
-            } else {
-                rc = p.exitValue();
-            }
-        } catch (InterruptedException e) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while booting", e);
-        }
+        // boot.sh has its own timeout; this one only guards against the script itself hanging.
+        rc = Host.waitForBoot(p, timeout.toSeconds() + 30);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         return BootLog.parse(log, rc, elapsed);
     }

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
@@ -120,21 +119,7 @@ final class Sh4Boot {
         long start = System.nanoTime();
         Process p = pb.start();
         int rc;
-        try {
-            if (!p.waitFor(TIMEOUT_SECONDS + 20, TimeUnit.SECONDS)) { // timeout(1) failed to end it
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-                rc = 124;
-            } else {
-                rc = p.exitValue();
-            }
-        } catch (InterruptedException e) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while booting", e);
-        }
+        rc = Host.waitForBoot(p, TIMEOUT_SECONDS + 20); // timeout(1) normally ends it first
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         return Sh4BootLog.parse(Files.readString(log, StandardCharsets.ISO_8859_1), log, rc, elapsed);
     }
