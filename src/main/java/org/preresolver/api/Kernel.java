@@ -80,12 +80,13 @@ public final class Kernel {
     }
 
     /**
-     * The KASLR check: a kernel that randomises its base (or may) is refused unless
-     * {@code assumeNokaslr}; then the warning to show is returned.
+     * The KASLR decision: plain (absolute) mode for a kernel that does not randomise its base or
+     * that the user says boots with {@code nokaslr}; anchor mode for one that does, or may, where
+     * anchor mode is proven; with the warning to show once.
      *
-     * @throws RefusedException the kernel randomises, or may randomise, its base
+     * @throws RefusedException the kernel randomises, or may randomise, its base and neither mode is right
      */
-    public Optional<String> checkKaslr(boolean assumeNokaslr) throws RefusedException {
-        return KaslrCheck.check(loaded.exports().identity(), loaded.config(), loaded.configNote(), assumeNokaslr);
+    public KaslrCheck.Decision kaslr(boolean assumeNokaslr) throws RefusedException {
+        return KaslrCheck.decide(loaded.exports().identity(), loaded.config(), loaded.configNote(), assumeNokaslr);
     }
 }

@@ -156,7 +156,12 @@ public final class Preresolve {
      * @throws RefusedException the kernel randomises its base and {@link #withAssumeNokaslr} is not set
      */
     public Optional<String> warning() throws RefusedException {
-        return kernel.checkKaslr(assumeNokaslr);
+        return kernel.kaslr(assumeNokaslr).warning();
+    }
+
+    /** How this run binds symbols: plain (absolute) or anchor mode. */
+    public Options.Mode mode() throws RefusedException {
+        return kernel.kaslr(assumeNokaslr).mode();
     }
 
     /** Decides for every module and reports; writes nothing. */
@@ -189,9 +194,9 @@ public final class Preresolve {
 
     /** Runs with a configuration made by hand. */
     public RunReport run(RunConfig cfg) throws IOException, RefusedException {
-        kernel.checkKaslr(assumeNokaslr);
+        Options.Mode mode = kernel.kaslr(assumeNokaslr).mode();
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(Version.tool())
-                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer);
+                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer).withMode(mode);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(kernel.exports(), options.withProviders(p)));
         return runner.run(cfg, listener);
     }

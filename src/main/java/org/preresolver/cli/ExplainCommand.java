@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.preresolver.api.RunConfig;
 import org.preresolver.api.TreeRunner;
 import org.preresolver.io.KernelLoader;
+import org.preresolver.preresolve.KaslrCheck;
 import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Outcome;
 import org.preresolver.preresolve.Preresolver;
@@ -51,8 +52,17 @@ final class ExplainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         KernelLoader.LoadedKernel k = kernel.load();
+        Options.Mode mode;
+        try {
+            mode = KaslrCheck.decide(k.exports().identity(), k.config(), k.configNote(), false).mode();
+        } catch (org.preresolver.preresolve.RefusedException e) {
+            err.println("lkm-preresolver: note: preresolve would refuse this kernel (" + e.getMessage()
+                    + "); explaining plain mode");
+            mode = Options.Mode.PLAIN;
+        }
+        Options.Mode bind = mode;
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(),
-                Options.defaults().withStripSignature(true).withAllowUnverifiedArch(true).withProviders(p)));
+                Options.defaults().withStripSignature(true).withAllowUnverifiedArch(true).withProviders(p).withMode(bind)));
         RunConfig cfg = new RunConfig(inputs, null, false, true, false, Runtime.getRuntime().availableProcessors(),
                 true, trees, false);
         RunReport r = runner.run(cfg, m -> {
@@ -79,7 +89,8 @@ final class ExplainCommand implements Callable<Integer> {
         for (SymbolOutcome o : m.outcomes()) {
             String what;
             if (o.outcome() instanceof Outcome.Preresolved p) {
-                what = String.format(Locale.ROOT, "0x%0" + digits + "x", p.address());
+                what = String.format(Locale.ROOT, "0x%0" + digits + "x", p.address())
+                        + (p.binding() == Outcome.Binding.ANCHORED ? " (anchored)" : "");
             } else {
                 Outcome.Left l = (Outcome.Left) o.outcome();
                 what = "left: " + l.reason().text() + (l.detail().isEmpty() ? "" : " (" + l.detail() + ")");

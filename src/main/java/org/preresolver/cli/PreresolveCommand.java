@@ -115,14 +115,14 @@ final class PreresolveCommand implements Callable<Integer> {
         }
         ModuleSigner signer = signer();
         KernelLoader.LoadedKernel k = kernel.load();
-        Optional<String> warning = KaslrCheck.check(k.exports().identity(), k.config(), k.configNote(),
+        KaslrCheck.Decision decision = KaslrCheck.decide(k.exports().identity(), k.config(), k.configNote(),
                 assumeNokaslr);
-        warning.ifPresent(w -> {
+        decision.warning().ifPresent(w -> {
             err.println("lkm-preresolver: " + w);
             err.flush();
         });
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName())
-                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer);
+                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer).withMode(decision.mode());
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
         RunConfig cfg = new RunConfig(modules.inputs(), mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
                 !noFsync);

@@ -85,10 +85,12 @@ final class ReportCommand implements Callable<Integer> {
         }
         Kernel k = Kernel.of(kernel.load());
         Optional<String> note;
+        boolean plain = assumeNokaslr;
         try {
-            note = k.checkKaslr(assumeNokaslr);
+            note = k.kaslr(assumeNokaslr).warning();
         } catch (RefusedException e) {
             note = Optional.of("note: preresolve would refuse this kernel: " + e.getMessage());
+            plain = true;
         }
         if (!quiet) {
             note.ifPresent(n -> {
@@ -97,7 +99,7 @@ final class ReportCommand implements Callable<Integer> {
             });
         }
         Progress progress = Progress.forRun(err, modules.inputs(), quiet);
-        RunReport run = Preresolve.against(k).withAssumeNokaslr(true).withStripSignature(stripSignature)
+        RunReport run = Preresolve.against(k).withAssumeNokaslr(plain).withStripSignature(stripSignature)
                 .withAllowUnverifiedArch(allowUnverifiedArch).withThreads(jobs).withProviderTrees(trees)
                 .withListener(m -> progress.step()).dryRun(modules.inputs());
         progress.finish();

@@ -3,6 +3,9 @@ package org.preresolver.elf;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Makes edits to a copy of an ELF file: patches symbol entries in place, and appends one new
@@ -21,6 +24,11 @@ public final class ElfEditor {
     private final byte[] out;
     private final boolean little;
     private final boolean is64;
+    /** Sections whose contents move to new bytes after the original end, by index. */
+    private final Map<Integer, Replacement> replaced = new TreeMap<>();
+
+    /** New contents for a section, written after the original end; {@code info} is its new {@code sh_info}. */
+    private record Replacement(byte[] contents, long info) {}
 
     public ElfEditor(ElfFile file) {
         this.file = file;
@@ -56,6 +64,20 @@ public final class ElfEditor {
     }
 
     /**
+     * Gives a section new contents and a new {@code sh_info}. The new bytes are written after the
+     * original end of the file by {@link #appendSection}, and the copied section header points at
+     * them; the original bytes stay where they were, unreferenced, so that the original file can
+     * still be rebuilt from its prefix. Not for {@code SHF_ALLOC} sections' layout-relevant data
+     * (their size may change freely: the loader lays out only what the headers say).
+     */
+    public void replaceSection(int index, byte[] contents, long info) {
+        if (index <= 0 || index >= file.sections().size() || index == file.header().shstrndx()) {
+            throw new IllegalArgumentException("cannot replace section " + index);
+        }
+        replaced.put(index, new Replacement(contents.clone(), info));
+    }
+
+    /**
      * Returns the edited file with one new section appended, and the layout used.
      *
      * @param flags {@code sh_flags}; must not include {@code SHF_ALLOC}
@@ -71,7 +93,16 @@ public final class ElfEditor {
         }
         SectionHeader shstr = file.sections().get(h.shstrndx());
         long origLength = out.length;
-        long dataOff = alignUp(origLength, Math.max(1, align));
+        // Replaced sections first, each at its own alignment, then the new section.
+        Map<Integer, Long> replacedAt = new TreeMap<>();
+        long pos = origLength;
+        for (Map.Entry<Integer, Replacement> r : replaced.entrySet()) {
+            long a = Math.max(1, Math.min(file.sections().get(r.getKey()).addralign(), 4096));
+            pos = alignUp(pos, a);
+            replacedAt.put(r.getKey(), pos);
+            pos += r.getValue().contents().length;
+        }
+        long dataOff = alignUp(pos, Math.max(1, align));
         long strOff = dataOff + contents.length;
         byte[] nameBytes = name.getBytes(StandardCharsets.ISO_8859_1);
         long newStrSize = shstr.size() + nameBytes.length + 1;
@@ -83,6 +114,10 @@ public final class ElfEditor {
             throw new FormatException("file would grow beyond 2 GiB", 0);
         }
         byte[] res = Arrays.copyOf(out, (int) end);
+        for (Map.Entry<Integer, Long> r : replacedAt.entrySet()) {
+            byte[] c = replaced.get(r.getKey()).contents();
+            System.arraycopy(c, 0, res, (int) (long) r.getValue(), c.length);
+        }
         System.arraycopy(contents, 0, res, (int) dataOff, contents.length);
         System.arraycopy(file.data(), (int) shstr.offset(), res, (int) strOff, (int) shstr.size());
         System.arraycopy(nameBytes, 0, res, (int) (strOff + shstr.size()), nameBytes.length);
@@ -91,6 +126,12 @@ public final class ElfEditor {
         int strHdr = (int) (tableOff + (long) h.shstrndx() * ent);
         ByteReader.putWord(res, strHdr + (is64 ? 24 : 16), strOff, is64, little);
         ByteReader.putWord(res, strHdr + (is64 ? 32 : 20), newStrSize, is64, little);
+        for (Map.Entry<Integer, Long> r : replacedAt.entrySet()) {
+            int sh = (int) (tableOff + (long) r.getKey() * ent);
+            ByteReader.putWord(res, sh + (is64 ? 24 : 16), r.getValue(), is64, little);
+            ByteReader.putWord(res, sh + (is64 ? 32 : 20), replaced.get(r.getKey()).contents().length, is64, little);
+            ByteReader.put32(res, sh + (is64 ? 44 : 28), replaced.get(r.getKey()).info(), little);
+        }
         int nh = (int) (tableOff + (long) h.shnum() * ent);
         ByteReader.put32(res, nh, shstr.size(), little); // sh_name
         ByteReader.put32(res, nh + 4, type, little);
@@ -135,6 +176,73 @@ public final class ElfEditor {
         byte[] res = Arrays.copyOf(edited, (int) origLength);
         ByteReader.putWord(res, is64 ? 40 : 32, origShoff, is64, little);
         ByteReader.put16(res, is64 ? 60 : 48, origRawShnum, little);
+        return res;
+    }
+
+    /**
+     * Encodes symbol table entries: the raw entries of {@code keep} (old indices, in order) copied
+     * from {@code table}, with {@code st_value}/{@code st_shndx} replaced for the indices in
+     * {@code patches} (old index to {@code {value, shndx}}).
+     */
+    public static byte[] symbolEntries(ElfFile f, SymbolTable table, int[] keep, Map<Integer, long[]> patches)
+            throws FormatException {
+        boolean is64 = f.header().is64();
+        boolean little = f.header().order() == ByteOrder.LITTLE_ENDIAN;
+        int ent = is64 ? 24 : 16;
+        byte[] res = new byte[keep.length * ent];
+        byte[] d = f.data();
+        for (int i = 0; i < keep.length; i++) {
+            Symbol sym = table.get(keep[i]);
+            System.arraycopy(d, (int) sym.entryOffset(), res, i * ent, ent);
+            long[] p = patches.get(keep[i]);
+            if (p != null) {
+                if (sym.rawShndx() == Elf.SHN_XINDEX || p[1] < 0 || p[1] > 0xffff || p[1] == Elf.SHN_XINDEX) {
+                    throw new FormatException("cannot patch symbol " + sym.index() + " with st_shndx 0x"
+                            + Long.toHexString(p[1]), sym.entryOffset());
+                }
+                ByteReader.putWord(res, i * ent + (is64 ? 8 : 4), p[0], is64, little);
+                ByteReader.put16(res, i * ent + (is64 ? 6 : 14), (int) p[1], little);
+            }
+        }
+        return res;
+    }
+
+    /**
+     * Encodes relocation entries of the file's class and byte order ({@code SHT_RELA} when
+     * {@code rela}, else {@code SHT_REL}, whose addends must be 0). MIPS64's split {@code r_info}
+     * is not written here.
+     */
+    public static byte[] relocationEntries(ElfHeader h, boolean rela, List<Relocation> relocs) {
+        if (h.is64() && h.machine() == Elf.EM_MIPS) {
+            throw new IllegalArgumentException("MIPS64 relocation entries are not encoded here");
+        }
+        boolean little = h.order() == ByteOrder.LITTLE_ENDIAN;
+        boolean is64 = h.is64();
+        int ent = is64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+        byte[] res = new byte[relocs.size() * ent];
+        for (int i = 0; i < relocs.size(); i++) {
+            Relocation r = relocs.get(i);
+            int o = i * ent;
+            long info = is64 ? ((long) r.symbol() << 32) | (r.type() & 0xffffffffL)
+                    : ((long) r.symbol() << 8) | (r.type() & 0xff);
+            ByteReader.putWord(res, o, r.offset(), is64, little);
+            ByteReader.putWord(res, o + (is64 ? 8 : 4), info, is64, little);
+            if (rela) {
+                ByteReader.putWord(res, o + (is64 ? 16 : 8), r.addend(), is64, little);
+            } else if (r.addend() != 0) {
+                throw new IllegalArgumentException("SHT_REL entry with an addend");
+            }
+        }
+        return res;
+    }
+
+    /** Encodes a table of 32-bit words (an {@code SHT_SYMTAB_SHNDX} or {@code SHT_GROUP} section). */
+    public static byte[] words(ElfHeader h, int[] values) {
+        boolean little = h.order() == ByteOrder.LITTLE_ENDIAN;
+        byte[] res = new byte[values.length * 4];
+        for (int i = 0; i < values.length; i++) {
+            ByteReader.put32(res, i * 4, values[i] & 0xffffffffL, little);
+        }
         return res;
     }
 

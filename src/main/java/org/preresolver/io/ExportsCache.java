@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.zip.CRC32;
 import org.preresolver.kernel.ExportLayout;
+import org.preresolver.kernel.ImageRanges;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.KernelIdentity;
@@ -30,7 +31,7 @@ import org.preresolver.kernel.KernelIdentity;
  */
 public final class ExportsCache {
     private static final int MAGIC = 0x4c4b5845; // "LKXE"
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     private final Path dir;
 
@@ -109,6 +110,13 @@ public final class ExportsCache {
             o.writeUTF(e.namespace());
             o.writeLong(e.crc() == null ? 0 : e.crc());
         }
+        ImageRanges r = k.ranges().orElse(null);
+        o.writeBoolean(r != null);
+        if (r != null) {
+            o.writeUTF(r.source());
+            writeRanges(o, r.sliding());
+            writeRanges(o, r.fixed());
+        }
         byte[] cfg = entry.embeddedConfig().getBytes(StandardCharsets.ISO_8859_1);
         o.writeInt(cfg.length);
         o.write(cfg);
@@ -153,11 +161,37 @@ public final class ExportsCache {
             long c = in.readLong();
             list.add(new KernelExport(name, addr, (flags & 1) != 0, ns, (flags & 4) != 0 ? c : null, (flags & 2) != 0));
         }
+        ImageRanges ranges = null;
+        if (in.readBoolean()) {
+            String from = in.readUTF();
+            List<ImageRanges.Range> sliding = readRanges(in);
+            ranges = new ImageRanges(sliding, readRanges(in), from);
+        }
         int cl = in.readInt();
         if (cl < 0 || cl > b.length) {
             throw new IOException("bad config length");
         }
         String cfg = new String(in.readNBytes(cl), StandardCharsets.ISO_8859_1);
-        return new Entry(new KernelExports(id, layout, list, source), cfg);
+        return new Entry(new KernelExports(id, layout, list, source, ranges), cfg);
+    }
+
+    private static void writeRanges(DataOutputStream o, List<ImageRanges.Range> rs) throws IOException {
+        o.writeInt(rs.size());
+        for (ImageRanges.Range x : rs) {
+            o.writeLong(x.start());
+            o.writeLong(x.end());
+        }
+    }
+
+    private static List<ImageRanges.Range> readRanges(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > 100_000) {
+            throw new IOException("bad range count");
+        }
+        List<ImageRanges.Range> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(new ImageRanges.Range(in.readLong(), in.readLong()));
+        }
+        return out;
     }
 }

@@ -65,7 +65,7 @@ public final class ExportTableReader {
                 vmlinux.header().order(), KernelRelease.find(vmlinux).orElse(""),
                 vmlinux.buildId().orElse(""));
         return new KernelExports(id, new ExportLayout(layout.prel32(), layout.hasNamespace(), layout.entrySize(), crc),
-                out, source);
+                out, source, ImageRanges.fromSections(vmlinux));
     }
 
     private static ExportLayout detect(ElfFile f, SectionHeader a, SectionHeader b, SectionHeader strings,

@@ -17,13 +17,20 @@ public final class KernelExports {
     private final List<KernelExport> exports;
     private final Map<String, KernelExport> byName;
     private final String source;
+    private final ImageRanges ranges;
+
+    public KernelExports(KernelIdentity identity, ExportLayout layout, List<KernelExport> exports, String source) {
+        this(identity, layout, exports, source, null);
+    }
 
     /**
      * @param exports the exports, in table order (sorted by name in v3.0+ kernels)
      * @param layout the detected layout, or null when the exports did not come from {@code __ksymtab}
      * @param source what they were read from, for messages ("vmlinuz-6.1.0-56-amd64 (xz payload)")
+     * @param ranges which addresses move under KASLR, or null when unknown (anchor mode is then refused)
      */
-    public KernelExports(KernelIdentity identity, ExportLayout layout, List<KernelExport> exports, String source) {
+    public KernelExports(KernelIdentity identity, ExportLayout layout, List<KernelExport> exports, String source,
+            ImageRanges ranges) {
         this.identity = identity;
         this.layout = layout;
         this.exports = List.copyOf(exports);
@@ -33,6 +40,12 @@ public final class KernelExports {
         }
         this.byName = Collections.unmodifiableMap(m);
         this.source = source;
+        this.ranges = ranges;
+    }
+
+    /** Which addresses move with the image under KASLR; empty when the source did not say. */
+    public Optional<ImageRanges> ranges() {
+        return Optional.ofNullable(ranges);
     }
 
     public KernelIdentity identity() {

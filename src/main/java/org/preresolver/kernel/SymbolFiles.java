@@ -123,7 +123,7 @@ public final class SymbolFiles {
                         e.crc()));
             }
         }
-        return new KernelExports(identity, null, out, source);
+        return new KernelExports(identity, null, out, source, ImageRanges.fromSystemMap(addresses));
     }
 
     /** An identity for exports that come from text files: nothing is known but the release. */

@@ -3,14 +3,20 @@ package org.preresolver.preresolve;
 import java.util.Optional;
 import java.util.Set;
 import org.preresolver.elf.Elf;
+import org.preresolver.kernel.Architecture;
 import org.preresolver.kernel.KernelConfig;
 import org.preresolver.kernel.KernelIdentity;
 
 /**
- * KASLR: with {@code CONFIG_RANDOMIZE_BASE=y} the kernel moves at every boot and preresolved
- * addresses are right only when it boots with {@code nokaslr}. A run is refused unless the user
- * says {@code --assume-nokaslr}; when the configuration is unknown the tool says so and refuses too,
- * except on architectures that have no KASLR at all.
+ * KASLR: with {@code CONFIG_RANDOMIZE_BASE=y} the kernel moves at every boot, and absolute
+ * addresses are right only when it boots with {@code nokaslr}. Decides how a run binds
+ * preresolved symbols:
+ * <ul>
+ * <li>a kernel that does not randomise its base: plain (absolute) mode;</li>
+ * <li>one that does, or may: anchor mode ({@link Anchoring}), which is right at any slide, on the
+ *     architectures where it is proven; plain mode only when the user says {@code --assume-nokaslr};
+ *     refused elsewhere.</li>
+ * </ul>
  */
 public final class KaslrCheck {
     /** Machines whose kernels have no {@code RANDOMIZE_BASE} (SH, 32-bit ARM, ...). */
@@ -19,34 +25,57 @@ public final class KaslrCheck {
     private KaslrCheck() {}
 
     /**
-     * Returns the warning to print once when the run goes ahead under {@code --assume-nokaslr}
-     * for a KASLR kernel, empty when there is nothing to say.
+     * How the run binds symbols, and the warning to print once ("" for none).
      *
-     * @throws RefusedException the kernel randomises (or may randomise) its base and the user has not said otherwise
+     * @param mode plain (absolute addresses) or anchor
+     * @param warning what to tell the user once, if anything
      */
-    public static Optional<String> check(KernelIdentity kernel, Optional<KernelConfig> config, String configNote,
+    public record Decision(Options.Mode mode, Optional<String> warning) {}
+
+    /**
+     * @throws RefusedException the kernel randomises (or may randomise) its base, anchor mode is not
+     *     proven for its architecture, and the user has not said it boots with {@code nokaslr}
+     */
+    public static Decision decide(KernelIdentity kernel, Optional<KernelConfig> config, String configNote,
             boolean assumeNokaslr) throws RefusedException {
+        boolean anchor = anchorProven(kernel.machine());
         if (config.isPresent()) {
             if (!config.get().randomizesBase()) {
-                return Optional.empty();
+                return new Decision(Options.Mode.PLAIN, Optional.empty());
             }
             if (assumeNokaslr) {
-                return Optional.of("WARNING: this kernel has CONFIG_RANDOMIZE_BASE=y (" + config.get().source()
-                        + "). The preresolved modules are ONLY correct when it boots with 'nokaslr' on its command "
-                        + "line; with KASLR active they jump to wrong addresses and crash the kernel.");
+                return new Decision(Options.Mode.PLAIN, Optional.of("WARNING: this kernel has CONFIG_RANDOMIZE_BASE=y ("
+                        + config.get().source() + "). With --assume-nokaslr the preresolved modules are ONLY correct "
+                        + "when it boots with 'nokaslr' on its command line; with KASLR active they jump to wrong "
+                        + "addresses and crash the kernel." + (anchor ? " Without the option, anchor mode is right "
+                        + "either way." : "")));
+            }
+            if (anchor) {
+                return new Decision(Options.Mode.ANCHOR, Optional.empty());
             }
             throw new RefusedException(RefusedException.Kind.KASLR, "kernel has CONFIG_RANDOMIZE_BASE=y ("
-                    + config.get().source() + "): preresolved addresses are only right if it boots with 'nokaslr'; "
-                    + "pass --assume-nokaslr if it always does");
+                    + config.get().source() + ") and anchor mode is not proven for " + Elf.machineName(kernel.machine())
+                    + ": preresolved addresses are only right if it boots with 'nokaslr'; pass --assume-nokaslr if it "
+                    + "always does");
         }
         if (NO_KASLR.contains(kernel.machine())) {
-            return Optional.empty();
+            return new Decision(Options.Mode.PLAIN, Optional.empty());
         }
         if (assumeNokaslr) {
-            return Optional.of("WARNING: cannot tell whether this kernel randomises its base (" + configNote
-                    + "). The preresolved modules are ONLY correct when it boots without KASLR ('nokaslr').");
+            return new Decision(Options.Mode.PLAIN, Optional.of("WARNING: cannot tell whether this kernel randomises "
+                    + "its base (" + configNote + "). The preresolved modules are ONLY correct when it boots without "
+                    + "KASLR ('nokaslr')."));
+        }
+        if (anchor) {
+            // Anchor mode is right whether or not the kernel moves.
+            return new Decision(Options.Mode.ANCHOR, Optional.empty());
         }
         throw new RefusedException(RefusedException.Kind.KASLR, "cannot tell whether the kernel randomises its base: "
                 + configNote + "; pass --config FILE, or --assume-nokaslr if it boots with 'nokaslr'");
+    }
+
+    /** Anchor mode has been proven in QEMU, with KASLR on, for this machine. */
+    static boolean anchorProven(int machine) {
+        return Architecture.of(machine).map(Architecture::isAnchorVerified).orElse(false);
     }
 }

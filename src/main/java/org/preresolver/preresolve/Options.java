@@ -15,9 +15,23 @@ import org.preresolver.kernel.ModuleSigner;
  * @param allowUnverifiedArch preresolve modules of architectures no test has proven
  * @param signer re-sign the output of a signed module with this key (the original signature is
  *     kept in the record); without it a signed module is refused unless {@code stripSignature}
+ * @param mode how preresolved symbols are bound: absolute (kernels at a fixed base) or anchored (KASLR)
  */
 public record Options(boolean stripSignature, Map<String, Provider> providers, String tool,
-        boolean allowUnverifiedArch, Optional<ModuleSigner> signer) {
+        boolean allowUnverifiedArch, Optional<ModuleSigner> signer, Mode mode) {
+
+    /** How preresolved image symbols are written. */
+    public enum Mode {
+        /** {@code SHN_ABS} at the link-time address: for kernels that never move (no KASLR, or {@code nokaslr}). */
+        PLAIN,
+        /** Rebased on one undefined image symbol, the anchor: right at any KASLR slide. */
+        ANCHOR
+    }
+
+    public Options(boolean stripSignature, Map<String, Provider> providers, String tool, boolean allowUnverifiedArch,
+            Optional<ModuleSigner> signer) {
+        this(stripSignature, providers, tool, allowUnverifiedArch, signer, Mode.PLAIN);
+    }
 
     /** A module that exports a symbol. */
     public record Provider(String module, boolean gplCompatible) {}
@@ -27,22 +41,26 @@ public record Options(boolean stripSignature, Map<String, Provider> providers, S
     }
 
     public Options withStripSignature(boolean v) {
-        return new Options(v, providers, tool, allowUnverifiedArch, signer);
+        return new Options(v, providers, tool, allowUnverifiedArch, signer, mode);
     }
 
     public Options withProviders(Map<String, Provider> p) {
-        return new Options(stripSignature, Map.copyOf(p), tool, allowUnverifiedArch, signer);
+        return new Options(stripSignature, Map.copyOf(p), tool, allowUnverifiedArch, signer, mode);
     }
 
     public Options withTool(String t) {
-        return new Options(stripSignature, providers, t, allowUnverifiedArch, signer);
+        return new Options(stripSignature, providers, t, allowUnverifiedArch, signer, mode);
     }
 
     public Options withAllowUnverifiedArch(boolean v) {
-        return new Options(stripSignature, providers, tool, v, signer);
+        return new Options(stripSignature, providers, tool, v, signer, mode);
     }
 
     public Options withSigner(ModuleSigner s) {
-        return new Options(stripSignature, providers, tool, allowUnverifiedArch, Optional.ofNullable(s));
+        return new Options(stripSignature, providers, tool, allowUnverifiedArch, Optional.ofNullable(s), mode);
+    }
+
+    public Options withMode(Mode m) {
+        return new Options(stripSignature, providers, tool, allowUnverifiedArch, signer, m);
     }
 }

@@ -3,6 +3,7 @@ package org.preresolver.preresolve;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The decision for every undefined symbol of one module. Pure data: applying it is
@@ -10,11 +11,36 @@ import java.util.Map;
  *
  * @param outcomes one per undefined ({@code SHN_UNDEF} or {@code SHN_LIVEPATCH}), named, global or weak
  *     symbol, in symbol-table order
+ * @param anchor in anchor mode, the image symbol left undefined that anchored symbols are rebased on
  */
-public record Plan(List<SymbolOutcome> outcomes) {
+public record Plan(List<SymbolOutcome> outcomes, Optional<Anchor> anchor) {
+
+    /**
+     * The anchor: an undefined image symbol that the module imports and the loader resolves, with
+     * every check, to its address after the boot's slide.
+     *
+     * @param index its index in the original {@code .symtab}
+     * @param address its link-time address
+     */
+    public record Anchor(int index, String name, long address) {}
 
     public Plan {
         outcomes = List.copyOf(outcomes);
+    }
+
+    public Plan(List<SymbolOutcome> outcomes) {
+        this(outcomes, Optional.empty());
+    }
+
+    /** Symbols removed from {@code .symtab} and rebased on the anchor. */
+    public int anchored() {
+        int n = 0;
+        for (SymbolOutcome o : outcomes) {
+            if (o.outcome() instanceof Outcome.Preresolved p && p.binding() == Outcome.Binding.ANCHORED) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Undefined symbols before: the m of "(n/m preresolved)". */

@@ -25,38 +25,59 @@ import org.preresolver.elf.FormatException;
  * @param buildId the kernel's GNU build-id, hex, "" if unknown
  * @param release the kernel's release string, "" if unknown
  * @param tool the tool and version that wrote the record
- * @param patches one per patched symbol
+ * @param patches one per preresolved symbol
  * @param trailer the stripped signature trailer, empty when none
+ * @param anchorIndex in anchor mode, the {@code .symtab} index (in the original) of the anchor; -1 in
+ *     plain mode. Version 1 records are plain; version 2 records carry the mode.
  */
 public record PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff,
         int originalShnum, byte[] exportsDigest, String buildId, String release, String tool,
-        List<Patch> patches, byte[] trailer) {
+        List<Patch> patches, byte[] trailer, int anchorIndex) {
 
     public static final String SECTION = ".preresolved";
+    /** Plain mode: symbols patched in place, restored by patching them back. */
     public static final int VERSION = 1;
+    /** Anchor mode: the rewritten sections live after the original end, which the file keeps whole. */
+    public static final int VERSION_ANCHOR = 2;
     private static final byte[] MAGIC = "LKMPRESV".getBytes(StandardCharsets.US_ASCII);
     private static final int FLAG_SIGNATURE = 1;
     /** Bounds that keep a lying record from making us allocate much. */
     private static final int MAX_STRING = 255;
 
     /**
-     * One patched symbol.
+     * One preresolved symbol.
      *
-     * @param index symbol index in {@code .symtab}
-     * @param oldShndx {@code st_shndx} before (always {@code SHN_UNDEF} today)
+     * @param index symbol index in the original {@code .symtab}
+     * @param oldShndx {@code st_shndx} before (always {@code SHN_UNDEF})
      * @param oldValue {@code st_value} before
-     * @param newValue {@code st_value} written (the kernel address)
+     * @param newValue the kernel address: written as {@code st_value}, or (anchored) folded into addends
+     * @param anchored removed from {@code .symtab} and rebased on the anchor (anchor mode only)
      */
-    public record Patch(int index, int oldShndx, long oldValue, long newValue) {}
+    public record Patch(int index, int oldShndx, long oldValue, long newValue, boolean anchored) {
+        public Patch(int index, int oldShndx, long oldValue, long newValue) {
+            this(index, oldShndx, oldValue, newValue, false);
+        }
+    }
 
     public PreresolvedRecord {
         patches = List.copyOf(patches);
     }
 
+    /** A plain-mode record (version 1). */
+    public PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff, int originalShnum,
+            byte[] exportsDigest, String buildId, String release, String tool, List<Patch> patches, byte[] trailer) {
+        this(signatureStripped, originalElfLength, originalShoff, originalShnum, exportsDigest, buildId, release, tool,
+                patches, trailer, -1);
+    }
+
+    /** Anchor mode: image symbols rebased on one undefined anchor, right at any KASLR slide. */
+    public boolean anchorMode() {
+        return anchorIndex >= 0;
+    }
     public byte[] encode() {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128 + patches.size() * 24 + trailer.length);
         ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(MAGIC).putShort((short) VERSION).putShort((short) (signatureStripped ? FLAG_SIGNATURE : 0))
+        b.put(MAGIC).putShort((short) (anchorMode() ? VERSION_ANCHOR : VERSION)).putShort((short) (signatureStripped ? FLAG_SIGNATURE : 0))
                 .putInt(patches.size()).putLong(originalElfLength).putLong(originalShoff).putInt(originalShnum)
                 .putInt(trailer.length);
         out.write(b.array(), 0, b.position());
@@ -65,9 +86,15 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         writeString(out, release.getBytes(StandardCharsets.ISO_8859_1));
         writeString(out, tool.getBytes(StandardCharsets.ISO_8859_1));
         ByteBuffer p = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        if (anchorMode()) {
+            p.putInt(anchorIndex);
+            out.write(p.array(), 0, 4);
+        }
         for (Patch x : patches) {
+            // Version 2 keeps st_shndx (always SHN_UNDEF) in the low 16 bits and the binding in bit 16.
             p.clear();
-            p.putInt(x.index()).putInt(x.oldShndx()).putLong(x.oldValue()).putLong(x.newValue());
+            p.putInt(x.index()).putInt(x.oldShndx() | (x.anchored() ? 0x10000 : 0)).putLong(x.oldValue())
+                    .putLong(x.newValue());
             out.write(p.array(), 0, 24);
         }
         out.write(trailer, 0, trailer.length);
@@ -100,9 +127,9 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         }
         b.position(8);
         int version = b.getShort() & 0xffff;
-        if (version != VERSION) {
+        if (version != VERSION && version != VERSION_ANCHOR) {
             throw new FormatException(SECTION + " record: unknown format version " + version + " (this tool reads "
-                    + VERSION + ")");
+                    + VERSION + " and " + VERSION_ANCHOR + ")");
         }
         int flags = b.getShort() & 0xffff;
         long n = b.getInt() & 0xffffffffL;
@@ -116,6 +143,13 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             String buildId = HexFormat.of().formatHex(readString(b));
             String release = new String(readString(b), StandardCharsets.ISO_8859_1);
             String tool = new String(readString(b), StandardCharsets.ISO_8859_1);
+            int anchor = -1;
+            if (version == VERSION_ANCHOR) {
+                anchor = b.getInt();
+                if (anchor <= 0) {
+                    throw new FormatException(SECTION + " record: anchor index " + anchor + " out of range");
+                }
+            }
             long need = n * 24 + trailerLength + 4;
             if (need != b.remaining()) {
                 throw new FormatException(SECTION + " record: " + n + " patches and a " + trailerLength
@@ -123,7 +157,18 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             }
             List<Patch> patches = new ArrayList<>((int) n);
             for (long i = 0; i < n; i++) {
-                patches.add(new Patch(b.getInt(), b.getInt(), b.getLong(), b.getLong()));
+                int index = b.getInt();
+                int shndx = b.getInt();
+                boolean anchored = false;
+                if (version == VERSION_ANCHOR) {
+                    if ((shndx & ~0x1ffff) != 0) {
+                        throw new FormatException(SECTION + " record: bad binding 0x" + Integer.toHexString(shndx)
+                                + " of patch " + i);
+                    }
+                    anchored = (shndx & 0x10000) != 0;
+                    shndx &= 0xffff;
+                }
+                patches.add(new Patch(index, shndx, b.getLong(), b.getLong(), anchored));
             }
             byte[] trailer = new byte[(int) trailerLength];
             b.get(trailer);
@@ -132,7 +177,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                 throw new FormatException(SECTION + " record: signature flag and trailer length disagree");
             }
             return new PreresolvedRecord(sig, elfLength, shoff, shnum, digest, buildId, release, tool, patches,
-                    trailer);
+                    trailer, anchor);
         } catch (java.nio.BufferUnderflowException e) {
             throw new FormatException(SECTION + " record: truncated");
         }

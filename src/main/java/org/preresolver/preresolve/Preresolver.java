@@ -19,6 +19,7 @@ import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.KernelIdentity;
 import org.preresolver.kernel.KernelModule;
+import org.preresolver.kernel.LoaderRelocations;
 import org.preresolver.kernel.ModInfo;
 import org.preresolver.kernel.ModVersions;
 import org.preresolver.kernel.ModuleSignature;
@@ -104,6 +105,9 @@ public final class Preresolver {
             trailer = module.signature().get().trailer();
         }
         byte[] out = apply(module.elf(), plan, trailer, signed);
+        if (plan.anchor().isPresent()) {
+            prove(module.elf(), out);
+        }
         if (resign) {
             out = sign(out, input);
         }
@@ -133,6 +137,20 @@ public final class Preresolver {
         return signer.sign(elf);
     }
 
+    /**
+     * Loads the original and the anchor-mode output as the loader would, at two KASLR slides, and
+     * refuses the module unless the loaded images are equal byte for byte.
+     */
+    private void prove(ElfFile original, byte[] out) throws FormatException, RefusedException {
+        try {
+            LoaderSimulation.check(original, ElfFile.parse(out), kernel,
+                    LoaderRelocations.of(original.header().machine()).orElseThrow());
+        } catch (LoaderSimulation.Mismatch e) {
+            throw new RefusedException(RefusedException.Kind.SIMULATION, "anchor-mode output failed the loader "
+                    + "simulation (" + e.getMessage() + "); module left as it was; please report this");
+        }
+    }
+
     /** The ELF part of a module file: the bytes before its signature trailer, if it has one. */
     public static byte[] withoutSignature(byte[] file) throws FormatException {
         Optional<ModuleSignature> sig = ModuleSignature.parse(file);
@@ -154,6 +172,18 @@ public final class Preresolver {
                 throw new RefusedException(RefusedException.Kind.UNVERIFIED_ARCH, "no test has proven preresolved "
                         + arch.map(a -> a.name()).orElse(org.preresolver.elf.Elf.machineName(h.machine()))
                         + " modules to load; pass --allow-unverified-arch to go ahead");
+            }
+        }
+        if (options.mode() == Options.Mode.ANCHOR) {
+            if (LoaderRelocations.of(h.machine()).isEmpty()) {
+                throw new RefusedException(RefusedException.Kind.KASLR, "anchor mode (for kernels that randomise "
+                        + "their base) is not modelled for " + org.preresolver.elf.Elf.machineName(h.machine())
+                        + " modules; boot with 'nokaslr' and pass --assume-nokaslr");
+            }
+            if (kernel.ranges().isEmpty()) {
+                throw new RefusedException(RefusedException.Kind.KASLR, "anchor mode needs to know which kernel "
+                        + "addresses move with the image, and " + kernel.source() + " does not say (no section "
+                        + "headers, no _text/_end); use the ELF vmlinux or a System.map that has them");
             }
         }
         String rel = module.modinfo().vermagicRelease();
@@ -205,7 +235,12 @@ public final class Preresolver {
             out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, gplOk, imported, versions,
                     livepatch, archKeep, machine, module.name(), lastUnsafeProvider)));
         }
-        return new Plan(out);
+        Plan plain = new Plan(out);
+        if (options.mode() == Options.Mode.ANCHOR) {
+            return Anchoring.plan(elf, plain, kernel.ranges().orElseThrow(),
+                    LoaderRelocations.of(machine).orElseThrow());
+        }
+        return plain;
     }
 
     private Outcome decide(Symbol s, boolean weak, boolean gplOk, Set<String> imported, ModVersions versions,
@@ -323,18 +358,24 @@ public final class Preresolver {
     private byte[] apply(ElfFile elf, Plan plan, byte[] trailer, boolean signed) throws FormatException {
         ElfEditor ed = new ElfEditor(elf);
         List<PreresolvedRecord.Patch> patches = new ArrayList<>();
-        List<Symbol> symbols = elf.symbolTable().symbols();
-        for (SymbolOutcome o : plan.outcomes()) {
-            if (o.outcome() instanceof Outcome.Preresolved p) {
-                Symbol s = symbols.get(o.index());
-                ed.setSymbol(s, p.address(), Elf.SHN_ABS);
-                patches.add(new PreresolvedRecord.Patch(s.index(), s.rawShndx(), s.value(), p.address()));
+        if (plan.anchor().isPresent()) {
+            patches = Anchoring.apply(elf, plan, ed);
+        } else {
+            // Absolute symbols only (plain mode, or anchor mode with nothing that moves): patched in place.
+            List<Symbol> symbols = elf.symbolTable().symbols();
+            for (SymbolOutcome o : plan.outcomes()) {
+                if (o.outcome() instanceof Outcome.Preresolved p) {
+                    Symbol s = symbols.get(o.index());
+                    ed.setSymbol(s, p.address(), Elf.SHN_ABS);
+                    patches.add(new PreresolvedRecord.Patch(s.index(), s.rawShndx(), s.value(), p.address()));
+                }
             }
         }
         KernelIdentity k = kernel.identity();
         var h = elf.header();
         PreresolvedRecord rec = new PreresolvedRecord(signed, elf.data().length, h.shoff(), h.rawShnum(),
-                exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer);
+                exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer,
+                plan.anchor().map(Plan.Anchor::index).orElse(-1));
         return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode()).bytes();
     }
 

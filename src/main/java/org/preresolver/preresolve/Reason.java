@@ -35,7 +35,18 @@ public enum Reason {
     /** {@code SHN_LIVEPATCH}, or referenced from a livepatch relocation section: left to livepatch. */
     LIVEPATCH("livepatch symbol"),
     /** An architecture's module loader needs the symbol undefined (e.g. ppc64 REL24 stubs). */
-    ARCH_RULE("architecture loader rule");
+    ARCH_RULE("architecture loader rule"),
+    /**
+     * Anchor mode: the one image symbol kept undefined so that the loader places it after the
+     * boot's KASLR slide; every other image symbol is rebased on it.
+     */
+    ANCHOR("the anchor, resolved by the loader"),
+    /**
+     * Anchor mode: the address lies in no range that the image's own sections (or System.map)
+     * show to move with the image, nor in a zero-based per-CPU area: where it is after a KASLR
+     * boot is unknown.
+     */
+    UNKNOWN_SLIDE("address not known to move with the image");
 
     private final String text;
 

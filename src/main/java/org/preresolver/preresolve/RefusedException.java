@@ -8,7 +8,9 @@ public final class RefusedException extends Exception {
         VERMAGIC_MISMATCH,
         SIGNED,
         KASLR,
-        UNVERIFIED_ARCH
+        UNVERIFIED_ARCH,
+        /** The anchor-mode rewrite did not load like the original in the build-time simulation. */
+        SIMULATION
     }
 
     private final Kind kind;

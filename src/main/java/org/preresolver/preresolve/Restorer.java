@@ -81,6 +81,18 @@ public final class Restorer {
                     + "original does not parse (" + e.getMessage() + ")");
         }
         ElfEditor ed = new ElfEditor(orig);
+        if (rec.anchorMode()) {
+            Symbol a;
+            try {
+                a = orig.symbolAt(rec.anchorIndex());
+            } catch (FormatException e) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: anchor " + e.detail());
+            }
+            if (a.shndx() != Elf.SHN_UNDEF || a.name().isEmpty()) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: anchor symbol " + rec.anchorIndex()
+                        + " is not an undefined symbol of the original");
+            }
+        }
         for (PreresolvedRecord.Patch p : rec.patches()) {
             if (p.index() <= 0) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol index " + p.index()
@@ -95,6 +107,17 @@ public final class Restorer {
             if (p.oldShndx() != Elf.SHN_UNDEF) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " was st_shndx 0x"
                         + Integer.toHexString(p.oldShndx()) + " before; only undefined symbols are ever preresolved");
+            }
+            if (rec.anchorMode()) {
+                // The rewritten tables live after the original end: the prefix is the original.
+                if (s.shndx() != Elf.SHN_UNDEF || s.value() != p.oldValue()) {
+                    throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " ("
+                            + s.name() + ") of the original is not the recorded undefined symbol");
+                }
+                continue;
+            }
+            if (p.anchored()) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: an anchored symbol in a plain record");
             }
             if (s.shndx() != Elf.SHN_ABS || s.value() != p.newValue()) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " (" + s.name()

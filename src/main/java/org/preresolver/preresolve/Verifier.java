@@ -97,9 +97,11 @@ public final class Verifier {
         ElfFile f = found.get().file();
         Optional<PreresolvedRecord> rec = Optional.of(found.get().record());
         byte[] original = Restorer.restore(f, rec.get()); // checks the record against the file
+        // Names from the original: anchor mode removes anchored symbols from the output's .symtab.
+        ElfFile orig = ElfFile.parse(Preresolver.withoutSignature(original));
         List<String> names = new ArrayList<>();
         for (PreresolvedRecord.Patch p : rec.get().patches()) {
-            names.add(f.symbolAt(p.index()).name());
+            names.add(orig.symbolAt(p.index()).name());
         }
         byte[] digest = exportsDigest(names, rec.get().patches());
         if (!MessageDigest.isEqual(digest, rec.get().exportsDigest())) {
@@ -213,11 +215,14 @@ public final class Verifier {
         List<String> moved = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         Set<Long> deltas = new java.util.HashSet<>();
+        Set<Long> anchoredDeltas = new java.util.TreeSet<>();
         for (int i = 0; i < patches.size(); i++) {
             Optional<Long> a = target.address(names.get(i));
             long want = patches.get(i).newValue();
             if (a.isEmpty()) {
                 missing.add(names.get(i));
+            } else if (patches.get(i).anchored()) {
+                anchoredDeltas.add(a.get() - want); // anchored symbols follow the image: one offset for all
             } else if (a.get() != want) {
                 moved.add(names.get(i) + " is at " + hex(a.get()) + ", preresolved " + hex(want));
                 deltas.add(a.get() - want);
@@ -239,6 +244,10 @@ public final class Verifier {
                         + " elsewhere in the running kernel (" + examples(moved, 1) + ")"));
             }
         }
+        if (anchoredDeltas.size() > 1) {
+            problems.add(new Problem(Kind.MOVED, "anchored symbols moved by " + anchoredDeltas.size() + " different "
+                    + "offsets in the running kernel, not by one slide: another build"));
+        }
         // Same build and no symbol moved: a symbol that kallsyms does not list (a kernel without
         // CONFIG_KALLSYMS_ALL lists no data symbols) is at its link-time address all the same.
         if (!missing.isEmpty() && !(sameBuild && moved.isEmpty())) {
@@ -246,6 +255,10 @@ public final class Verifier {
                     + " not in the target's kallsyms (" + examples(missing, 2) + ")"));
         }
         List<String> notes = new ArrayList<>();
+        if (anchoredDeltas.size() == 1 && anchoredDeltas.iterator().next() != 0 && problems.isEmpty()) {
+            notes.add("kernel placed at " + signedHex(anchoredDeltas.iterator().next()) + " (KASLR); anchor mode "
+                    + "follows it");
+        }
         if (!missing.isEmpty() && problems.isEmpty()) {
             notes.add(missing.size() + " patched symbol" + (missing.size() == 1 ? "" : "s") + " not in kallsyms, "
                     + "checked by the build-id");

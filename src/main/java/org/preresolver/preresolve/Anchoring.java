@@ -1,0 +1,178 @@
+package org.preresolver.preresolve;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.preresolver.elf.Elf;
+import org.preresolver.elf.ElfEditor;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.elf.Relocation;
+import org.preresolver.elf.SectionHeader;
+import org.preresolver.elf.Symbol;
+import org.preresolver.elf.SymbolTable;
+import org.preresolver.kernel.ImageRanges;
+import org.preresolver.kernel.LoaderRelocations;
+
+/**
+ * Anchor mode: preresolving that stays right when the kernel randomises its base (KASLR).
+ *
+ * <p>The image moves by one offset per boot, so a relocation {@code S + A} against image symbol
+ * X equals {@code S' + A + (X - S'link)} against any other image symbol S' that the loader
+ * resolves. One symbol that the module imports from vmlinux, the anchor, stays undefined: the
+ * loader resolves it with every check it makes. Every relocation against another preresolved
+ * image symbol is pointed at the anchor with {@code r_addend += X - anchor}, and those symbols
+ * leave {@code .symtab} (so the loader and kallsyms have fewer symbols to walk, not more).
+ * Symbols that do not move (zero-based per-CPU offsets) stay {@code SHN_ABS}. An address the
+ * image does not show to move, or a symbol used by a relocation the loader table does not model,
+ * stays undefined.
+ *
+ * <p>The rewritten {@code .symtab}, relocation sections and their companions are written after
+ * the original end of the file ({@link ElfEditor#replaceSection}); the original bytes stay,
+ * unreferenced, so that restoring is taking the prefix back.
+ */
+final class Anchoring {
+    private Anchoring() {}
+
+    /** Refines a plain plan for anchor mode: bindings, the anchor, and what cannot be rebased. */
+    static Plan plan(ElfFile elf, Plan plain, ImageRanges ranges, LoaderRelocations table) throws FormatException {
+        Set<Integer> unmodelled = new HashSet<>();
+        Map<Integer, String> why = new HashMap<>();
+        for (SectionHeader s : elf.sections()) {
+            boolean rela = s.type() == Elf.SHT_RELA;
+            if (!rela && s.type() != Elf.SHT_REL) {
+                continue;
+            }
+            for (Relocation r : elf.relocations(s)) {
+                if (!rela) {
+                    unmodelled.add(r.symbol());
+                    why.putIfAbsent(r.symbol(), "SHT_REL section " + s.name() + " has no addend to rebase");
+                } else if (!table.knows(r.type()) && targetIsAlloc(elf, s)) {
+                    unmodelled.add(r.symbol());
+                    why.putIfAbsent(r.symbol(), table.name(r.type()) + " in " + s.name()
+                            + " is not in the loader table");
+                }
+            }
+        }
+        List<SymbolOutcome> out = new ArrayList<>();
+        Optional<Plan.Anchor> anchor = Optional.empty();
+        for (SymbolOutcome o : plain.outcomes()) {
+            if (!(o.outcome() instanceof Outcome.Preresolved p)) {
+                out.add(o);
+                continue;
+            }
+            Outcome n = switch (ranges.motion(p.address())) {
+                case FIXED -> new Outcome.Preresolved(p.address(), Outcome.Binding.ABSOLUTE);
+                case UNKNOWN -> new Outcome.Left(Reason.UNKNOWN_SLIDE, "0x" + Long.toHexString(p.address()));
+                case SLIDES -> unmodelled.contains(o.index())
+                        ? new Outcome.Left(Reason.ARCH_RULE, "anchor mode: " + why.get(o.index()))
+                        : new Outcome.Preresolved(p.address(), Outcome.Binding.ANCHORED);
+            };
+            if (anchor.isEmpty() && n instanceof Outcome.Preresolved q && q.binding() == Outcome.Binding.ANCHORED) {
+                // The first image symbol in table order: deterministic, and one the module already imports.
+                anchor = Optional.of(new Plan.Anchor(o.index(), o.name(), p.address()));
+                n = new Outcome.Left(Reason.ANCHOR, "");
+            }
+            out.add(new SymbolOutcome(o.index(), o.name(), o.weak(), n));
+        }
+        return new Plan(out, anchor);
+    }
+
+    private static boolean targetIsAlloc(ElfFile elf, SectionHeader rel) {
+        long t = rel.info();
+        return t > 0 && t < elf.sections().size() && elf.sections().get((int) t).isAlloc()
+                && (rel.flags() & Elf.SHF_RELA_LIVEPATCH) == 0;
+    }
+
+    /**
+     * Writes an anchor-mode plan into {@code ed}: a new {@code .symtab} without the anchored
+     * symbols (absolute ones patched), and every section that holds a symbol index renumbered,
+     * relocations against anchored symbols rebased on the anchor.
+     *
+     * @return the record's patches, in symbol order
+     */
+    static List<PreresolvedRecord.Patch> apply(ElfFile elf, Plan plan, ElfEditor ed) throws FormatException {
+        SymbolTable table = elf.symbolTable();
+        List<Symbol> symbols = table.symbols();
+        Plan.Anchor anchor = plan.anchor().orElseThrow();
+        Map<Integer, Long> anchored = new HashMap<>();
+        Map<Integer, long[]> absolute = new HashMap<>();
+        List<PreresolvedRecord.Patch> patches = new ArrayList<>();
+        for (SymbolOutcome o : plan.outcomes()) {
+            if (o.outcome() instanceof Outcome.Preresolved p) {
+                Symbol s = symbols.get(o.index());
+                boolean a = p.binding() == Outcome.Binding.ANCHORED;
+                if (a) {
+                    anchored.put(o.index(), p.address());
+                } else {
+                    absolute.put(o.index(), new long[] {p.address(), Elf.SHN_ABS});
+                }
+                patches.add(new PreresolvedRecord.Patch(s.index(), s.rawShndx(), s.value(), p.address(), a));
+            }
+        }
+        // Old index to new; anchored symbols map to the anchor's new index.
+        int[] map = new int[symbols.size()];
+        int[] keep = new int[symbols.size() - anchored.size()];
+        int n = 0;
+        for (int i = 0; i < symbols.size(); i++) {
+            if (!anchored.containsKey(i)) {
+                map[i] = n;
+                keep[n++] = i;
+            }
+        }
+        int anchorNew = map[anchor.index()];
+        for (int i : anchored.keySet()) {
+            map[i] = anchorNew;
+        }
+        SectionHeader symtab = table.section();
+        long firstGlobal = symtab.info();
+        long newFirstGlobal = 0;
+        for (int k : keep) {
+            if (k < firstGlobal) {
+                newFirstGlobal++;
+            }
+        }
+        ed.replaceSection(symtab.index(), ElfEditor.symbolEntries(elf, table, keep, absolute), newFirstGlobal);
+
+        for (SectionHeader s : elf.sections()) {
+            if (s.type() == Elf.SHT_SYMTAB_SHNDX && s.link() == symtab.index()) {
+                int[] words = new int[keep.length];
+                for (int i = 0; i < keep.length; i++) {
+                    words[i] = (int) elf.reader().u32(s.offset() + 4L * keep[i], "SHT_SYMTAB_SHNDX entry");
+                }
+                ed.replaceSection(s.index(), ElfEditor.words(elf.header(), words), s.info());
+            } else if (s.type() == Elf.SHT_GROUP && s.link() == symtab.index()) {
+                long sig = s.info();
+                if (sig < 0 || sig >= map.length || anchored.containsKey((int) sig)) {
+                    throw new FormatException("SHT_GROUP " + s.name() + " signature symbol " + sig
+                            + " cannot be renumbered", s.headerOffset());
+                }
+                ed.replaceSection(s.index(), elf.sectionBytes(s), map[(int) sig]);
+            } else if ((s.type() == Elf.SHT_RELA || s.type() == Elf.SHT_REL) && s.link() == symtab.index()) {
+                List<Relocation> rs = elf.relocations(s);
+                List<Relocation> nr = new ArrayList<>(rs.size());
+                boolean changed = false;
+                for (Relocation r : rs) {
+                    if (r.symbol() < 0 || r.symbol() >= map.length) {
+                        throw new FormatException("relocation in " + s.name() + " names symbol " + r.symbol() + " of "
+                                + map.length, s.headerOffset());
+                    }
+                    Long x = anchored.get(r.symbol());
+                    long addend = x == null ? r.addend() : r.addend() + (x - anchor.address());
+                    Relocation q = new Relocation(r.offset(), map[r.symbol()], r.type(), addend);
+                    changed |= !q.equals(r);
+                    nr.add(q);
+                }
+                if (changed) {
+                    ed.replaceSection(s.index(), ElfEditor.relocationEntries(elf.header(), s.type() == Elf.SHT_RELA, nr),
+                            s.info());
+                }
+            }
+        }
+        return patches;
+    }
+}

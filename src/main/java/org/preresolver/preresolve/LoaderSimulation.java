@@ -1,0 +1,173 @@
+package org.preresolver.preresolve;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.preresolver.elf.Elf;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.elf.Relocation;
+import org.preresolver.elf.SectionHeader;
+import org.preresolver.elf.Symbol;
+import org.preresolver.kernel.ImageRanges;
+import org.preresolver.kernel.KernelExport;
+import org.preresolver.kernel.KernelExports;
+import org.preresolver.kernel.LoaderRelocations;
+
+/**
+ * The build-time proof of an anchor-mode rewrite: the original module and the output are each
+ * loaded as the architecture's loader would load them (sections placed, symbols resolved,
+ * {@code SHT_RELA} relocations applied from {@link LoaderRelocations}) into a kernel placed at
+ * two different KASLR slides, and the loaded images must be equal byte for byte.
+ *
+ * <p>In the simulated kernel every image address moves by the slide and zero-based per-CPU
+ * offsets do not ({@link ImageRanges}); symbols that other modules export get a made-up address
+ * derived from their name, the same for both files. A relocation whose type is not in the table is
+ * compared by its {@code S + A} instead of being applied.
+ */
+final class LoaderSimulation {
+    /** Two slides, 2 MiB aligned as x86_64 and arm64 place the kernel. */
+    static final long[] SLIDES = {0x1e00000L, 0x26a00000L};
+
+    private LoaderSimulation() {}
+
+    /** Thrown when the two loaded images differ: the rewrite would load wrongly. Never expected. */
+    static final class Mismatch extends Exception {
+        Mismatch(String message) {
+            super(message);
+        }
+    }
+
+    static void check(ElfFile original, ElfFile output, KernelExports kernel, LoaderRelocations table)
+            throws FormatException, Mismatch {
+        ImageRanges ranges = kernel.ranges().orElseThrow();
+        int n = original.sections().size();
+        if (output.sections().size() < n) {
+            throw new Mismatch("sections lost");
+        }
+        for (int i = 0; i < output.sections().size(); i++) {
+            SectionHeader b = output.sections().get(i);
+            if (i >= n) {
+                if (b.isAlloc()) {
+                    throw new Mismatch("an added section " + b.name() + " is SHF_ALLOC");
+                }
+                continue;
+            }
+            SectionHeader a = original.sections().get(i);
+            if (a.isAlloc() != b.isAlloc() || (a.isAlloc() && (a.size() != b.size() || a.type() != b.type()
+                    || a.addralign() != b.addralign() || a.flags() != b.flags() || !a.name().equals(b.name())))) {
+                throw new Mismatch("section " + a.name() + " is laid out differently");
+            }
+        }
+        for (long slide : SLIDES) {
+            Loaded a = load(original, kernel, ranges, table, slide);
+            Loaded b = load(output, kernel, ranges, table, slide);
+            for (int i = 0; i < n; i++) {
+                if (!Arrays.equals(a.images[i], b.images[i])) {
+                    int at = Arrays.mismatch(a.images[i], b.images[i]);
+                    throw new Mismatch("section " + original.sections().get(i).name() + " differs at +0x"
+                            + Integer.toHexString(at) + " when loaded at slide 0x" + Long.toHexString(slide));
+                }
+            }
+            if (!a.unapplied.equals(b.unapplied)) {
+                throw new Mismatch("a relocation the loader table does not model resolves differently at slide 0x"
+                        + Long.toHexString(slide));
+            }
+            if (!a.overflows.equals(b.overflows)) {
+                throw new Mismatch("relocation range checks differ at slide 0x" + Long.toHexString(slide));
+            }
+        }
+    }
+
+    private record Loaded(byte[][] images, List<String> unapplied, List<String> overflows) {}
+
+    private static Loaded load(ElfFile f, KernelExports kernel, ImageRanges ranges, LoaderRelocations table,
+            long slide) throws FormatException, Mismatch {
+        List<SectionHeader> secs = f.sections();
+        long[] base = new long[secs.size()];
+        byte[][] images = new byte[secs.size()][];
+        long at = table.machine() == Elf.EM_AARCH64 ? 0xffff800008000000L : 0xffffffffc0200000L;
+        for (SectionHeader s : secs) {
+            if (!s.isAlloc()) {
+                continue;
+            }
+            long a = Math.max(1, s.addralign());
+            at = (at + a - 1) / a * a;
+            base[s.index()] = at;
+            images[s.index()] = s.type() == Elf.SHT_NOBITS ? new byte[(int) Math.min(s.size(), 1 << 20)]
+                    : f.sectionBytes(s);
+            at += s.size();
+        }
+        List<Symbol> syms = f.symbolTable().symbols();
+        long[] value = new long[syms.size()];
+        for (Symbol s : syms) {
+            value[s.index()] = resolve(s, base, kernel, ranges, slide);
+        }
+        List<String> unapplied = new ArrayList<>();
+        List<String> overflows = new ArrayList<>();
+        for (SectionHeader r : secs) {
+            if (r.type() != Elf.SHT_RELA || (r.flags() & Elf.SHF_RELA_LIVEPATCH) != 0) {
+                continue;
+            }
+            int t = (int) r.info();
+            if (t <= 0 || t >= secs.size() || !secs.get(t).isAlloc() || images[t] == null) {
+                continue; // the loader skips relocations of sections it does not load
+            }
+            byte[] img = images[t];
+            for (Relocation x : f.relocations(r)) {
+                if (x.symbol() < 0 || x.symbol() >= value.length) {
+                    throw new Mismatch("relocation names symbol " + x.symbol() + " of " + value.length);
+                }
+                long sa = value[x.symbol()] + x.addend();
+                long place = base[t] + x.offset();
+                var type = table.type(x.type());
+                int width = type.map(y -> switch (y.field()) {
+                    case NONE -> 0;
+                    case DATA16 -> 2;
+                    case DATA64 -> 8;
+                    default -> 4;
+                }).orElse(0);
+                if (type.isEmpty() || x.offset() < 0 || x.offset() + width > img.length) {
+                    unapplied.add(r.name() + "+" + x.offset() + ":" + x.type() + "=" + Long.toHexString(sa));
+                    continue;
+                }
+                long v = LoaderRelocations.value(type.get().op(), sa, place);
+                if (!LoaderRelocations.apply(type.get(), img, (int) x.offset(), v)) {
+                    overflows.add(r.name() + "+" + x.offset());
+                }
+            }
+        }
+        return new Loaded(images, unapplied, overflows);
+    }
+
+    /** What {@code simplify_symbols()} makes of a symbol, in the simulated kernel. */
+    private static long resolve(Symbol s, long[] base, KernelExports kernel, ImageRanges ranges, long slide) {
+        int shndx = s.shndx();
+        if (shndx == Elf.SHN_ABS) {
+            return s.value();
+        }
+        if (shndx == Elf.SHN_UNDEF) {
+            if (s.name().isEmpty()) {
+                return 0;
+            }
+            KernelExport e = kernel.get(s.name());
+            if (e != null && e.address() != 0) {
+                return switch (ranges.motion(e.address())) {
+                    case SLIDES -> e.address() + slide;
+                    case FIXED -> e.address();
+                    case UNKNOWN -> madeUp(s.name());
+                };
+            }
+            return madeUp(s.name());
+        }
+        if (shndx < base.length) {
+            return base[shndx] + s.value();
+        }
+        return s.value();
+    }
+
+    /** An address for a symbol that a module exports: from its name, the same in both files. */
+    private static long madeUp(String name) {
+        return 0xffffffffa0000000L + ((name.hashCode() & 0xffffffL) << 4);
+    }
+}
