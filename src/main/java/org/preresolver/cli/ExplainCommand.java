@@ -44,6 +44,10 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    @Option(names = "--assume-nokaslr",
+            description = "As for preresolve: explain plain (absolute) mode for a kernel that randomises its base.")
+    boolean assumeNokaslr;
+
     @Parameters(paramLabel = "MODULE|DIR", arity = "1..*", description = "Modules to explain.")
     List<Path> inputs;
 
@@ -54,7 +58,7 @@ final class ExplainCommand implements Callable<Integer> {
         KernelLoader.LoadedKernel k = kernel.load();
         Options.Mode mode;
         try {
-            mode = KaslrCheck.decide(k.exports().identity(), k.config(), k.configNote(), false).mode();
+            mode = KaslrCheck.decide(k.exports().identity(), k.config(), k.configNote(), assumeNokaslr).mode();
         } catch (org.preresolver.preresolve.RefusedException e) {
             err.println("lkm-preresolver: note: preresolve would refuse this kernel (" + e.getMessage()
                     + "); explaining plain mode");

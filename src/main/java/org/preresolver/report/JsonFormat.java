@@ -92,6 +92,7 @@ public final class JsonFormat {
         if (o.outcome() instanceof Outcome.Preresolved p) {
             g.writeStringField("outcome", "preresolved");
             g.writeStringField("address", "0x" + Long.toHexString(p.address()));
+            g.writeStringField("binding", p.binding() == Outcome.Binding.ANCHORED ? "anchored" : "absolute");
         } else if (o.outcome() instanceof Outcome.Left l) {
             g.writeStringField("outcome", "left");
             g.writeStringField("reason", l.reason().key());

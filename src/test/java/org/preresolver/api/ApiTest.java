@@ -10,6 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.RefusedException;
 import org.preresolver.qemu.DebianKernel;
 import org.preresolver.report.ModuleReport;
@@ -111,9 +112,10 @@ class ApiTest {
     @Test
     void safetyRefusalsComeBackAsDataOrAsTheKaslrException() throws Exception {
         Path in = tree();
-        // Debian's kernel randomises its base: the whole run is refused unless the caller assumes nokaslr
-        assertThatThrownBy(() -> Preresolve.against(kernel).dryRun(List.of(in)))
-                .isInstanceOf(RefusedException.class).hasMessageContaining("CONFIG_RANDOMIZE_BASE=y");
+        // Debian's kernel randomises its base: anchor mode, unless the caller assumes nokaslr (then plain, warned)
+        assertThat(Preresolve.against(kernel).mode()).isEqualTo(Options.Mode.ANCHOR);
+        assertThat(Preresolve.against(kernel).warning()).isEmpty();
+        assertThat(Preresolve.against(kernel).withAssumeNokaslr(true).mode()).isEqualTo(Options.Mode.PLAIN);
         assertThat(Preresolve.against(kernel).withAssumeNokaslr(true).warning()).hasValueSatisfying(
                 w -> assertThat(w).contains("nokaslr"));
         // signed modules are refused, module by module, without stripSignature

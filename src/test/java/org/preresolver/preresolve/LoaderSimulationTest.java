@@ -1,0 +1,95 @@
+package org.preresolver.preresolve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.util.Arrays;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.preresolver.elf.ByteReader;
+import org.preresolver.elf.Elf;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.Relocation;
+import org.preresolver.elf.SectionHeader;
+import org.preresolver.io.KernelLoader;
+import org.preresolver.kernel.KernelExports;
+import org.preresolver.kernel.LoaderRelocations;
+import org.preresolver.qemu.DebianKernel;
+
+/**
+ * The build-time proof of anchor mode, on Debian's ext4.ko: the anchored output loads like the original at
+ * two slides; an output with one addend off by 8, a relocation moved to another symbol, or plain (absolute)
+ * symbols, which do not follow the slide, fails the simulation. So the check can fail, and does where
+ * the kernel would load a module wrongly.
+ */
+class LoaderSimulationTest {
+    private static KernelExports kernel;
+    private static ElfFile original;
+    private static byte[] anchored;
+    private static byte[] plain;
+    private static final LoaderRelocations X86 = LoaderRelocations.of(Elf.EM_X86_64).orElseThrow();
+
+    @BeforeAll
+    static void preresolveExt4() throws Exception {
+        DebianKernel debian = DebianKernel.fetch();
+        kernel = KernelLoader.fromImage(debian.vmlinux(), null).exports();
+        byte[] file = Files.readAllBytes(debian.modulesDir().resolve("kernel/fs/ext4/ext4.ko"));
+        original = ElfFile.parse(Preresolver.withoutSignature(file));
+        Options o = Options.defaults().withStripSignature(true);
+        anchored = new Preresolver(kernel, o.withMode(Options.Mode.ANCHOR)).process(file).output();
+        plain = new Preresolver(kernel, o.withMode(Options.Mode.PLAIN)).process(file).output();
+    }
+
+    @Test
+    void theAnchoredOutputLoadsLikeTheOriginalAtBothSlides() throws Exception {
+        LoaderSimulation.check(original, ElfFile.parse(anchored), kernel, X86);
+        assertThat(LoaderSimulation.SLIDES).hasSize(2).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void plainOutputDoesNotFollowTheSlide() throws Exception {
+        assertThatThrownBy(() -> LoaderSimulation.check(original, ElfFile.parse(plain), kernel, X86))
+                .isInstanceOf(LoaderSimulation.Mismatch.class).hasMessageContaining("differs");
+    }
+
+    @Test
+    void oneAddendOffByEightIsCaught() throws Exception {
+        byte[] bad = anchored.clone();
+        long at = firstRebasedEntry(ElfFile.parse(bad));
+        ByteReader.put64(bad, (int) at + 16, ByteReader.u64(bad, (int) at + 16, true) + 8, true);
+        assertThatThrownBy(() -> LoaderSimulation.check(original, ElfFile.parse(bad), kernel, X86))
+                .isInstanceOf(LoaderSimulation.Mismatch.class);
+    }
+
+    @Test
+    void aRelocationMovedToAnotherSymbolIsCaught() throws Exception {
+        byte[] bad = anchored.clone();
+        long at = firstRebasedEntry(ElfFile.parse(bad));
+        long info = ByteReader.u64(bad, (int) at + 8, true);
+        ByteReader.put64(bad, (int) at + 8, info - (1L << 32), true); // the symbol before the anchor
+        assertThatThrownBy(() -> LoaderSimulation.check(original, ElfFile.parse(bad), kernel, X86))
+                .isInstanceOf(LoaderSimulation.Mismatch.class);
+    }
+
+    /** File offset of the first relocation of a loaded section whose addend anchor mode changed. */
+    private static long firstRebasedEntry(ElfFile out) throws Exception {
+        for (SectionHeader s : out.sections()) {
+            if (s.type() != Elf.SHT_RELA || !out.sections().get((int) s.info()).isAlloc()) {
+                continue;
+            }
+            SectionHeader o = original.sections().get(s.index());
+            var before = original.relocations(o);
+            var after = out.relocations(s);
+            for (int i = 0; i < after.size(); i++) {
+                Relocation a = before.get(i);
+                Relocation b = after.get(i);
+                if (a.addend() != b.addend()) {
+                    assertThat(Arrays.asList(a.offset(), a.type())).isEqualTo(Arrays.asList(b.offset(), b.type()));
+                    return s.offset() + 24L * i;
+                }
+            }
+        }
+        throw new AssertionError("no rebased relocation in ext4.ko");
+    }
+}
