@@ -217,7 +217,7 @@ class SafetyRulesExplainTest {
     /** The text form says the same, one line per symbol. */
     @Test
     void textExplainNamesTheReasons() {
-        InProcessCli r = run(List.of("explain", "-k", vmlinux, mods.ko("lkmpr_crc_bad").toString(),
+        InProcessCli r = run(List.of("explain", "--assume-nokaslr", "-k", vmlinux, mods.ko("lkmpr_crc_bad").toString(),
                 mods.ko("lkmpr_ns_missing").toString()));
         assertThat(r.out()).contains("lkmpr_crc_bad.ko (6/7 preresolved)")
                 .containsPattern("__kmalloc +left: modversions CRC mismatch \\(module 0x[0-9a-f]{8}, kernel 0x[0-9a-f]{8}\\)")

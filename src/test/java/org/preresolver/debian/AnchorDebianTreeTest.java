@@ -191,7 +191,8 @@ class AnchorDebianTreeTest {
 
     /** A symbol's identity across the two tables: its name, or (unnamed) its type and section. */
     private static String key(String[] s) {
-        boolean unbound = s[6].equals("UND") || s[6].equals("ABS"); // a bound symbol goes from UND to ABS
+        // A bound global goes from UND to ABS; local ABS symbols (assembler constants) keep their value.
+        boolean unbound = (s[6].equals("UND") || s[6].equals("ABS")) && !s[4].equals("LOCAL");
         return s.length > 7 ? s[7] + "/" + s[4] + (unbound ? "" : "/" + s[6] + "/" + s[1])
                 : s[3] + "/" + s[6] + "/" + s[1];
     }
