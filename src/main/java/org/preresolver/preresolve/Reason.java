@@ -16,8 +16,12 @@ public enum Reason {
     CRC_MISMATCH("modversions CRC mismatch"),
     /** The kernel has a CRC but the module's {@code __versions} has no entry: the kernel warns. */
     NO_VERSION_ENTRY("no __versions entry, the kernel warns"),
-    /** The kernel has CRCs but the module has no {@code __versions} at all: the kernel refuses the module. */
-    NO_VERSIONS("module has no __versions, the kernel refuses it"),
+    /**
+     * The kernel has CRCs but the module has no {@code __versions} at all: {@code try_to_force_load()}
+     * for {@code module_layout} and every symbol, which taints the module F and warns once
+     * ({@code CONFIG_MODULE_FORCE_LOAD=y}, Debian's choice) or refuses the module (ENOEXEC).
+     */
+    NO_VERSIONS("module has no __versions, the kernel force-loads it (taint F) or refuses it"),
     /** A protected export ({@code ___kflagstab}) and the output will be unsigned. */
     PROTECTED("protected export, module will be unsigned"),
     /**

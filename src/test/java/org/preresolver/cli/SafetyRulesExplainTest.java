@@ -100,7 +100,8 @@ class SafetyRulesExplainTest {
     void everySymbolHasTheOutcomeAndReasonOfItsRule() {
         Map<String, String> reasonOfRule = Map.of("gpl-only", "gpl-only", "namespace", "namespace-not-imported",
                 "crc-mismatch", "crc-mismatch", "weak-not-exported", "weak-not-exported", "livepatch", "livepatch",
-                "module-export", "exported-by-module");
+                "module-export", "exported-by-module", "no-versions", "no-versions", "no-version-entry",
+                "no-version-entry", "address-zero", "address-zero", "gpl-taint-guard", "gpl-taint-guard");
         for (TestModules.Entry e : mods.entries()) {
             Map<String, Object> s = symbol(e.module(), e.symbol());
             String what = e.module() + ": " + e.symbol() + " (" + e.rule() + ")";
