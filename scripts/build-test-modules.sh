@@ -243,7 +243,7 @@ special = {
   ("lkmpr_uses_dep", "lkmpr_provider_fn"): ("module-export", "left",
       "exported by module lkmpr_dep_provider"),
   ("lkmpr_vers_missing", "kstrtouint"): ("no-version-entry", "left",
-      "__versions has no entry for it (renamed, patched); kernel: 'no symbol version for kstrtouint' (once per boot), loads"),
+      "__versions has no entry for it (renamed, patched); kernel: 'no symbol version for kstrtouint', then (Debian 6.1.0-57) 'Unknown symbol kstrtouint (err -22)'"),
   ("lkmpr_addr0", "fixed_percpu_data"): ("address-zero", "left",
       "EXPORT_PER_CPU_SYMBOL_GPL, address 0 in the image; kernel resolves it to 0, loads"),
   ("driverloader", "ktime_get"): ("gpl-only", "left",

@@ -4,9 +4,10 @@
  *
  * scripts/build-test-modules.sh renames that entry after the build (scripts/patch-test-module.py
  * unversion: the 56-byte name "kstrtouint" -> "lkmpr_unversioned", in place), so no entry matches.
- * 6.1 check_version() then warns once per boot, pr_warn_once("%s: no symbol version for %s\n"),
- * and accepts the symbol: the module loads with "lkmpr_vers_missing: no symbol version for
- * kstrtouint". A preresolved kstrtouint is never looked up, so that warning would be lost.
+ * check_version() then says "lkmpr_vers_missing: no symbol version for kstrtouint". The upstream 6.1
+ * source warns once per boot and accepts the symbol; Debian's 6.1.0-57 kernel refuses it at every
+ * load ("Unknown symbol kstrtouint (err -22)", seen in QEMU). A preresolved kstrtouint is never
+ * looked up, so the kernel would load the module without a word.
  */
 #include <linux/module.h>
 #include <linux/init.h>
