@@ -38,6 +38,11 @@
 #   lkmpr_livepatch   ".klp.sym.vmlinux.saved_command_line,0": st_shndx = SHN_LIVEPATCH, GLOBAL;
 #                     section .rela.lkmpr_klp -> .klp.rela.vmlinux..lkmpr_klp + SHF_RELA_LIVEPATCH
 #                     (what klp-convert would do; the new .shstrtab is appended to the file)
+#   lkmpr_nover       section __versions -> __lkmpr_nv (same length): a module without versions
+#   lkmpr_vers_missing  __versions entry kstrtouint -> lkmpr_unversioned: no entry for kstrtouint
+#   lkmpr_taint_gpl_first / lkmpr_taint_prop_first  .symtab order made certain: ktime_get before
+#                     lkmpr_prop_fn / lkmpr_prop_fn before ktime_get (entries swapped only when the
+#                     linker put them the other way; relocations follow)
 # The others are exactly what kbuild produced. Modules are not signed. They keep their debug info
 # (Debian's config); KCFLAGS=-ffile-prefix-map hides the temporary build dir, so a rebuild gives
 # byte-identical .ko files. No BTF (no vmlinux in the headers package).
@@ -45,7 +50,8 @@
 # MANIFEST.tsv: "module<TAB>rule<TAB>symbol<TAB>outcome<TAB>detail", one line per undefined
 # (SHN_UNDEF or SHN_LIVEPATCH) symbol of every module; outcome "preresolved" or "left". Rules:
 # ordinary, gpl-ok, namespace-imported, weak-exported (preresolved); gpl-only, namespace,
-# crc-mismatch, weak-not-exported, livepatch, module-export (left). Symbols without a special rule
+# crc-mismatch, weak-not-exported, livepatch, module-export, no-versions, no-version-entry,
+# address-zero, gpl-taint-guard (left). Symbols without a special rule
 # are checked against Module.symvers (vmlinux, no namespace) or the build fails.
 #
 # Caching: OUTDIR/.build-hash holds a hash of this script, the patch script, the module sources,
@@ -63,8 +69,10 @@ repo=$(cd "$here/.." && pwd)
 srcdir=$repo/src/test/modules
 patcher=$here/patch-test-module.py
 
-# lkmpr_uses_dep is built last, against lkmpr_dep_provider's Module.symvers (KBUILD_EXTRA_SYMBOLS).
-modules="lkmpr_plain lkmpr_gpl_nonGPL lkmpr_ns_missing lkmpr_ns_ok lkmpr_crc_bad lkmpr_weak lkmpr_livepatch lkmpr_dep_provider lkmpr_uses_dep"
+# lkmpr_uses_dep and the lkmpr_taint_* modules are built last, against their providers'
+# Module.symvers (KBUILD_EXTRA_SYMBOLS).
+modules="lkmpr_plain lkmpr_gpl_nonGPL lkmpr_ns_missing lkmpr_ns_ok lkmpr_crc_bad lkmpr_weak lkmpr_livepatch lkmpr_dep_provider lkmpr_uses_dep lkmpr_nover lkmpr_vers_missing lkmpr_addr0 driverloader lkmpr_prop_provider lkmpr_taint_gpl_first lkmpr_taint_prop_first"
+dependent="lkmpr_uses_dep lkmpr_taint_gpl_first lkmpr_taint_prop_first"
 
 # --- host packages -------------------------------------------------------------------------------
 need_pkgs=""
@@ -173,15 +181,25 @@ check_built() {
 }
 
 log "building $(echo $modules | wc -w) modules against $abi"
-# Every module but lkmpr_uses_dep in parallel; lkmpr_uses_dep needs lkmpr_dep_provider's Module.symvers.
+# Every module but the dependent ones in parallel (two at a time: the machine is shared); those
+# need their provider's Module.symvers.
 independent=""
-for m in $modules; do [ "$m" = lkmpr_uses_dep ] || independent="$independent $m"; done
-for m in $independent; do build_one "$m" & done
+for m in $modules; do case " $dependent " in *" $m "*) ;; *) independent="$independent $m" ;; esac; done
+n=0
+for m in $independent; do
+    build_one "$m" &
+    n=$((n + 1))
+    if [ $((n % 2)) = 0 ]; then wait; fi
+done
 wait
 # shellcheck disable=SC2086
 check_built $independent
-build_one lkmpr_uses_dep KBUILD_EXTRA_SYMBOLS="$tmp/mod/lkmpr_dep_provider/Module.symvers"
-check_built lkmpr_uses_dep
+build_one lkmpr_uses_dep KBUILD_EXTRA_SYMBOLS="$tmp/mod/lkmpr_dep_provider/Module.symvers" &
+build_one lkmpr_taint_gpl_first KBUILD_EXTRA_SYMBOLS="$tmp/mod/lkmpr_prop_provider/Module.symvers" &
+wait
+build_one lkmpr_taint_prop_first KBUILD_EXTRA_SYMBOLS="$tmp/mod/lkmpr_prop_provider/Module.symvers"
+# shellcheck disable=SC2086
+check_built $dependent
 
 # --- post-processing -----------------------------------------------------------------------------
 postproc() { python3 "$patcher" "$@" >>"$tmp/out/PATCHES.txt" || die "patch-test-module.py $* failed"; }
@@ -190,6 +208,10 @@ postproc modinfo "$tmp/out/lkmpr_ns_missing.ko" import_ns DMA_BUF LKMPRNS
 postproc crc "$tmp/out/lkmpr_crc_bad.ko" __kmalloc
 postproc livepatch "$tmp/out/lkmpr_livepatch.ko" ".klp.sym.vmlinux.saved_command_line,0" \
     .rela.lkmpr_klp .klp.rela.vmlinux..lkmpr_klp
+postproc rename-section "$tmp/out/lkmpr_nover.ko" __versions __lkmpr_nv
+postproc unversion "$tmp/out/lkmpr_vers_missing.ko" kstrtouint lkmpr_unversioned
+postproc symorder "$tmp/out/lkmpr_taint_gpl_first.ko" ktime_get lkmpr_prop_fn
+postproc symorder "$tmp/out/lkmpr_taint_prop_first.ko" lkmpr_prop_fn ktime_get
 
 # --- manifest ------------------------------------------------------------------------------------
 # One line per undefined (SHN_UNDEF or SHN_LIVEPATCH) symbol of every module:
@@ -198,9 +220,10 @@ postproc livepatch "$tmp/out/lkmpr_livepatch.ko" ".klp.sym.vmlinux.saved_command
 # Symbols not named below must be ordinary vmlinux exports (checked against Module.symvers):
 # rule "ordinary" (or "gpl-ok" for EXPORT_SYMBOL_GPL in a GPL module), outcome "preresolved".
 python3 - "$tmp/out" "$hdr/Module.symvers" "$tmp/mod/lkmpr_dep_provider/Module.symvers" \
-    >"$tmp/out/MANIFEST.tsv" <<'EOF' || die "manifest: unexpected symbols"
+    "$tmp/mod/lkmpr_prop_provider/Module.symvers" >"$tmp/out/MANIFEST.tsv" <<'EOF' || die "manifest: unexpected symbols"
 import struct, sys, os
-outdir, symvers, provider_symvers = sys.argv[1:4]
+outdir, symvers = sys.argv[1:3]
+provider_symvers = sys.argv[3:]
 
 special = {
   ("lkmpr_gpl_nonGPL", "ktime_get"): ("gpl-only", "left",
@@ -219,14 +242,33 @@ special = {
       "SHN_LIVEPATCH (patched), used only by .klp.rela.vmlinux..lkmpr_klp; kernel resolves it via kallsyms at load"),
   ("lkmpr_uses_dep", "lkmpr_provider_fn"): ("module-export", "left",
       "exported by module lkmpr_dep_provider"),
+  ("lkmpr_vers_missing", "kstrtouint"): ("no-version-entry", "left",
+      "__versions has no entry for it (renamed, patched); kernel: 'no symbol version for kstrtouint', then (Debian 6.1.0-57) 'Unknown symbol kstrtouint (err -22)'"),
+  ("lkmpr_addr0", "fixed_percpu_data"): ("address-zero", "left",
+      "EXPORT_PER_CPU_SYMBOL_GPL, address 0 in the image; kernel resolves it to 0, loads"),
+  ("driverloader", "ktime_get"): ("gpl-only", "left",
+      "EXPORT_SYMBOL_GPL, module license=GPL but proprietary by name; kernel: 'Unknown symbol ktime_get (err -2)'"),
+  ("lkmpr_taint_gpl_first", "ktime_get"): ("gpl-taint-guard", "left",
+      "EXPORT_SYMBOL_GPL before lkmpr_prop_fn of proprietary lkmpr_prop_provider; kernel: 'module using GPL-only symbols uses symbols lkmpr_prop_fn from proprietary module lkmpr_prop_provider.'"),
+  ("lkmpr_taint_gpl_first", "lkmpr_prop_fn"): ("module-export", "left",
+      "exported by module lkmpr_prop_provider (Proprietary)"),
+  ("lkmpr_taint_prop_first", "ktime_get"): ("gpl-taint-guard", "left",
+      "EXPORT_SYMBOL_GPL after lkmpr_prop_fn of proprietary lkmpr_prop_provider; kernel: 'inheriting taint' then 'Unknown symbol ktime_get (err -2)'"),
+  ("lkmpr_taint_prop_first", "lkmpr_prop_fn"): ("module-export", "left",
+      "exported by module lkmpr_prop_provider (Proprietary)"),
 }
-nongpl = {"lkmpr_gpl_nonGPL"}
+nongpl = {"lkmpr_gpl_nonGPL", "lkmpr_prop_provider"}
+# Modules whose every vmlinux symbol has one outcome.
+whole = {
+  "lkmpr_nover": ("no-versions", "left",
+      "module has no __versions (renamed, patched); kernel: 'module_layout: kernel tainted.' (CONFIG_MODULE_FORCE_LOAD), loads"),
+}
 
 exports = {}
 for line in open(symvers):
     crc, name, owner, typ, ns = (line.rstrip("\n").split("\t") + [""])[:5]
     exports[name] = (owner, typ, ns)
-provided = {line.split("\t")[1] for line in open(provider_symvers)}
+provided = {line.split("\t")[1] for f in provider_symvers for line in open(f)}
 
 def undefined(path):
     b = open(path, "rb").read()
@@ -254,6 +296,10 @@ for ko in sorted(f for f in os.listdir(outdir) if f.endswith(".ko")):
             owner, typ, ns = exports.get(name, (None, None, None))
             if owner != "vmlinux" or ns or bind != 1 or shndx != 0 or name in provided:
                 bad.append(f"{ko}: {name} (bind {bind}, shndx {shndx:#x}, export {owner} {typ} {ns})")
+                continue
+            if mod in whole:
+                rule, outcome, detail = whole[mod]
+                print(f"{ko}\t{rule}\t{name}\t{outcome}\t{detail}")
                 continue
             if typ == "EXPORT_SYMBOL_GPL":
                 if mod in nongpl:

@@ -10,6 +10,14 @@ usage:
   patch-test-module.py modinfo   KO KEY OLD NEW   .modinfo "KEY=OLD" -> "KEY=NEW" + NUL padding
                                                    (len(NEW) <= len(OLD); exactly one match)
   patch-test-module.py crc       KO SYMBOL        __versions: crc ^= 0xffffffff for SYMBOL
+  patch-test-module.py unversion KO SYMBOL NEWNAME  __versions: the entry of SYMBOL renamed NEWNAME
+                                                   (so that no entry names SYMBOL any more)
+  patch-test-module.py rename-section KO OLD NEW   section OLD renamed NEW in .shstrtab, in place
+                                                   (len(NEW) == len(OLD); the name is shared with
+                                                   no other section)
+  patch-test-module.py symorder KO FIRST SECOND    .symtab: FIRST before SECOND; when it is not,
+        the two (non-local) entries are swapped and every relocation against them follows
+        (no SHT_GROUP or SHT_SYMTAB_SHNDX section may name them)
   patch-test-module.py livepatch KO SYMBOL RELASEC NEWNAME
         SYMBOL: st_shndx = SHN_LIVEPATCH (0xff20), binding STB_GLOBAL;
         RELASEC: renamed NEWNAME, sh_flags |= SHF_RELA_LIVEPATCH (0x00100000); it must hold only
@@ -24,6 +32,9 @@ SHN_LIVEPATCH = 0xFF20
 SHF_RELA_LIVEPATCH = 0x00100000
 SHT_SYMTAB = 2
 SHT_RELA = 4
+SHT_REL = 9
+SHT_GROUP = 17
+SHT_SYMTAB_SHNDX = 18
 STB_GLOBAL = 1
 
 
@@ -131,6 +142,77 @@ def cmd_crc(path, symbol):
     print(f"{path}: __versions+{off - vs['offset']:#x} {symbol}: crc {crc:#010x} -> {new:#010x}")
 
 
+def cmd_unversion(path, symbol, newname):
+    elf = Elf(path)
+    vs = elf.section("__versions")
+    if vs["size"] % 64:
+        die(f"{path}: __versions size {vs['size']} is not a multiple of 64")
+    names = [cstr(elf.b, vs["offset"] + i * 64 + 8) for i in range(vs["size"] // 64)]
+    if names.count(symbol) != 1:
+        die(f"{path}: {names.count(symbol)} __versions entries for {symbol}")
+    if newname in names or len(newname) >= 56:
+        die(f"{path}: cannot rename the entry to {newname}")
+    off = vs["offset"] + names.index(symbol) * 64 + 8
+    elf.b[off:off + 56] = newname.encode() + b"\0" * (56 - len(newname))
+    elf.write()
+    print(f"{path}: __versions+{off - 8 - vs['offset']:#x}: entry {symbol} renamed {newname} "
+          f"(no entry for {symbol} left)")
+
+
+def cmd_rename_section(path, old, new):
+    elf = Elf(path)
+    if len(new) != len(old):
+        die(f"{path}: '{new}' and '{old}' differ in length")
+    if any(s["name"] == new for s in elf.sh):
+        die(f"{path}: a section named {new} exists already")
+    sec = elf.section(old)
+    start = sec["name_off"]
+    for s in elf.sh:
+        if s["idx"] != sec["idx"] and start <= s["name_off"] <= start + len(old):
+            die(f"{path}: the name of section {s['idx']} {s['name']} shares bytes with {old}")
+    off = elf.sh[elf.e_shstrndx]["offset"] + start
+    elf.b[off:off + len(old)] = new.encode()
+    elf.write()
+    print(f"{path}: section {sec['idx']} {old} renamed {new} (.shstrtab+{start:#x}, in place)")
+
+
+def cmd_symorder(path, first, second):
+    elf = Elf(path)
+    st = elf.symtab()
+    syms = {s["name"]: s for s in elf.symbols() if s["name"] in (first, second)}
+    for n in (first, second):
+        if sum(1 for s in elf.symbols() if s["name"] == n) != 1:
+            die(f"{path}: not exactly one symbol named {n}")
+    a, b = syms[first], syms[second]
+    if a["idx"] < b["idx"]:
+        print(f"{path}: .symtab: {first} ({a['idx']}) already before {second} ({b['idx']}), unchanged")
+        return
+    if min(a["idx"], b["idx"]) < st["info"]:
+        die(f"{path}: {first} or {second} is a local symbol")
+    for s in elf.sh:
+        if s["type"] == SHT_SYMTAB_SHNDX or (s["type"] == SHT_GROUP and s["info"] in (a["idx"], b["idx"])):
+            die(f"{path}: section {s['name']} refers to symbol indices")
+    ea = bytes(elf.b[a["off"]:a["off"] + 24])
+    eb = bytes(elf.b[b["off"]:b["off"] + 24])
+    elf.b[a["off"]:a["off"] + 24] = eb
+    elf.b[b["off"]:b["off"] + 24] = ea
+    swap = {a["idx"]: b["idx"], b["idx"]: a["idx"]}
+    moved = 0
+    for s in elf.sh:
+        if s["type"] not in (SHT_RELA, SHT_REL) or s["link"] != st["idx"]:
+            continue
+        size = 24 if s["type"] == SHT_RELA else 16
+        for i in range(s["size"] // size):
+            off = s["offset"] + i * size + 8
+            r_info = struct.unpack_from("<Q", elf.b, off)[0]
+            if (r_info >> 32) in swap:
+                struct.pack_into("<Q", elf.b, off, (swap[r_info >> 32] << 32) | (r_info & 0xFFFFFFFF))
+                moved += 1
+    elf.write()
+    print(f"{path}: .symtab: {first} ({a['idx']}) and {second} ({b['idx']}) swapped, "
+          f"{moved} relocations follow them")
+
+
 def cmd_livepatch(path, symbol, relasec, newname):
     elf = Elf(path)
     syms = [s for s in elf.symbols() if s["name"] == symbol]
@@ -175,7 +257,9 @@ def cmd_livepatch(path, symbol, relasec, newname):
 
 
 def main(argv):
-    cmds = {"modinfo": (cmd_modinfo, 4), "crc": (cmd_crc, 2), "livepatch": (cmd_livepatch, 4)}
+    cmds = {"modinfo": (cmd_modinfo, 4), "crc": (cmd_crc, 2), "livepatch": (cmd_livepatch, 4),
+            "unversion": (cmd_unversion, 3), "rename-section": (cmd_rename_section, 3),
+            "symorder": (cmd_symorder, 3)}
     if len(argv) < 2 or argv[1] not in cmds or len(argv) - 2 != cmds[argv[1]][1]:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

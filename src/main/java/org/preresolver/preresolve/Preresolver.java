@@ -206,10 +206,18 @@ public final class Preresolver {
         int machine = elf.header().machine();
         List<Symbol> symbols = elf.symbolTable().symbols();
 
-        // The kernel's inherit_taint() refuses a module that has resolved a GPL-only symbol before
-        // it resolves one from a proprietary module. Find the last symbol that may come from a
-        // module not known to be GPL-compatible: GPL-only exports before it stay undefined. Names the
-        // loader never looks up (ppc64's .TOC., ...) come from no module.
+        // Proprietary providers (6.1 kernel/module/main.c; newest the same). simplify_symbols()
+        // resolves the undefined symbols in .symtab order, and for each one resolve_symbol() takes
+        // gplok = !(mod->taints & TAINT_PROPRIETARY_MODULE) afresh; a GPL-only hit sets
+        // mod->using_gplonly_symbols. For a symbol owned by a module with the taint, inherit_taint()
+        // then either refuses it ("module using GPL-only symbols uses symbols X from proprietary
+        // module Y", when a GPL-only symbol came earlier) or sets TAINT_PROPRIETARY_MODULE on the
+        // module ("... inheriting taint"), after which every later GPL-only lookup fails ("Unknown
+        // symbol"). Either order ends in a refusal, and a preresolved GPL-only symbol would skip it.
+        // So when the module takes any symbol from a module not known to be GPL-compatible, every
+        // GPL-only export stays undefined, before or after that symbol. Names the loader never looks
+        // up (ppc64's .TOC., ...) come from no module. (lastUnsafeProvider: the last such symbol's
+        // index, or -1 when there is none.)
         int lastUnsafeProvider = -1;
         for (Symbol s : symbols) {
             if (isCandidate(s) && kernel.get(s.name()) == null && !isIgnoredName(s.name(), machine)) {
@@ -283,7 +291,7 @@ public final class Preresolver {
         if (e.protectedSymbol()) {
             return new Outcome.Left(Reason.PROTECTED, "");
         }
-        if (e.gplOnly() && s.index() < lastUnsafeProvider) {
+        if (e.gplOnly() && lastUnsafeProvider >= 0) {
             return new Outcome.Left(Reason.GPL_TAINT_GUARD, "");
         }
         if (e.address() == 0) {

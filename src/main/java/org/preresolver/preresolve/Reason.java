@@ -14,10 +14,17 @@ public enum Reason {
     NAMESPACE_NOT_IMPORTED("namespace not imported"),
     /** The module's {@code __versions} CRC differs from the kernel's: "disagrees about version of symbol". */
     CRC_MISMATCH("modversions CRC mismatch"),
-    /** The kernel has a CRC but the module's {@code __versions} has no entry: the kernel warns. */
-    NO_VERSION_ENTRY("no __versions entry, the kernel warns"),
-    /** The kernel has CRCs but the module has no {@code __versions} at all: the kernel refuses the module. */
-    NO_VERSIONS("module has no __versions, the kernel refuses it"),
+    /**
+     * The kernel has a CRC but the module's {@code __versions} has no entry: "no symbol version for"
+     * it, then refused (Debian's 6.1.0-57, seen in QEMU) or accepted (upstream 6.1 source: warned once).
+     */
+    NO_VERSION_ENTRY("no __versions entry, the kernel refuses it or warns"),
+    /**
+     * The kernel has CRCs but the module has no {@code __versions} at all: {@code try_to_force_load()}
+     * for {@code module_layout} and every symbol, which taints the module F and warns once
+     * ({@code CONFIG_MODULE_FORCE_LOAD=y}, Debian's choice) or refuses the module (ENOEXEC).
+     */
+    NO_VERSIONS("module has no __versions, the kernel force-loads it (taint F) or refuses it"),
     /** A protected export ({@code ___kflagstab}) and the output will be unsigned. */
     PROTECTED("protected export, module will be unsigned"),
     /**

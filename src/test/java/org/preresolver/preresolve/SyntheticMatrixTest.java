@@ -89,7 +89,7 @@ class SyntheticMatrixTest {
                 .undefined("from_a_module")
                 .build();
         // With nothing known about the module that exports from_a_module, the GPL-only export
-        // resolved before it must stay for the kernel's proprietary-provider check.
+        // must stay for the kernel's proprietary-provider check.
         Preresolver unknown = new Preresolver(ex, Options.defaults().withAllowUnverifiedArch(true));
         Result guarded = unknown.process(module);
         assertThat(guarded.plan().preresolved()).isEqualTo(2);
@@ -100,9 +100,13 @@ class SyntheticMatrixTest {
         Result r = p.process(module);
         assertThat(r.status()).isEqualTo(Result.Status.PRERESOLVED);
         assertThat(r.plan().undefined()).isEqualTo(6);
-        assertThat(r.plan().preresolved()).isEqualTo(3);
+        // weak_missing is exported by no known module: one loaded at run time may still export it,
+        // so the GPL-only export stays (gplOnlyExportStaysForAnUnknownProviderBeforeOrAfterIt shows a
+        // GPL-compatible provider releasing it).
+        assertThat(r.plan().preresolved()).isEqualTo(2);
         assertThat(r.plan().leftByReason()).containsOnly(Map.entry(Reason.NAMESPACE_NOT_IMPORTED, 1),
-                Map.entry(Reason.EXPORTED_BY_MODULE, 1), Map.entry(Reason.WEAK_NOT_EXPORTED, 1));
+                Map.entry(Reason.EXPORTED_BY_MODULE, 1), Map.entry(Reason.WEAK_NOT_EXPORTED, 1),
+                Map.entry(Reason.GPL_TAINT_GUARD, 1));
 
         ElfFile out = ElfFile.parse(r.output());
         Map<String, Symbol> syms = new LinkedHashMap<>();
@@ -111,7 +115,8 @@ class SyntheticMatrixTest {
         }
         assertThat(syms.get("printk").shndx()).isEqualTo(Elf.SHN_ABS);
         assertThat(syms.get("printk").value()).isEqualTo(ex.get("printk").address());
-        assertThat(syms.get("gpl_thing").shndx()).isEqualTo(Elf.SHN_ABS);
+        assertThat(syms.get("gpl_thing").shndx()).isEqualTo(Elf.SHN_UNDEF);
+        assertThat(syms.get("kmalloc").shndx()).isEqualTo(Elf.SHN_ABS);
         assertThat(syms.get("ns_thing").shndx()).isEqualTo(Elf.SHN_UNDEF);
         assertThat(syms.get("from_a_module").shndx()).isEqualTo(Elf.SHN_UNDEF);
         assertThat(out.section(PreresolvedRecord.SECTION)).hasValueSatisfying(s -> assertThat(s.isAlloc()).isFalse());
@@ -121,6 +126,48 @@ class SyntheticMatrixTest {
         Result again = p.process(r.output());
         assertThat(again.status()).isEqualTo(Result.Status.UNCHANGED);
         assertThat(again.changed()).isFalse();
+    }
+
+    /**
+     * The kernel refuses a GPL module that takes a symbol from a proprietary module and a GPL-only
+     * export in either .symtab order (inherit_taint(): refused outright when the GPL-only symbol came
+     * first, the module tainted and the GPL-only lookup failing when it comes after). Both orders
+     * keep the GPL-only export; a GPL-compatible provider releases it in both.
+     */
+    @org.junit.jupiter.api.Test
+    void gplOnlyExportStaysForAnUnknownProviderBeforeOrAfterIt() throws Exception {
+        byte[] vm = ElfBuilder.vmlinux(true, ByteOrder.LITTLE_ENDIAN, Elf.EM_X86_64, true, true, 4, exports(true),
+                "Linux version 9.9.9-test (builder@host) #1");
+        KernelExports ex = ExportTableReader.read(ElfFile.parse(vm), "test");
+        Map<String, Long> crcs = Map.of("printk", 0x11111111L, "gpl_thing", 0x33333333L);
+        for (boolean gplFirst : List.of(true, false)) {
+            ElfBuilder b = ElfBuilder.module(true, ByteOrder.LITTLE_ENDIAN).machine(Elf.EM_X86_64)
+                    .modinfo("license=GPL", "vermagic=9.9.9-test SMP mod_unload", "name=synth")
+                    .progbits("__versions", ElfBuilder.versions(true, ByteOrder.LITTLE_ENDIAN, crcs))
+                    .undefined("printk");
+            byte[] module = (gplFirst ? b.undefined("gpl_thing").undefined("from_a_module")
+                    : b.undefined("from_a_module").undefined("gpl_thing")).build();
+            Map<String, Integer> index = new LinkedHashMap<>();
+            for (Symbol s : ElfFile.parse(module).symbolTable().symbols()) {
+                index.put(s.name(), s.index());
+            }
+            assertThat(index.get("gpl_thing") < index.get("from_a_module")).isEqualTo(gplFirst);
+
+            Plan unknown = new Preresolver(ex, Options.defaults().withAllowUnverifiedArch(true))
+                    .process(module).plan();
+            assertThat(unknown.leftByReason()).as("gplFirst=%s", gplFirst)
+                    .containsEntry(Reason.GPL_TAINT_GUARD, 1).containsEntry(Reason.NOT_EXPORTED, 1);
+            assertThat(unknown.preresolved()).isEqualTo(1);
+            Plan proprietary = new Preresolver(ex, Options.defaults().withAllowUnverifiedArch(true)
+                    .withProviders(Map.of("from_a_module", new Options.Provider("prop", false)))).process(module).plan();
+            assertThat(proprietary.leftByReason()).as("gplFirst=%s", gplFirst)
+                    .containsEntry(Reason.GPL_TAINT_GUARD, 1).containsEntry(Reason.EXPORTED_BY_MODULE, 1);
+            Plan gpl = new Preresolver(ex, Options.defaults().withAllowUnverifiedArch(true)
+                    .withProviders(Map.of("from_a_module", new Options.Provider("free", true)))).process(module).plan();
+            assertThat(gpl.leftByReason()).as("gplFirst=%s", gplFirst)
+                    .containsOnly(Map.entry(Reason.EXPORTED_BY_MODULE, 1));
+            assertThat(gpl.preresolved()).isEqualTo(2);
+        }
     }
 
     @org.junit.jupiter.api.Test

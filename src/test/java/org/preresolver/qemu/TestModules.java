@@ -24,14 +24,17 @@ import java.util.concurrent.TimeUnit;
 public final class TestModules {
     /** Every module the script builds, in a load order that works (the provider before its user). */
     public static final List<String> MODULES = List.of("lkmpr_plain", "lkmpr_gpl_nonGPL", "lkmpr_ns_missing",
-            "lkmpr_ns_ok", "lkmpr_crc_bad", "lkmpr_weak", "lkmpr_livepatch", "lkmpr_dep_provider", "lkmpr_uses_dep");
+            "lkmpr_ns_ok", "lkmpr_crc_bad", "lkmpr_weak", "lkmpr_livepatch", "lkmpr_dep_provider", "lkmpr_uses_dep",
+            "lkmpr_nover", "lkmpr_vers_missing", "lkmpr_addr0", "driverloader", "lkmpr_prop_provider",
+            "lkmpr_taint_gpl_first", "lkmpr_taint_prop_first");
 
     /**
      * One line of MANIFEST.tsv: the expected outcome of one undefined symbol.
      *
      * @param module the module name, without {@code .ko}
      * @param rule ordinary, gpl-ok, namespace-imported, weak-exported (preresolved); gpl-only, namespace,
-     *     crc-mismatch, weak-not-exported, livepatch, module-export (left)
+     *     crc-mismatch, weak-not-exported, livepatch, module-export, no-versions, no-version-entry,
+     *     address-zero, gpl-taint-guard (left)
      * @param outcome "preresolved" or "left"
      */
     public record Entry(String module, String rule, String symbol, String outcome, String detail) {
