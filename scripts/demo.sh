@@ -9,7 +9,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh build
-[ -f target/lkm-preresolver.jar ] || mvn -B -q -ntp package -DskipTests
+if [ ! -f target/lkm-preresolver.jar ] || [ -n "$(find src pom.xml -newer target/lkm-preresolver.jar | head -n1)" ]; then
+    mvn -B -q -ntp package -DskipTests
+fi
 if [ -n "${KERNEL:-}" ]; then
     kernel=$KERNEL
     modules=${MODULES:?set MODULES to the module tree of KERNEL}
@@ -24,4 +26,5 @@ out="out/$release"
 rm -rf "$out"
 # Debian's kernel has KASLR on: the output is only for boots with 'nokaslr'. Debian signs its
 # modules: the output is unsigned (restore gives the signed originals back).
-exec bin/lkm-preresolver preresolve --kernel "$kernel" --assume-nokaslr --strip-signature -o "$out" "$modules"
+# No --assume-nokaslr: Debian's kernel randomises its base, so the tool binds in anchor mode.
+exec bin/lkm-preresolver preresolve --kernel "$kernel" --strip-signature -o "$out" "$modules"

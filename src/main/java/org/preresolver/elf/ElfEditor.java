@@ -8,8 +8,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Makes edits to a copy of an ELF file: patches symbol entries in place, and appends one new
- * non-allocated section.
+ * Makes edits to a copy of an ELF file: patches symbol entries in place, rewrites whole sections
+ * in place with contents no longer than before ({@link #overwriteSection}), and appends one new
+ * non-allocated section. The static encoders write symbol and relocation entries in the file's
+ * class and byte order.
  *
  * <p>Appending never moves existing bytes. The new section's data, a copy of the section name
  * string table with the new name added, and a copy of the section header table with the new
@@ -24,11 +26,11 @@ public final class ElfEditor {
     private final byte[] out;
     private final boolean little;
     private final boolean is64;
-    /** Sections whose contents move to new bytes after the original end, by index. */
+    /** Sections given new contents in place, by index. */
     private final Map<Integer, Replacement> replaced = new TreeMap<>();
 
-    /** New contents for a section, written after the original end; {@code info} is its new {@code sh_info}. */
-    private record Replacement(byte[] contents, long info) {}
+    /** A section's new size and {@code sh_info}. */
+    private record Replacement(long size, long info) {}
 
     public ElfEditor(ElfFile file) {
         this.file = file;
@@ -64,17 +66,23 @@ public final class ElfEditor {
     }
 
     /**
-     * Gives a section new contents and a new {@code sh_info}. The new bytes are written after the
-     * original end of the file by {@link #appendSection}, and the copied section header points at
-     * them; the original bytes stay where they were, unreferenced, so that the original file can
-     * still be rebuilt from its prefix. Not for {@code SHF_ALLOC} sections' layout-relevant data
-     * (their size may change freely: the loader lays out only what the headers say).
+     * Gives a section new contents, no longer than its old ones, and a new {@code sh_info}: the
+     * bytes are written over the old ones at the same offset (the rest of the old range is
+     * zeroed), and the copied section header written by {@link #appendSection} gets the new size
+     * and {@code sh_info}. The caller keeps the old bytes if it wants them back.
      */
-    public void replaceSection(int index, byte[] contents, long info) {
+    public void overwriteSection(int index, byte[] contents, long info) throws FormatException {
         if (index <= 0 || index >= file.sections().size() || index == file.header().shstrndx()) {
-            throw new IllegalArgumentException("cannot replace section " + index);
+            throw new IllegalArgumentException("cannot overwrite section " + index);
         }
-        replaced.put(index, new Replacement(contents.clone(), info));
+        SectionHeader s = file.sections().get(index);
+        if (s.fileSize() < contents.length) {
+            throw new FormatException("new contents of section " + s.name() + " (" + contents.length
+                    + " bytes) do not fit its " + s.fileSize() + " bytes", s.headerOffset());
+        }
+        System.arraycopy(contents, 0, out, (int) s.offset(), contents.length);
+        Arrays.fill(out, (int) s.offset() + contents.length, (int) (s.offset() + s.fileSize()), (byte) 0);
+        replaced.put(index, new Replacement(contents.length, info));
     }
 
     /**
@@ -93,16 +101,7 @@ public final class ElfEditor {
         }
         SectionHeader shstr = file.sections().get(h.shstrndx());
         long origLength = out.length;
-        // Replaced sections first, each at its own alignment, then the new section.
-        Map<Integer, Long> replacedAt = new TreeMap<>();
-        long pos = origLength;
-        for (Map.Entry<Integer, Replacement> r : replaced.entrySet()) {
-            long a = Math.max(1, Math.min(file.sections().get(r.getKey()).addralign(), 4096));
-            pos = alignUp(pos, a);
-            replacedAt.put(r.getKey(), pos);
-            pos += r.getValue().contents().length;
-        }
-        long dataOff = alignUp(pos, Math.max(1, align));
+        long dataOff = alignUp(origLength, Math.max(1, align));
         long strOff = dataOff + contents.length;
         byte[] nameBytes = name.getBytes(StandardCharsets.ISO_8859_1);
         long newStrSize = shstr.size() + nameBytes.length + 1;
@@ -114,10 +113,6 @@ public final class ElfEditor {
             throw new FormatException("file would grow beyond 2 GiB", 0);
         }
         byte[] res = Arrays.copyOf(out, (int) end);
-        for (Map.Entry<Integer, Long> r : replacedAt.entrySet()) {
-            byte[] c = replaced.get(r.getKey()).contents();
-            System.arraycopy(c, 0, res, (int) (long) r.getValue(), c.length);
-        }
         System.arraycopy(contents, 0, res, (int) dataOff, contents.length);
         System.arraycopy(file.data(), (int) shstr.offset(), res, (int) strOff, (int) shstr.size());
         System.arraycopy(nameBytes, 0, res, (int) (strOff + shstr.size()), nameBytes.length);
@@ -126,11 +121,10 @@ public final class ElfEditor {
         int strHdr = (int) (tableOff + (long) h.shstrndx() * ent);
         ByteReader.putWord(res, strHdr + (is64 ? 24 : 16), strOff, is64, little);
         ByteReader.putWord(res, strHdr + (is64 ? 32 : 20), newStrSize, is64, little);
-        for (Map.Entry<Integer, Long> r : replacedAt.entrySet()) {
+        for (Map.Entry<Integer, Replacement> r : replaced.entrySet()) {
             int sh = (int) (tableOff + (long) r.getKey() * ent);
-            ByteReader.putWord(res, sh + (is64 ? 24 : 16), r.getValue(), is64, little);
-            ByteReader.putWord(res, sh + (is64 ? 32 : 20), replaced.get(r.getKey()).contents().length, is64, little);
-            ByteReader.put32(res, sh + (is64 ? 44 : 28), replaced.get(r.getKey()).info(), little);
+            ByteReader.putWord(res, sh + (is64 ? 32 : 20), r.getValue().size(), is64, little);
+            ByteReader.put32(res, sh + (is64 ? 44 : 28), r.getValue().info(), little);
         }
         int nh = (int) (tableOff + (long) h.shnum() * ent);
         ByteReader.put32(res, nh, shstr.size(), little); // sh_name

@@ -31,9 +31,10 @@ import org.preresolver.kernel.LoaderRelocations;
  * image does not show to move, or a symbol used by a relocation the loader table does not model,
  * stays undefined.
  *
- * <p>The rewritten {@code .symtab}, relocation sections and their companions are written after
- * the original end of the file ({@link ElfEditor#replaceSection}); the original bytes stay,
- * unreferenced, so that restoring is taking the prefix back.
+ * <p>The rewritten {@code .symtab} (shorter), relocation sections (the same size) and their
+ * companions are written over the old ones in place ({@link ElfEditor#overwriteSection}), and
+ * their original bytes go into the record, deflated, so that restore gives the original back
+ * byte for byte while the file hardly grows.
  */
 final class Anchoring {
     private Anchoring() {}
@@ -93,9 +94,11 @@ final class Anchoring {
      * symbols (absolute ones patched), and every section that holds a symbol index renumbered,
      * relocations against anchored symbols rebased on the anchor.
      *
+     * @param saved receives the original bytes of every section rewritten in place
      * @return the record's patches, in symbol order
      */
-    static List<PreresolvedRecord.Patch> apply(ElfFile elf, Plan plan, ElfEditor ed) throws FormatException {
+    static List<PreresolvedRecord.Patch> apply(ElfFile elf, Plan plan, ElfEditor ed,
+            List<PreresolvedRecord.Saved> saved) throws FormatException {
         SymbolTable table = elf.symbolTable();
         List<Symbol> symbols = table.symbols();
         Plan.Anchor anchor = plan.anchor().orElseThrow();
@@ -136,7 +139,7 @@ final class Anchoring {
                 newFirstGlobal++;
             }
         }
-        ed.replaceSection(symtab.index(), ElfEditor.symbolEntries(elf, table, keep, absolute), newFirstGlobal);
+        overwrite(elf, ed, saved, symtab, ElfEditor.symbolEntries(elf, table, keep, absolute), newFirstGlobal);
 
         for (SectionHeader s : elf.sections()) {
             if (s.type() == Elf.SHT_SYMTAB_SHNDX && s.link() == symtab.index()) {
@@ -144,14 +147,14 @@ final class Anchoring {
                 for (int i = 0; i < keep.length; i++) {
                     words[i] = (int) elf.reader().u32(s.offset() + 4L * keep[i], "SHT_SYMTAB_SHNDX entry");
                 }
-                ed.replaceSection(s.index(), ElfEditor.words(elf.header(), words), s.info());
+                overwrite(elf, ed, saved, s, ElfEditor.words(elf.header(), words), s.info());
             } else if (s.type() == Elf.SHT_GROUP && s.link() == symtab.index()) {
                 long sig = s.info();
                 if (sig < 0 || sig >= map.length || anchored.containsKey((int) sig)) {
                     throw new FormatException("SHT_GROUP " + s.name() + " signature symbol " + sig
                             + " cannot be renumbered", s.headerOffset());
                 }
-                ed.replaceSection(s.index(), elf.sectionBytes(s), map[(int) sig]);
+                overwrite(elf, ed, saved, s, elf.sectionBytes(s), map[(int) sig]);
             } else if ((s.type() == Elf.SHT_RELA || s.type() == Elf.SHT_REL) && s.link() == symtab.index()) {
                 List<Relocation> rs = elf.relocations(s);
                 List<Relocation> nr = new ArrayList<>(rs.size());
@@ -168,11 +171,18 @@ final class Anchoring {
                     nr.add(q);
                 }
                 if (changed) {
-                    ed.replaceSection(s.index(), ElfEditor.relocationEntries(elf.header(), s.type() == Elf.SHT_RELA, nr),
-                            s.info());
+                    overwrite(elf, ed, saved, s, ElfEditor.relocationEntries(elf.header(), s.type() == Elf.SHT_RELA,
+                            nr), s.info());
                 }
             }
         }
         return patches;
+    }
+
+    /** Rewrites a section in place, keeping its original bytes for the record. */
+    private static void overwrite(ElfFile elf, ElfEditor ed, List<PreresolvedRecord.Saved> saved, SectionHeader s,
+            byte[] contents, long info) throws FormatException {
+        saved.add(new PreresolvedRecord.Saved(s.index(), s.offset(), elf.sectionBytes(s)));
+        ed.overwriteSection(s.index(), contents, info);
     }
 }

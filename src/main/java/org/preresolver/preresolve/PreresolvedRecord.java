@@ -29,10 +29,20 @@ import org.preresolver.elf.FormatException;
  * @param trailer the stripped signature trailer, empty when none
  * @param anchorIndex in anchor mode, the {@code .symtab} index (in the original) of the anchor; -1 in
  *     plain mode. Version 1 records are plain; version 2 records carry the mode.
+ * @param saved anchor mode: the original bytes of the sections rewritten in place ({@code .symtab},
+ *     relocation sections), stored deflated; empty in plain mode
  */
 public record PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff,
         int originalShnum, byte[] exportsDigest, String buildId, String release, String tool,
-        List<Patch> patches, byte[] trailer, int anchorIndex) {
+        List<Patch> patches, byte[] trailer, int anchorIndex, List<Saved> saved) {
+
+    /**
+     * The original bytes of a section that anchor mode rewrote in place.
+     *
+     * @param index the section's index
+     * @param offset its {@code sh_offset}, where the bytes go back
+     */
+    public record Saved(int index, long offset, byte[] bytes) {}
 
     public static final String SECTION = ".preresolved";
     /** Plain mode: symbols patched in place, restored by patching them back. */
@@ -61,13 +71,14 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
 
     public PreresolvedRecord {
         patches = List.copyOf(patches);
+        saved = List.copyOf(saved);
     }
 
     /** A plain-mode record (version 1). */
     public PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff, int originalShnum,
             byte[] exportsDigest, String buildId, String release, String tool, List<Patch> patches, byte[] trailer) {
         this(signatureStripped, originalElfLength, originalShoff, originalShnum, exportsDigest, buildId, release, tool,
-                patches, trailer, -1);
+                patches, trailer, -1, List.of());
     }
 
     /** Anchor mode: image symbols rebased on one undefined anchor, right at any KASLR slide. */
@@ -87,8 +98,15 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         writeString(out, tool.getBytes(StandardCharsets.ISO_8859_1));
         ByteBuffer p = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
         if (anchorMode()) {
-            p.putInt(anchorIndex);
-            out.write(p.array(), 0, 4);
+            p.putInt(anchorIndex).putInt(saved.size());
+            out.write(p.array(), 0, 8);
+            for (Saved x : saved) {
+                byte[] z = deflate(x.bytes());
+                p.clear();
+                p.putInt(x.index()).putLong(x.offset()).putInt(x.bytes().length).putInt(z.length);
+                out.write(p.array(), 0, 20);
+                out.write(z, 0, z.length);
+            }
         }
         for (Patch x : patches) {
             // Version 2 keeps st_shndx (always SHN_UNDEF) in the low 16 bits and the binding in bit 16.
@@ -144,10 +162,24 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             String release = new String(readString(b), StandardCharsets.ISO_8859_1);
             String tool = new String(readString(b), StandardCharsets.ISO_8859_1);
             int anchor = -1;
+            List<Saved> saved = new ArrayList<>();
             if (version == VERSION_ANCHOR) {
                 anchor = b.getInt();
                 if (anchor <= 0) {
                     throw new FormatException(SECTION + " record: anchor index " + anchor + " out of range");
+                }
+                long count = b.getInt() & 0xffffffffL;
+                for (long i = 0; i < count; i++) {
+                    int index = b.getInt();
+                    long offset = b.getLong();
+                    long size = b.getInt() & 0xffffffffL;
+                    long zlen = b.getInt() & 0xffffffffL;
+                    if (index <= 0 || offset < 0 || zlen > b.remaining() || size > elfLength) {
+                        throw new FormatException(SECTION + " record: saved section " + i + " is out of range");
+                    }
+                    byte[] z = new byte[(int) zlen];
+                    b.get(z);
+                    saved.add(new Saved(index, offset, inflate(z, (int) size)));
                 }
             }
             long need = n * 24 + trailerLength + 4;
@@ -177,9 +209,51 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                 throw new FormatException(SECTION + " record: signature flag and trailer length disagree");
             }
             return new PreresolvedRecord(sig, elfLength, shoff, shnum, digest, buildId, release, tool, patches,
-                    trailer, anchor);
+                    trailer, anchor, saved);
         } catch (java.nio.BufferUnderflowException e) {
             throw new FormatException(SECTION + " record: truncated");
+        }
+    }
+
+    private static byte[] deflate(byte[] data) {
+        java.util.zip.Deflater d = new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true);
+        try {
+            d.setInput(data);
+            d.finish();
+            ByteArrayOutputStream o = new ByteArrayOutputStream(data.length / 3 + 64);
+            byte[] buf = new byte[64 * 1024];
+            while (!d.finished()) {
+                o.write(buf, 0, d.deflate(buf));
+            }
+            return o.toByteArray();
+        } finally {
+            d.end();
+        }
+    }
+
+    /** Inflates exactly {@code size} bytes, or says the record is damaged. */
+    private static byte[] inflate(byte[] z, int size) throws FormatException {
+        java.util.zip.Inflater in = new java.util.zip.Inflater(true);
+        try {
+            in.setInput(z);
+            byte[] out = new byte[size];
+            int n = 0;
+            while (n < size && !in.finished()) {
+                int k = in.inflate(out, n, size - n);
+                if (k == 0 && (in.needsInput() || in.needsDictionary())) {
+                    break;
+                }
+                n += k;
+            }
+            if (n != size || !in.finished() && in.inflate(new byte[1]) > 0) {
+                throw new FormatException(SECTION + " record: a saved section does not inflate to its " + size
+                        + " bytes");
+            }
+            return out;
+        } catch (java.util.zip.DataFormatException e) {
+            throw new FormatException(SECTION + " record: a saved section is not deflate data");
+        } finally {
+            in.end();
         }
     }
 

@@ -366,8 +366,9 @@ public final class Preresolver {
     private byte[] apply(ElfFile elf, Plan plan, byte[] trailer, boolean signed) throws FormatException {
         ElfEditor ed = new ElfEditor(elf);
         List<PreresolvedRecord.Patch> patches = new ArrayList<>();
+        List<PreresolvedRecord.Saved> saved = new ArrayList<>();
         if (plan.anchor().isPresent()) {
-            patches = Anchoring.apply(elf, plan, ed);
+            patches = Anchoring.apply(elf, plan, ed, saved);
         } else {
             // Absolute symbols only (plain mode, or anchor mode with nothing that moves): patched in place.
             List<Symbol> symbols = elf.symbolTable().symbols();
@@ -383,7 +384,7 @@ public final class Preresolver {
         var h = elf.header();
         PreresolvedRecord rec = new PreresolvedRecord(signed, elf.data().length, h.shoff(), h.rawShnum(),
                 exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer,
-                plan.anchor().map(Plan.Anchor::index).orElse(-1));
+                plan.anchor().map(Plan.Anchor::index).orElse(-1), saved);
         return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode()).bytes();
     }
 

@@ -73,6 +73,14 @@ public final class Restorer {
         }
         byte[] prefix = ElfEditor.restorePrefix(data, h.is64(), h.order(), rec.originalElfLength(),
                 rec.originalShoff(), rec.originalShnum());
+        for (PreresolvedRecord.Saved s : rec.saved()) {
+            // Anchor mode rewrote these sections in place: put their original bytes back.
+            if (s.offset() < 0 || s.offset() + s.bytes().length > prefix.length) {
+                throw new FormatException(PreresolvedRecord.SECTION + " record: saved section " + s.index()
+                        + " at 0x" + Long.toHexString(s.offset()) + " runs past the original length");
+            }
+            System.arraycopy(s.bytes(), 0, prefix, (int) s.offset(), s.bytes().length);
+        }
         ElfFile orig;
         try {
             orig = ElfFile.parse(prefix);
@@ -109,7 +117,7 @@ public final class Restorer {
                         + Integer.toHexString(p.oldShndx()) + " before; only undefined symbols are ever preresolved");
             }
             if (rec.anchorMode()) {
-                // The rewritten tables live after the original end: the prefix is the original.
+                // The saved sections are back: the original symbol is undefined again.
                 if (s.shndx() != Elf.SHN_UNDEF || s.value() != p.oldValue()) {
                     throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + p.index() + " ("
                             + s.name() + ") of the original is not the recorded undefined symbol");

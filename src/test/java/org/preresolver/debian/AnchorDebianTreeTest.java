@@ -227,6 +227,11 @@ class AnchorDebianTreeTest {
         }
         assertThat(differ).as("modules whose restored bytes differ from Debian's signed original").isEmpty();
 
+        // verify replays the kernel's checks on the anchored symbols, named from the restored original.
+        String[] verify = cli("verify", "--kernel", kernel.vmlinux().toString(), out.toString());
+        assertThat(verify[0]).as(verify[2]).isEqualTo("0");
+        assertThat(verify[1]).doesNotContain("STALE");
+
         String[] again = cli("preresolve", "--kernel", kernel.vmlinux().toString(), "--strip-signature", "-n",
                 "--json", out.toString());
         assertThat(again[0]).as(again[2]).isEqualTo("0");

@@ -77,7 +77,7 @@ class MalformedRecordTest {
         m.put("truncated", new Case(r -> crc(Arrays.copyOf(r, r.length - 4 - 24 + 4)), "-byte trailer need"));
         m.put("bad-crc", new Case(r -> flip(r, 45), "checksum mismatch"));
         m.put("magic", new Case(r -> crc(put(r, 0, 'X', 1)), "bad magic"));
-        m.put("version", new Case(r -> crc(put(r, 8, 2, 2)), "unknown format version 2 (this tool reads 1)"));
+        m.put("version", new Case(r -> crc(put(r, 8, 3, 2)), "unknown format version 3 (this tool reads 1 and 2)"));
         m.put("count", new Case(r -> crc(put(r, 12, u32(r, 12) + 1, 4)), "-byte trailer need"));
         m.put("trailer-length", new Case(r -> crc(put(r, 36, 7, 4)), "-byte trailer need"));
         m.put("flag", new Case(r -> crc(put(r, 10, 0, 2)), "signature flag and trailer length disagree"));
