@@ -34,7 +34,10 @@ public record Architecture(int machine, String name, String relocations, String 
     /** Anchor mode: what proved it, by machine. Only architectures whose loader table is modelled. */
     private static final Map<Integer, String> ANCHOR = Map.of(
             Elf.EM_X86_64, "QEMU with KASLR on: Debian 6.1 amd64 functional set, three boots at different _text "
-                    + "(AnchorKaslrBootTest)");
+                    + "(AnchorKaslrBootTest)",
+            Elf.EM_AARCH64, "QEMU virt with KASLR on: Debian 6.1 arm64 functional set (exports from Module.symvers + "
+                    + "kallsyms), three boots at different _stext, calls into the kernel through the loader's PLT "
+                    + "entries (Arm64AnchorKaslrBootTest)");
 
     private static final Map<Integer, Architecture> TABLE = Map.ofEntries(
             entry(Elf.EM_X86_64, "x86_64", "RELA", "12-byte PREL32 with namespace (6.1)", "",

@@ -78,14 +78,21 @@ public record ImageRanges(List<Range> sliding, List<Range> fixed, String source)
 
     /**
      * From a System.map or captured {@code /proc/kallsyms}: {@code [_text, _end)} slides; a
-     * per-CPU area that starts at 0 ({@code __per_cpu_start} = 0) is fixed. Null when the map
-     * lacks {@code _text} or {@code _end}.
+     * per-CPU area that starts at 0 ({@code __per_cpu_start} = 0) is fixed.
+     *
+     * <p>Without {@code CONFIG_KALLSYMS_ALL} the kernel lists only symbols in its text ranges
+     * ({@code scripts/kallsyms.c}, {@code symbol_valid()}), and where {@code _text} lies before
+     * {@code _stext} (arm64: the head is {@code [_text, _stext)}) {@code /proc/kallsyms} has
+     * neither {@code _text} nor {@code _end}. Such a capture gives its text ranges instead,
+     * {@code [_stext, _etext)} and {@code [_sinittext, _einittext)}: they are inside the image and
+     * slide with it, and every address such a kallsyms has lies in them. Null when the map has
+     * neither form.
      */
     public static ImageRanges fromSystemMap(Map<String, Long> globals) {
         Long text = globals.get("_text");
         Long end = globals.get("_end");
         if (text == null || end == null || Long.compareUnsigned(text, end) >= 0) {
-            return null;
+            return fromTextRanges(globals);
         }
         List<Range> fixed = new ArrayList<>();
         Long pcpuStart = globals.get("__per_cpu_start");
@@ -94,5 +101,20 @@ public record ImageRanges(List<Range> sliding, List<Range> fixed, String source)
             fixed.add(new Range(0, pcpuEnd));
         }
         return new ImageRanges(List.of(new Range(text, end)), fixed, "System.map _text.._end");
+    }
+
+    private static ImageRanges fromTextRanges(Map<String, Long> globals) {
+        Long stext = globals.get("_stext");
+        Long etext = globals.get("_etext");
+        if (stext == null || etext == null || Long.compareUnsigned(stext, etext) >= 0) {
+            return null;
+        }
+        List<Range> sliding = new ArrayList<>(List.of(new Range(stext, etext)));
+        Long sinit = globals.get("_sinittext");
+        Long einit = globals.get("_einittext");
+        if (sinit != null && einit != null && Long.compareUnsigned(sinit, einit) < 0) {
+            sliding.add(new Range(sinit, einit));
+        }
+        return new ImageRanges(sliding, List.of(), "kallsyms text ranges _stext.._etext, _sinittext.._einittext");
     }
 }

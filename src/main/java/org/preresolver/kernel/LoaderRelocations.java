@@ -59,7 +59,11 @@ public final class LoaderRelocations {
         UNSIGNED,
         /** The (shifted) value must fit the field as a signed number. */
         SIGNED,
-        /** Either: AArch64 {@code ABS32}/{@code ABS16} take {@code [-2^(n-1), 2^n)}. */
+        /**
+         * Either signed or unsigned ({@code [-2^(n-1), 2^n)}), as the AArch64 psABI documents
+         * {@code ABS32}/{@code ABS16}; no modelled loader uses it (Linux's arm64 {@code reloc_data()}
+         * takes them unsigned).
+         */
         EITHER
     }
 
@@ -85,10 +89,14 @@ public final class LoaderRelocations {
             .row(24, "R_X86_64_PC64", Op.PREL, Field.DATA64, 0, Check.NONE);
 
     private static final LoaderRelocations AARCH64 = new LoaderRelocations(Elf.EM_AARCH64)
-            .row(0, "R_AARCH64_NONE", Op.NONE, Field.NONE, 0, Check.NONE)
+            // arch/arm64/kernel/module.c of Linux 6.1 (Debian 6.1.192), apply_relocate_add() and its helpers
+            // reloc_data(), reloc_insn_movw(), reloc_insn_imm(), reloc_insn_adrp(); see docs/architectures.md.
+            .row(0, "R_ARM_NONE", Op.NONE, Field.NONE, 0, Check.NONE)
+            .row(256, "R_AARCH64_NONE", Op.NONE, Field.NONE, 0, Check.NONE)
             .row(257, "R_AARCH64_ABS64", Op.ABS, Field.DATA64, 0, Check.NONE)
-            .row(258, "R_AARCH64_ABS32", Op.ABS, Field.DATA32, 0, Check.EITHER)
-            .row(259, "R_AARCH64_ABS16", Op.ABS, Field.DATA16, 0, Check.EITHER)
+            // reloc_data(RELOC_OP_ABS, 32 / 16): -ERANGE unless 0 <= S + A <= U32_MAX / U16_MAX.
+            .row(258, "R_AARCH64_ABS32", Op.ABS, Field.DATA32, 0, Check.UNSIGNED)
+            .row(259, "R_AARCH64_ABS16", Op.ABS, Field.DATA16, 0, Check.UNSIGNED)
             .row(260, "R_AARCH64_PREL64", Op.PREL, Field.DATA64, 0, Check.NONE)
             .row(261, "R_AARCH64_PREL32", Op.PREL, Field.DATA32, 0, Check.SIGNED)
             .row(262, "R_AARCH64_PREL16", Op.PREL, Field.DATA16, 0, Check.SIGNED)
@@ -179,7 +187,9 @@ public final class LoaderRelocations {
             case IMM_19 -> 19;
             case IMM_16 -> 16;
             case IMM_14 -> 14;
-            case IMM_12 -> 12;
+            // LDSTn_ABS_LO12_NC: reloc_insn_imm(..., lsb, 12 - lsb, IMM_12) keeps bits [lsb, 12) of S + A
+            // only, so the top lsb bits of the 12-bit field are zero.
+            case IMM_12 -> 12 - t.lsb();
             case IMM_ADR -> 21;
             default -> throw new IllegalStateException(t.field().name());
         };

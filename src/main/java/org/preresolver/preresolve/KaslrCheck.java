@@ -38,7 +38,7 @@ public final class KaslrCheck {
      */
     public static Decision decide(KernelIdentity kernel, Optional<KernelConfig> config, String configNote,
             boolean assumeNokaslr) throws RefusedException {
-        boolean anchor = anchorProven(kernel.machine());
+        boolean anchor = anchorProven(machine(kernel, config));
         if (config.isPresent()) {
             if (!config.get().randomizesBase()) {
                 return new Decision(Options.Mode.PLAIN, Optional.empty());
@@ -54,7 +54,8 @@ public final class KaslrCheck {
                 return new Decision(Options.Mode.ANCHOR, Optional.empty());
             }
             throw new RefusedException(RefusedException.Kind.KASLR, "kernel has CONFIG_RANDOMIZE_BASE=y ("
-                    + config.get().source() + ") and anchor mode is not proven for " + Elf.machineName(kernel.machine())
+                    + config.get().source() + ") and anchor mode is not proven for "
+                    + Elf.machineName(machine(kernel, config))
                     + ": preresolved addresses are only right if it boots with 'nokaslr'; pass --assume-nokaslr if it "
                     + "always does");
         }
@@ -72,6 +73,24 @@ public final class KaslrCheck {
         }
         throw new RefusedException(RefusedException.Kind.KASLR, "cannot tell whether the kernel randomises its base: "
                 + configNote + "; pass --config FILE, or --assume-nokaslr if it boots with 'nokaslr'");
+    }
+
+    /**
+     * The kernel's machine: from its image, or, where the exports come from text files (Module.symvers
+     * and a System.map or kallsyms capture, which say nothing of it), from the architecture the
+     * configuration selects ({@code CONFIG_ARM64}, {@code CONFIG_X86_64}); 0 when neither tells.
+     */
+    static int machine(KernelIdentity kernel, Optional<KernelConfig> config) {
+        if (kernel.machine() != 0 || config.isEmpty()) {
+            return kernel.machine();
+        }
+        if (config.get().isEnabled("CONFIG_ARM64")) {
+            return Elf.EM_AARCH64;
+        }
+        if (config.get().isEnabled("CONFIG_X86_64")) {
+            return Elf.EM_X86_64;
+        }
+        return 0;
     }
 
     /** Anchor mode has been proven in QEMU, with KASLR on, for this machine. */

@@ -64,4 +64,18 @@ class KaslrCheckTest {
                 .isEqualTo(Options.Mode.PLAIN);
         assertThat(KaslrCheck.decide(kernel(Elf.EM_ARM), Optional.empty(), "", false).warning()).isEmpty();
     }
+
+    /** Exports from Module.symvers + kallsyms: no machine in the identity; the config's architecture decides. */
+    @Test
+    void textFileExportsTakeTheMachineFromTheConfig() throws Exception {
+        Optional<KernelConfig> arm64 = Optional.of(KernelConfig.parse("CONFIG_ARM64=y\nCONFIG_RANDOMIZE_BASE=y\n",
+                "config-6.1.0-57-arm64"));
+        assertThat(KaslrCheck.decide(kernel(0), arm64, "", false).mode()).isEqualTo(Options.Mode.ANCHOR);
+        Optional<KernelConfig> s390 = Optional.of(KernelConfig.parse("CONFIG_S390=y\nCONFIG_RANDOMIZE_BASE=y\n",
+                "config-6.1.0-50-s390x"));
+        assertThatThrownBy(() -> KaslrCheck.decide(kernel(0), s390, "", false)).isInstanceOf(RefusedException.class)
+                .hasMessageContaining("CONFIG_RANDOMIZE_BASE=y");
+        assertThatThrownBy(() -> KaslrCheck.decide(kernel(0), RANDOMISES, "", false))
+                .isInstanceOf(RefusedException.class);
+    }
 }

@@ -35,7 +35,8 @@ import org.preresolver.qemu.SignatureStripper;
  * The whole route on one architecture, with Debian's own kernel and modules:
  * <ol>
  * <li>fetch the image and headers packages and a static busybox for the architecture;</li>
- * <li>boot with {@code nokaslr} and capture {@code /proc/kallsyms} (the lines of vmlinux's exports);</li>
+ * <li>boot with {@code nokaslr} and capture {@code /proc/kallsyms} (the lines of vmlinux's exports and
+ * {@link Kallsyms#IMAGE_BOUNDS});</li>
  * <li>read the exports with the tool: from the image where it holds the tables (i386 bzImage,
  * ppc64el vmlinux), else from Module.symvers plus the captured kallsyms; compare them with
  * Module.symvers (name, CRC, GPL, namespace) and kallsyms (address);</li>

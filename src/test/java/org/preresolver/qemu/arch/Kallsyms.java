@@ -10,10 +10,19 @@ import org.preresolver.qemu.BootLog;
 /**
  * Capturing {@code /proc/kallsyms} through the serial console. The whole file is about 150 000
  * lines; the guest prints only the lines of the names in a file it is given (the exports of
- * vmlinux from Module.symvers), between {@code === KALLSYMS begin} and {@code === KALLSYMS end}.
+ * vmlinux from Module.symvers, and {@link #IMAGE_BOUNDS}), between {@code === KALLSYMS begin} and
+ * {@code === KALLSYMS end}.
  */
 public final class Kallsyms {
     public static final String NAMES = "/kallsyms-names.txt";
+    /**
+     * The symbols that tell anchor mode which addresses slide with the image
+     * ({@code ImageRanges.fromSystemMap}): {@code _text}, {@code _end} and the per-CPU bounds where
+     * the kernel lists them, else the text ranges (arm64 without CONFIG_KALLSYMS_ALL lists only
+     * {@code _stext}, {@code _etext}, {@code _sinittext}, {@code _einittext}).
+     */
+    public static final List<String> IMAGE_BOUNDS = List.of("_text", "_end", "__per_cpu_start", "__per_cpu_end",
+            "_stext", "_etext", "_sinittext", "_einittext");
 
     private Kallsyms() {}
 
@@ -27,9 +36,11 @@ public final class Kallsyms {
                 """.formatted(NAMES);
     }
 
-    /** The file the guest needs: one name a line. */
+    /** The file the guest needs: one name a line, the names given and {@link #IMAGE_BOUNDS}. */
     public static String namesFile(Collection<String> names) {
-        return String.join("\n", names) + "\n";
+        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(names);
+        all.addAll(IMAGE_BOUNDS);
+        return String.join("\n", all) + "\n";
     }
 
     /** The captured lines ({@code address type name}), in the kernel's order. */

@@ -14,7 +14,7 @@ import org.preresolver.qemu.Host;
 /**
  * Boots a Debian kernel of any {@link GuestArch} under its qemu-system-* (TCG) with a busybox
  * initramfs made by {@code scripts/qemu/mkinitramfs.sh} (the busybox of the guest's architecture),
- * always with {@code nokaslr}, and returns the parsed serial log. The script and its helpers are
+ * with {@code nokaslr} unless {@link #kaslr} asks otherwise, and returns the parsed serial log. The script and its helpers are
  * those of {@link org.preresolver.qemu.QemuX86}.
  */
 public final class QemuGuest {
@@ -23,6 +23,7 @@ public final class QemuGuest {
     private final List<String> files = new ArrayList<>();
     private String script = "";
     private Duration timeout = Duration.ofSeconds(240);
+    private boolean kaslr;
 
     private QemuGuest(ArchKernel kernel) {
         this.kernel = kernel;
@@ -49,6 +50,15 @@ public final class QemuGuest {
         return this;
     }
 
+    /**
+     * True: no {@code nokaslr} on the command line, the kernel randomises its base where it can
+     * (QEMU's {@code virt} puts a {@code kaslr-seed} in the device tree it generates).
+     */
+    public QemuGuest kaslr(boolean on) {
+        this.kaslr = on;
+        return this;
+    }
+
     public QemuGuest timeout(Duration t) {
         this.timeout = t;
         return this;
@@ -72,7 +82,7 @@ public final class QemuGuest {
                     .toString()));
         }
         cmd.addAll(List.of("-kernel", kernel.image().toString(), "-initrd", initrd.toString(),
-                "-append", ("console=" + a.console() + " nokaslr panic=-1 " + a.extraAppend()).strip()));
+                "-append", ("console=" + a.console() + (kaslr ? "" : " nokaslr") + " panic=-1 " + a.extraAppend()).strip()));
         return cmd;
     }
 
