@@ -12,7 +12,11 @@
 #               $LKMPR_CACHE/busybox/ARCH/busybox         static busybox for ARCH
 # Output: last two lines on stdout: the kernel dir ($LKMPR_CACHE/debian/<abi>), then the busybox path.
 # Nothing is fetched again once it is in the cache; apt lists are refreshed only when a lookup or a
-# download fails.
+# download fails. The tests always pass the ABI (org.preresolver.testing.TestKernels: the same
+# ABI number as the amd64 kernel, with this architecture's flavour).
+# Exit codes: 0 done, 3 a package of that ABI cannot be downloaded, 2 unknown ARCH, 1 other.
+# Parallel runs for the same ARCH are serialised by flock on $LKMPR_CACHE/apt-ARCH/.lock (the private
+# apt state, the kernel dir and busybox are all written under it).
 set -eu
 
 cache=${LKMPR_CACHE:-${HOME:-/root}/.cache/lkm-preresolver}
@@ -37,6 +41,8 @@ esac
 
 state="$cache/apt-$arch"
 mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+exec 9>"$state/.lock"
+flock 9
 aptopts="-oAPT::Architecture=$arch -oAPT::Architectures=$arch -oDir::State::Lists=$state/lists \
 -oDir::Cache=$state/cache -q"
 # shellcheck disable=SC2086
@@ -64,7 +70,7 @@ download() {  # download PACKAGE DESTDIR: into DESTDIR unless a .deb of it is th
     if ! (cd "$t" && apt-get $aptopts download "$1" >&2); then
         apt_update
         # shellcheck disable=SC2086
-        (cd "$t" && apt-get $aptopts download "$1" >&2) || { rm -rf "$t"; log "cannot download $1 ($arch)"; exit 1; }
+        (cd "$t" && apt-get $aptopts download "$1" >&2) || { rm -rf "$t"; log "cannot download $1 ($arch)"; exit 3; }
     fi
     mv "$t"/*.deb "$2/"
     rm -rf "$t"
@@ -73,6 +79,7 @@ download() {  # download PACKAGE DESTDIR: into DESTDIR unless a .deb of it is th
 dir="$cache/debian/$abi"
 if [ ! -f "$dir/.complete" ]; then
     # Secure-boot architectures (amd64, arm64, i386) have linux-image-X (signed) and linux-image-X-unsigned.
+    if [ -z "$(apt_cache show "linux-image-$abi-unsigned" "linux-image-$abi" | head -n1)" ]; then apt_update; fi
     image=linux-image-$abi
     if [ -n "$(apt_cache show "linux-image-$abi-unsigned" | head -n1)" ]; then image=linux-image-$abi-unsigned; fi
     for p in "$image" "linux-headers-$abi"; do

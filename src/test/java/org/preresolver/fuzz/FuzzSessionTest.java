@@ -65,7 +65,8 @@ class FuzzSessionTest {
         assertThat(found).as("crashing inputs (move them to src/test/resources/fuzz-regressions/jazzer/); log " + log)
                 .isEmpty();
         assertThat(p.exitValue()).as("session exit status; log " + log).isZero();
-        assertThat(runs).as("executions in " + seconds + " s; log " + log).isGreaterThan(1000);
+        // That the session fuzzed at all, not how fast (timing is for benchmarks).
+        assertThat(runs).as("executions in the session; log " + log).isPositive();
     }
 
     private static long number(String text, String regex) {
