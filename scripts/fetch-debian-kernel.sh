@@ -68,7 +68,11 @@ for p in $pkgs; do
         log "apt-get download $p"
         if ! (cd "$tmp" && apt-get download -q "$p" >&2); then
             apt-get update -q >&2
-            (cd "$tmp" && apt-get download -q "$p" >&2) || { log "cannot download $p"; exit 3; }
+            (cd "$tmp" && apt-get download -q "$p" >&2) || {
+                log "cannot download $p"
+                rm -rf "$tmp"; rmdir "$dir/debs" "$dir" 2>/dev/null || true
+                exit 3
+            }
         fi
         mv "$tmp"/*.deb "$dir/debs/"
     fi

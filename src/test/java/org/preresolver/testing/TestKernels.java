@@ -9,29 +9,37 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.preresolver.qemu.Host;
 
 /**
  * The one place that decides which Debian kernels the tests use. Every test asks here (through
- * {@code DebianKernel.fetch()} and {@code ArchKernel.fetch(arch)}); no test names an ABI itself.
+ * {@code DebianKernel.fetch()}, {@code DebianKernel.flavour(f)} and {@code ArchKernel.fetch(arch)});
+ * no test names an ABI itself, and a test uses one kernel package set (image, modules, headers,
+ * Module.symvers of one ABI).
  *
  * <ul>
- *   <li>One ABI for the whole suite, e.g. {@code 6.1.0-57-amd64}. Other architectures and flavours
- *       use the same ABI number ({@code 6.1.0-57}) with their flavour ({@code -arm64},
- *       {@code -cloud-amd64}, ...), so no test mixes two ABIs.</li>
+ *   <li>amd64: one ABI for the whole suite, e.g. {@code 6.1.0-57-amd64}; other amd64 flavours use
+ *       the same ABI number ({@code 6.1.0-57-cloud-amd64}).</li>
  *   <li>Override: system property {@code lkmpr.debianAbi} or environment variable
  *       {@code LKMPR_DEBIAN_ABI}, e.g. {@code mvn test -Dlkmpr.debianAbi=6.1.0-56-amd64}.</li>
  *   <li>Otherwise the ABI resolved earlier is kept in the cache with the packages,
  *       {@code $LKMPR_CACHE/debian/test-abi}; the first run writes it from Debian's current default
  *       ({@code linux-image-amd64}, asked once through {@code scripts/fetch-debian-kernel.sh
  *       --print-default}).</li>
- *   <li>When the kept ABI is gone from the cache and the archive no longer has it, the suite moves
+ *   <li>Other architectures: kept the same way in {@code test-abi-ARCH}. Resolved once: the amd64
+ *       ABI number with the architecture's flavour when the archive has it, else that
+ *       architecture's own default (Debian's security archive carries arm64, armhf, i386 and
+ *       ppc64el, but armel, s390x and the mips ports stay at the point release, e.g. 6.1.0-50).
+ *       Override: {@code lkmpr.debianAbi.ARCH} / {@code LKMPR_DEBIAN_ABI_ARCH}.</li>
+ *   <li>When a kept ABI is gone from the cache and the archive no longer has it, the suite moves
  *       to the current default by itself and rewrites the file (one line on stderr says so). Every
  *       expected value is computed from the kernel in use, so nothing else changes.</li>
  *   <li>When an overridden ABI cannot be downloaded, fetching fails with one line saying what to do.</li>
  * </ul>
- * Fetches of the same ABI by two JVMs are serialised by {@code flock} in the fetch scripts; the
+ * Fetches of the same ABI by two JVMs are serialised by {@code flock} in the fetch scripts; a
  * resolved-ABI file is written under a file lock and renamed into place.
  */
 public final class TestKernels {
@@ -45,6 +53,7 @@ public final class TestKernels {
     private static final Pattern AMD64_ABI = Pattern.compile("(\\d+\\.\\d+\\.\\d+-\\d+)-amd64");
 
     private static String abi;
+    private static final java.util.Map<String, String> ARCH_ABIS = new java.util.HashMap<>();
 
     private TestKernels() {}
 
@@ -74,13 +83,17 @@ public final class TestKernels {
         return cache().resolve("debian").resolve("test-abi");
     }
 
-    /** The override, or null. */
+    /** The amd64 override, or null. */
     public static String override() {
-        String p = System.getProperty(PROPERTY);
+        return override(PROPERTY, ENV);
+    }
+
+    private static String override(String property, String env) {
+        String p = System.getProperty(property);
         if (p != null && !p.isBlank()) {
             return p.strip();
         }
-        String e = System.getenv(ENV);
+        String e = System.getenv(env);
         return e == null || e.isBlank() ? null : e.strip();
     }
 
@@ -95,10 +108,40 @@ public final class TestKernels {
                 }
                 abi = o;
             } else {
-                abi = keptOrDefault();
+                Path script = Host.script("scripts/fetch-debian-kernel.sh");
+                abi = keptOrResolved(resolvedAbiFile(), AMD64_ABI, List.of(), List.of("sh", script.toString()),
+                        "linux-image-amd64");
             }
         }
         return abi;
+    }
+
+    /**
+     * The ABI of this run for another Debian architecture, e.g. {@code 6.1.0-57-arm64}; resolved once
+     * and kept in {@code test-abi-ARCH} (see the class comment).
+     */
+    public static synchronized String archAbi(String debianArch) throws IOException {
+        String a = ARCH_ABIS.get(debianArch);
+        if (a != null) {
+            return a;
+        }
+        String flavour = flavourOf(debianArch);
+        Pattern form = Pattern.compile("\\d+\\.\\d+\\.\\d+-\\d+-" + Pattern.quote(flavour));
+        String o = override(PROPERTY + "." + debianArch, ENV + "_" + debianArch.toUpperCase(java.util.Locale.ROOT));
+        if (o != null) {
+            if (!form.matcher(o).matches()) {
+                throw new KernelUnavailable(PROPERTY + "." + debianArch + "=" + o + " is not a " + debianArch
+                        + " ABI like 6.1.0-57-" + flavour + ": set one of that form or unset it");
+            }
+            a = o;
+        } else {
+            Path script = Host.script("scripts/fetch-debian-arch.sh");
+            a = keptOrResolved(resolvedAbiFile().resolveSibling("test-abi-" + debianArch), form,
+                    List.of(withFlavour(flavour)), List.of("sh", script.toString(), debianArch),
+                    "the meta package of " + debianArch);
+        }
+        ARCH_ABIS.put(debianArch, a);
+        return a;
     }
 
     /** The ABI number shared by every flavour and architecture of this run, e.g. {@code 6.1.0-57}. */
@@ -140,12 +183,12 @@ public final class TestKernels {
         Host.Result r = Host.runAllowingFailure(Duration.ofMinutes(30), Host.projectDir(), cmd);
         if (r.exitCode() == NOT_DOWNLOADABLE) {
             String o = override();
-            if (o != null) {
+            if (o != null && what.contains(o)) {
                 throw new KernelUnavailable(what + " cannot be downloaded (" + PROPERTY + "/" + ENV + "=" + o
                         + "): set an ABI the archive has (apt-cache search 'linux-image-6.1.0-.*-amd64-unsigned') or unset it");
             }
-            throw new KernelUnavailable(what + " cannot be downloaded any more: delete " + resolvedAbiFile()
-                    + " (or run with -D" + PROPERTY + "=ABI) to move the suite to Debian's current kernel");
+            throw new KernelUnavailable(what + " cannot be downloaded: delete the kept choice " + resolvedAbiFile()
+                    + "[-ARCH] (or set -D" + PROPERTY + "[.ARCH]=ABI) to move the suite to Debian's current kernel");
         }
         if (r.exitCode() != 0) {
             String[] lines = r.output().strip().split("\n");
@@ -156,45 +199,75 @@ public final class TestKernels {
     }
 
     /**
-     * The kept ABI when its packages are cached or can still be downloaded; else Debian's current
-     * default, written to the file for the next tests and runs.
+     * The kept ABI when its packages are cached or can still be downloaded; else the first of
+     * {@code preferred} the archive has, else the current default, written to {@code file} for the
+     * next tests and runs.
+     *
+     * @param fetch the fetch script's command; the ABI (or {@code --print-default}) is appended
      */
-    private static String keptOrDefault() throws IOException {
-        Path file = resolvedAbiFile();
+    private static String keptOrResolved(Path file, Pattern form, List<String> preferred, List<String> fetch,
+            String meta) throws IOException {
         Files.createDirectories(file.getParent());
-        try (FileChannel ch = FileChannel.open(file.resolveSibling(".test-abi.lock"), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE); FileLock lock = ch.lock()) {
+        try (FileChannel ch = FileChannel.open(file.resolveSibling("." + file.getFileName() + ".lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock lock = ch.lock()) {
             String kept = Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.US_ASCII).strip() : "";
-            if (AMD64_ABI.matcher(kept).matches()) {
-                if (Files.isRegularFile(cache().resolve("debian").resolve(kept).resolve(".complete"))) {
-                    return kept;
-                }
-                Host.Result r = Host.runAllowingFailure(Duration.ofMinutes(30), Host.projectDir(), "sh",
-                        Host.script("scripts/fetch-debian-kernel.sh").toString(), kept);
-                if (r.exitCode() == 0) {
-                    return kept;
-                }
-                if (r.exitCode() != NOT_DOWNLOADABLE) {
-                    throw new KernelUnavailable("cannot fetch Debian kernel " + kept + " (kept in " + file + "): "
-                            + lastLine(r.output()));
+            List<String> candidates = new ArrayList<>();
+            if (form.matcher(kept).matches()) {
+                candidates.add(kept);
+            }
+            candidates.addAll(preferred);
+            for (String c : candidates) {
+                if (Files.isRegularFile(cache().resolve("debian").resolve(c).resolve(".complete"))
+                        || tryFetch(fetch, c)) {
+                    return keep(file, kept, c);
                 }
             }
-            Host.Result d = Host.runAllowingFailure(Duration.ofMinutes(10), Host.projectDir(), "sh",
-                    Host.script("scripts/fetch-debian-kernel.sh").toString(), "--print-default");
+            Host.Result d = Host.runAllowingFailure(Duration.ofMinutes(10), Host.projectDir(),
+                    plus(fetch, "--print-default"));
             String def = lastLine(d.output()).strip();
-            if (d.exitCode() != 0 || !AMD64_ABI.matcher(def).matches()) {
-                throw new KernelUnavailable("cannot find Debian's default amd64 kernel (apt-cache depends linux-image-amd64): "
-                        + def + "; set -D" + PROPERTY + "=ABI or " + ENV);
+            if (d.exitCode() != 0 || !form.matcher(def).matches()) {
+                throw new KernelUnavailable("cannot find Debian's default kernel (apt-cache depends " + meta + "): "
+                        + def + "; set the ABI with -D" + PROPERTY + "...");
             }
-            if (!kept.isEmpty()) {
-                System.err.println("TestKernels: Debian kernel " + kept + " is no longer available; the suite moves to "
-                        + def + " (" + file + ")");
-            }
-            Path tmp = Files.createTempFile(file.getParent(), "test-abi", ".tmp");
-            Files.writeString(tmp, def + "\n", StandardCharsets.US_ASCII);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return def;
+            return keep(file, kept, def);
         }
+    }
+
+    /** Fetches {@code abi}: true when done, false when the archive does not have it (exit code 3). */
+    private static boolean tryFetch(List<String> fetch, String abi) throws IOException {
+        Host.Result r = Host.runAllowingFailure(Duration.ofMinutes(30), Host.projectDir(), plus(fetch, abi));
+        if (r.exitCode() == 0) {
+            return true;
+        }
+        if (r.exitCode() != NOT_DOWNLOADABLE) {
+            throw new KernelUnavailable("cannot fetch Debian kernel " + abi + ": " + lastLine(r.output()));
+        }
+        return false;
+    }
+
+    private static String keep(Path file, String kept, String chosen) throws IOException {
+        if (chosen.equals(kept)) {
+            return kept;
+        }
+        if (!kept.isEmpty()) {
+            System.err.println("TestKernels: Debian kernel " + kept + " is no longer available; the suite moves to "
+                    + chosen + " (" + file + ")");
+        }
+        Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+        Files.writeString(tmp, chosen + "\n", StandardCharsets.US_ASCII);
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the default permissions do
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return chosen;
+    }
+
+    private static String[] plus(List<String> cmd, String arg) {
+        List<String> l = new ArrayList<>(cmd);
+        l.add(arg);
+        return l.toArray(String[]::new);
     }
 
     private static String lastLine(String s) {

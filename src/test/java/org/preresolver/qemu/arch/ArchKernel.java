@@ -24,17 +24,14 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
     private static final Map<GuestArch, ArchKernel> CACHE = new ConcurrentHashMap<>();
     private static final Map<String, Boolean> PACKAGES = new ConcurrentHashMap<>();
 
-    /**
-     * Fetches (once per JVM) Debian's kernel for {@code arch}: this run's ABI number
-     * ({@link TestKernels#abiNumber()}) with the architecture's flavour.
-     */
+    /** Fetches (once per JVM) Debian's kernel for {@code arch}: the ABI {@link TestKernels#archAbi} chose. */
     public static synchronized ArchKernel fetch(GuestArch arch) throws IOException {
         ArchKernel k = CACHE.get(arch);
         if (k != null) {
             return k;
         }
         ensureHostPackages(arch);
-        String abi = TestKernels.withFlavour(TestKernels.flavourOf(arch.debian()));
+        String abi = TestKernels.archAbi(arch.debian());
         Host.Result r = TestKernels.fetch("Debian kernel " + abi + " (" + arch.debian() + ")", "sh",
                 Host.script("scripts/fetch-debian-arch.sh").toString(), arch.debian(), abi);
         String[] lines = r.output().strip().split("\n");
