@@ -102,6 +102,8 @@ final class Seeds {
         if (instance == null) {
             try {
                 instance = new Seeds();
+            } catch (org.preresolver.testing.TestKernels.KernelUnavailable e) {
+                throw new org.preresolver.testing.TestKernels.KernelUnavailableError(e);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } catch (FormatException | RefusedException e) {

@@ -69,6 +69,18 @@ public final class TestKernels {
         }
     }
 
+    /** The same line, for callers that may only throw unchecked exceptions (static initialisers, suppliers). */
+    public static final class KernelUnavailableError extends java.io.UncheckedIOException {
+        public KernelUnavailableError(KernelUnavailable cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
     /** The cache of fetched kernels ({@code LKMPR_CACHE}, default ~/.cache/lkm-preresolver). */
     public static Path cache() {
         String c = System.getenv("LKMPR_CACHE");
