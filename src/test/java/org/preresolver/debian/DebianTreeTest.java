@@ -105,6 +105,10 @@ class DebianTreeTest {
                     + (e.preresolved() == e.undefined().size() && !e.undefined().isEmpty() ? " *fully*" : "")
                     + " preresolved)";
             assertThat(stdout).as("oracle for %s: left %s", rel, e.left()).contains(want);
+            // And symbol by symbol: what readelf sees undefined in the output is what the oracle leaves.
+            List<String> stillUndefined = SymbolOracle.undefinedSymbols(out.resolve(rel));
+            assertThat(stillUndefined).as("UND in the output of %s", rel)
+                    .containsExactlyInAnyOrderElementsOf(e.left().keySet());
             if (!e.left().isEmpty()) {
                 withLeft++;
             }
