@@ -4,6 +4,7 @@
 # unpack them into a cache outside the repository, and print two lines: the kernel dir, the busybox.
 #
 # usage: scripts/fetch-debian-arch.sh ARCH [ABI-FLAVOUR]
+#        scripts/fetch-debian-arch.sh ARCH --print-default   only print the default ABI
 #   ARCH   Debian architecture: arm64 armhf armel i386 s390x ppc64el mips64el mipsel (amd64 works too)
 #   ABI    e.g. 6.1.0-56-arm64; default: what Debian's meta package for ARCH points to
 # Environment: LKMPR_CACHE (default ~/.cache/lkm-preresolver).
@@ -12,12 +13,18 @@
 #               $LKMPR_CACHE/busybox/ARCH/busybox         static busybox for ARCH
 # Output: last two lines on stdout: the kernel dir ($LKMPR_CACHE/debian/<abi>), then the busybox path.
 # Nothing is fetched again once it is in the cache; apt lists are refreshed only when a lookup or a
-# download fails.
+# download fails. The tests always pass the ABI (org.preresolver.testing.TestKernels resolves it
+# once and keeps it in $LKMPR_CACHE/debian/test-abi-ARCH).
+# Exit codes: 0 done, 3 a package of that ABI cannot be downloaded, 2 unknown ARCH, 1 other.
+# Parallel runs for the same ARCH are serialised by flock on $LKMPR_CACHE/apt-ARCH/.lock (the private
+# apt state, the kernel dir and busybox are all written under it).
 set -eu
 
 cache=${LKMPR_CACHE:-${HOME:-/root}/.cache/lkm-preresolver}
-arch=${1:?usage: fetch-debian-arch.sh ARCH [ABI]}
+arch=${1:?usage: fetch-debian-arch.sh ARCH [ABI|--print-default]}
 abi=${2:-}
+print_default=false
+if [ "$abi" = --print-default ]; then print_default=true; abi=""; fi
 
 log() { echo "fetch-debian-arch: $*" >&2; }
 
@@ -37,6 +44,8 @@ esac
 
 state="$cache/apt-$arch"
 mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+exec 9>"$state/.lock"
+flock 9
 aptopts="-oAPT::Architecture=$arch -oAPT::Architectures=$arch -oDir::State::Lists=$state/lists \
 -oDir::Cache=$state/cache -q"
 # shellcheck disable=SC2086
@@ -55,6 +64,7 @@ if [ -z "$abi" ]; then
     [ -n "$dep" ] || { log "cannot find Debian's default kernel for $arch ($meta)"; exit 1; }
     abi=${dep%-unsigned}
 fi
+if $print_default; then echo "$abi"; exit 0; fi
 
 download() {  # download PACKAGE DESTDIR: into DESTDIR unless a .deb of it is there
     if ls "$2/${1}_"*.deb >/dev/null 2>&1; then return 0; fi
@@ -64,7 +74,7 @@ download() {  # download PACKAGE DESTDIR: into DESTDIR unless a .deb of it is th
     if ! (cd "$t" && apt-get $aptopts download "$1" >&2); then
         apt_update
         # shellcheck disable=SC2086
-        (cd "$t" && apt-get $aptopts download "$1" >&2) || { rm -rf "$t"; log "cannot download $1 ($arch)"; exit 1; }
+        (cd "$t" && apt-get $aptopts download "$1" >&2) || { rm -rf "$t"; log "cannot download $1 ($arch)"; exit 3; }
     fi
     mv "$t"/*.deb "$2/"
     rm -rf "$t"
@@ -73,6 +83,7 @@ download() {  # download PACKAGE DESTDIR: into DESTDIR unless a .deb of it is th
 dir="$cache/debian/$abi"
 if [ ! -f "$dir/.complete" ]; then
     # Secure-boot architectures (amd64, arm64, i386) have linux-image-X (signed) and linux-image-X-unsigned.
+    if [ -z "$(apt_cache show "linux-image-$abi-unsigned" "linux-image-$abi" | head -n1)" ]; then apt_update; fi
     image=linux-image-$abi
     if [ -n "$(apt_cache show "linux-image-$abi-unsigned" | head -n1)" ]; then image=linux-image-$abi-unsigned; fi
     for p in "$image" "linux-headers-$abi"; do

@@ -3,10 +3,15 @@
 # `apt-get download`, unpack them into a cache outside the repository, and print the cache dir.
 #
 # usage: scripts/fetch-debian-kernel.sh [ABI-FLAVOUR]     e.g. 6.1.0-56-amd64, 6.1.0-56-cloud-amd64
+#        scripts/fetch-debian-kernel.sh --print-default   only print the default ABI (no download)
 # Without an argument, the ABI of Debian's current default kernel (linux-image-amd64) is used.
+# (The tests do not use that default directly: org.preresolver.testing.TestKernels resolves the
+# ABI once, keeps it in $LKMPR_CACHE/debian/test-abi and always passes it here.)
 # Environment: LKMPR_CACHE (default ~/.cache/lkm-preresolver), APT_ARCH (default amd64).
 # Output layout: $LKMPR_CACHE/debian/<abi>/root/{boot,lib/modules,usr/src,...}; the last line
 # printed on stdout is that directory.
+# Exit codes: 0 done, 3 a package of that ABI cannot be downloaded (the archive dropped it), 1 other.
+# Two processes fetching the same ABI at once are serialised by flock on $LKMPR_CACHE/debian/.<abi>.lock.
 set -eu
 
 cache=${LKMPR_CACHE:-${HOME:-/root}/.cache/lkm-preresolver}
@@ -15,6 +20,8 @@ arch=${APT_ARCH:-amd64}
 log() { echo "fetch-debian-kernel: $*" >&2; }
 
 abi=${1:-}
+print_default=false
+if [ "$abi" = --print-default ]; then print_default=true; abi=""; fi
 if [ -z "$abi" ]; then
     dep=$(apt-cache depends "linux-image-$arch" 2>/dev/null | sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n1)
     if [ -z "$dep" ]; then
@@ -25,9 +32,18 @@ if [ -z "$abi" ]; then
     [ -n "$dep" ] || { log "cannot find Debian's default kernel for $arch"; exit 1; }
     abi=$dep
 fi
+if $print_default; then echo "$abi"; exit 0; fi
 
 dir="$cache/debian/$abi"
 if [ -f "$dir/.complete" ]; then
+    echo "$dir"
+    exit 0
+fi
+mkdir -p "$cache/debian"
+# One fetcher per ABI at a time (parallel JVMs, tests and the demo share the cache).
+exec 9>"$cache/debian/.$abi.lock"
+flock 9
+if [ -f "$dir/.complete" ]; then  # another process finished it while we waited
     echo "$dir"
     exit 0
 fi
@@ -52,7 +68,11 @@ for p in $pkgs; do
         log "apt-get download $p"
         if ! (cd "$tmp" && apt-get download -q "$p" >&2); then
             apt-get update -q >&2
-            (cd "$tmp" && apt-get download -q "$p" >&2) || { log "cannot download $p"; exit 1; }
+            (cd "$tmp" && apt-get download -q "$p" >&2) || {
+                log "cannot download $p"
+                rm -rf "$tmp"; rmdir "$dir/debs" "$dir" 2>/dev/null || true
+                exit 3
+            }
         fi
         mv "$tmp"/*.deb "$dir/debs/"
     fi

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.cli.ExitCodes;
 
 /**
- * File system faults, each in a tree of 56 Debian modules: a read-only output directory, a full
+ * File system faults, each in a tree of Debian modules (fs/nls, fat, isofs, udf: 56 on 6.1.0-56): a read-only output directory, a full
  * disk (a 1-3 MiB tmpfs), a module that cannot be read, symbolic links that point outside the
  * tree, and a FIFO named like a module. Each gives one clear error line for the module it hits;
  * the run goes on with the others (stops with {@code --fail-fast}), exits non-zero, leaves no
@@ -34,6 +34,8 @@ import org.preresolver.cli.ExitCodes;
  */
 class FilesystemFaultsTest {
     static final String[] TREE = {"fs/nls", "fs/fat", "fs/isofs", "fs/udf"};
+    /** How many modules {@link #TREE} has. */
+    static int modules;
 
     @TempDir
     static Path shared;
@@ -55,7 +57,11 @@ class FilesystemFaultsTest {
         Fixture.Run r = fx.preresolve("-q", "-o", ref.toString(), src.toString());
         assertThat(r.code()).as(r.err()).isZero();
         pre = Fixture.hashes(ref);
-        assertThat(orig).hasSize(56);
+        // The .ko files of those directories in the kernel in use, counted on the file system.
+        try (var s = Files.walk(src)) {
+            modules = (int) s.filter(p -> p.toString().endsWith(".ko")).count();
+        }
+        assertThat(orig).hasSize(modules).hasSizeGreaterThan(20);
     }
 
     @AfterEach
@@ -80,7 +86,7 @@ class FilesystemFaultsTest {
         assertThat(errors).hasSize((int) inNls).allSatisfy(l -> assertThat(l).matches(
                 "lkm-preresolver: fs/nls/[^ ]+\\.ko: cannot write: .*(ermission denied|ot permitted|ead-only).*"));
         assertThat(r.out()).contains("PRERESV fs/udf/udf.ko").contains("PRERESV fs/fat/vfat.ko");
-        assertComplete(out, pre, 56 - (int) inNls);
+        assertComplete(out, pre, modules - (int) inNls);
         assertThat(Fixture.temps(out)).isEmpty();
     }
 
@@ -106,7 +112,7 @@ class FilesystemFaultsTest {
         assertThat(r.errors()).isNotEmpty().allSatisfy(l -> assertThat(l).contains("No space left on device"));
         int written = countModules(out);
         assertThat(written).as("modules that fitted").isPositive();
-        assertThat(written + r.errors().size()).as("written + failed").isEqualTo(56);
+        assertThat(written + r.errors().size()).as("written + failed").isEqualTo(modules);
         assertComplete(out, pre, written);
         assertThat(Fixture.temps(out)).isEmpty();
     }
@@ -134,7 +140,7 @@ class FilesystemFaultsTest {
             }
         }
         assertThat(done).as("modules preresolved").isPositive();
-        assertThat(done + r.errors().size()).isEqualTo(56);
+        assertThat(done + r.errors().size()).isEqualTo(modules);
         assertThat(Fixture.temps(work)).isEmpty();
         assertThat(Fixture.sha256(Files.readAllBytes(filler))).isEqualTo(fillerHash);
     }

@@ -53,8 +53,10 @@ final class Seeds {
 
     /** How many of the smallest Debian modules to take. */
     static final int DEBIAN_MODULES = 24;
-    static final String RELEASE = "6.1.0-56-amd64";
-    static final String VERMAGIC = RELEASE + " SMP preempt mod_unload modversions ";
+    /** The release of the kernel in use ({@link org.preresolver.testing.TestKernels} chooses it). */
+    final String release;
+    /** The {@code vermagic=} of that kernel's own modules, read from one of them. */
+    final String vermagic;
 
     private static Seeds instance;
 
@@ -68,6 +70,8 @@ final class Seeds {
 
     private Seeds() throws IOException, FormatException, RefusedException {
         debian = DebianKernel.fetch();
+        release = debian.release();
+        vermagic = vermagicOf(debian);
         exports = KernelLoader.fromImage(debian.vmlinuz(), debian.config()).exports();
         preresolver = new Preresolver(exports, options());
         imports = pickImports(exports);
@@ -80,10 +84,26 @@ final class Seeds {
         textSeeds();
     }
 
+    /** The vermagic of the kernel's own modules (all of a Debian build carry the same one). */
+    private static String vermagicOf(DebianKernel k) throws IOException {
+        Path any;
+        try (Stream<Path> s = Files.walk(k.modulesDir().resolve("kernel"))) {
+            any = s.filter(p -> p.toString().endsWith(".ko")).sorted().findFirst()
+                    .orElseThrow(() -> new IOException("no module under " + k.modulesDir()));
+        }
+        String v = org.preresolver.qemu.ModInfo.read(any).first("vermagic");
+        if (v == null || !v.startsWith(k.release() + " ")) {
+            throw new IOException(any + ": vermagic " + v + " does not name release " + k.release());
+        }
+        return v;
+    }
+
     static synchronized Seeds get() {
         if (instance == null) {
             try {
                 instance = new Seeds();
+            } catch (org.preresolver.testing.TestKernels.KernelUnavailable e) {
+                throw new org.preresolver.testing.TestKernels.KernelUnavailableError(e);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } catch (FormatException | RefusedException e) {
@@ -168,7 +188,7 @@ final class Seeds {
             list.add(new KernelExport(e.name(), base + 16L * list.size(), e.gplOnly(), e.namespace(), e.crc()));
         }
         return new KernelExports(new KernelIdentity(machine, is64, little ? java.nio.ByteOrder.LITTLE_ENDIAN
-                : java.nio.ByteOrder.BIG_ENDIAN, RELEASE, ""), null, list, "synthetic " + Elf.machineName(machine));
+                : java.nio.ByteOrder.BIG_ENDIAN, release, ""), null, list, "synthetic " + Elf.machineName(machine));
     }
 
     private static List<KernelExport> pickImports(KernelExports k) {
@@ -199,7 +219,7 @@ final class Seeds {
     String modinfoText() {
         String ns = imports.stream().filter(KernelExport::hasNamespace).map(e -> "import_ns=" + e.namespace())
                 .findFirst().orElse("import_ns=NONE");
-        return "license=GPL\0name=tiny\0" + ns + "\0depends=\0retpoline=Y\0vermagic=" + VERMAGIC + "\0";
+        return "license=GPL\0name=tiny\0" + ns + "\0depends=\0retpoline=Y\0vermagic=" + vermagic + "\0";
     }
 
     private byte[] modinfo() {
@@ -314,7 +334,7 @@ final class Seeds {
     private void kernelSeeds() throws IOException {
         List<byte[]> elves = new ArrayList<>();
         for (Vmlinux.Layout l : Vmlinux.Layout.values()) {
-            byte[] v = Vmlinux.build(l, imports);
+            byte[] v = Vmlinux.build(l, imports, release);
             elves.add(v);
             add(Targets.KERNEL_IMAGE, "vmlinux:" + l, v);
         }
@@ -389,7 +409,7 @@ final class Seeds {
     // ----- text files
 
     private void textSeeds() throws IOException {
-        Path symvers = debian.root().resolve("usr/src/linux-headers-" + RELEASE + "/Module.symvers");
+        Path symvers = debian.root().resolve("usr/src/linux-headers-" + release + "/Module.symvers");
         List<String> lines = Files.readAllLines(symvers, StandardCharsets.ISO_8859_1);
         StringBuilder head = new StringBuilder();
         StringBuilder map = new StringBuilder();
@@ -407,6 +427,6 @@ final class Seeds {
         map.append("ffffffffc0000000 t mod_fn\t[some_module]\n");
         add(Targets.SYSTEM_MAP, "synthetic:System.map", map.toString().getBytes(StandardCharsets.ISO_8859_1));
         add(Targets.SYSTEM_MAP, "debian:System.map", Files.readAllBytes(debian.root().resolve("boot/System.map-"
-                + RELEASE)));
+                + release)));
     }
 }

@@ -103,7 +103,7 @@ enum Targets {
                 for (var e : entries) {
                     addr.put(e.name(), 0xffffffff81000000L + 16L * addr.size());
                 }
-                useExports(SymbolFiles.exports(entries, addr, SymbolFiles.unknownIdentity(Seeds.RELEASE), "fuzz"),
+                useExports(SymbolFiles.exports(entries, addr, SymbolFiles.unknownIdentity(seeds.release), "fuzz"),
                         seeds);
             });
             case SYSTEM_MAP -> step(t, () -> {
@@ -112,7 +112,7 @@ enum Targets {
                 for (var e : seeds.imports) {
                     entries.add(new SymbolFiles.SymversEntry(e.crc(), e.name(), "vmlinux", e.gplOnly(), e.namespace()));
                 }
-                useExports(SymbolFiles.exports(entries, addr, SymbolFiles.unknownIdentity(Seeds.RELEASE), "fuzz"),
+                useExports(SymbolFiles.exports(entries, addr, SymbolFiles.unknownIdentity(seeds.release), "fuzz"),
                         seeds);
             });
             case MODINFO -> {

@@ -49,9 +49,19 @@ final class Vmlinux {
         }
     }
 
-    static final String BANNER = "Linux version " + Seeds.RELEASE + " (debian-kernel@lists.debian.org) (gcc-12) #1 SMP";
+    /** The release in the banner of a synthetic vmlinux that stands for no real kernel. */
+    static final String SYNTHETIC_RELEASE = "6.1.0-0-synthetic";
+
+    static String banner(String release) {
+        return "Linux version " + release + " (debian-kernel@lists.debian.org) (gcc-12) #1 SMP";
+    }
 
     static byte[] build(Layout l, List<KernelExport> exports) throws IOException {
+        return build(l, exports, SYNTHETIC_RELEASE);
+    }
+
+    /** @param release the release string of its banner (the seeds use the real kernel's) */
+    static byte[] build(Layout l, List<KernelExport> exports, String release) throws IOException {
         long base = l.is64 ? 0xffffffff81000000L : 0xc0000000L;
         int w = l.is64 ? 8 : 4;
         int fw = l.prel32 ? 4 : w;
@@ -84,7 +94,7 @@ final class Vmlinux {
         List<long[]> relocs = new ArrayList<>();
         TinyElf e = new TinyElf(l.is64, l.little, Elf.ET_EXEC, l.machine);
         e.add(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, textAddr, new byte[0x100], 0, 0, 16, 0);
-        e.add(".rodata", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, rodataAddr, rodata(), 0, 0, 16, 0);
+        e.add(".rodata", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, rodataAddr, rodata(release), 0, 0, 16, 0);
         e.add("__ksymtab", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, ksymAddr,
                 table(l, plain, ksymAddr, textAddr, strAddr, strOff, entry, fw, relocs), 0, 0, 4, 0);
         if (!gpl.isEmpty()) {
@@ -121,10 +131,10 @@ final class Vmlinux {
         return e.build();
     }
 
-    private static byte[] rodata() throws IOException {
+    private static byte[] rodata(String release) throws IOException {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         o.writeBytes("Linux version %s (%s)\n\0".getBytes(StandardCharsets.ISO_8859_1));
-        o.writeBytes(BANNER.getBytes(StandardCharsets.ISO_8859_1));
+        o.writeBytes(banner(release).getBytes(StandardCharsets.ISO_8859_1));
         o.write(0);
         o.writeBytes("IKCFG_ST".getBytes(StandardCharsets.ISO_8859_1));
         o.writeBytes(Seeds.Compressor.GZIP.compress(

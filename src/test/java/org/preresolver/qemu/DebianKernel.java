@@ -3,11 +3,12 @@ package org.preresolver.qemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.stream.Stream;
+import org.preresolver.testing.TestKernels;
 
 /**
  * Debian's kernel packages unpacked by {@code scripts/fetch-debian-kernel.sh} (run once per JVM and ABI).
+ * Which ABI is {@link TestKernels}' choice, never the caller's.
  *
  * @param root    the unpacked root ({@code boot/}, {@code lib/modules/}, {@code usr/src/})
  * @param release the release string, e.g. {@code 6.1.0-56-amd64}
@@ -15,21 +16,26 @@ import java.util.stream.Stream;
 public record DebianKernel(Path root, String release) {
     private static final java.util.Map<String, DebianKernel> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** Debian's default amd64 kernel ABI as chosen by the fetch script. */
+    /** The amd64 kernel of this run: the ABI {@link TestKernels#debianAbi()} chose. */
     public static DebianKernel fetch() throws IOException {
-        return fetch("");
+        return fetchAbi(TestKernels.debianAbi());
     }
 
-    /** @param abi e.g. {@code 6.1.0-56-amd64}; empty for the fetch script's default */
-    public static synchronized DebianKernel fetch(String abi) throws IOException {
+    /**
+     * Another flavour of this run's ABI, e.g. {@code flavour("cloud-amd64")}: the same ABI number as
+     * {@link #fetch()}.
+     */
+    public static DebianKernel flavour(String flavour) throws IOException {
+        return fetchAbi(TestKernels.withFlavour(flavour));
+    }
+
+    private static synchronized DebianKernel fetchAbi(String abi) throws IOException {
         DebianKernel k = CACHE.get(abi);
         if (k != null) {
             return k;
         }
         Path script = Host.script("scripts/fetch-debian-kernel.sh");
-        Host.Result r = abi.isEmpty()
-                ? Host.run(Duration.ofMinutes(20), Host.projectDir(), "sh", script.toString())
-                : Host.run(Duration.ofMinutes(20), Host.projectDir(), "sh", script.toString(), abi);
+        Host.Result r = TestKernels.fetch("Debian kernel " + abi, "sh", script.toString(), abi);
         // stderr is merged; the cache dir is the last line.
         String[] lines = r.output().strip().split("\n");
         Path dir = Path.of(lines[lines.length - 1].strip());
@@ -38,6 +44,10 @@ public record DebianKernel(Path root, String release) {
         try (Stream<Path> s = Files.list(root.resolve("lib/modules"))) {
             release = s.map(p -> p.getFileName().toString()).filter(n -> Files.isDirectory(root.resolve("lib/modules/" + n + "/kernel")))
                     .findFirst().orElseThrow(() -> new IOException("no lib/modules/<release>/kernel under " + root));
+        }
+        if (!release.equals(abi)) {
+            throw new TestKernels.KernelUnavailable(root + " holds kernel " + release + ", not " + abi
+                    + ": delete " + dir + " and run again");
         }
         k = new DebianKernel(root, release);
         CACHE.put(abi, k);

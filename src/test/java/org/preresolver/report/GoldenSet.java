@@ -10,16 +10,15 @@ import org.preresolver.api.Preresolve;
 import org.preresolver.qemu.DebianKernel;
 
 /**
- * A small fixed set of real modules of Debian's 6.1.0-56-amd64 kernel, for golden files and
- * rendering tests: modules with 0, 1 and more dependencies, some of whose providers are in the
+ * A small fixed set of real modules of the Debian kernel in use ({@link org.preresolver.testing.TestKernels}),
+ * for the report tests: modules with 0, 1 and more dependencies, some of whose providers are in the
  * set (left: exported by a module) and some not (left: not exported by vmlinux), one with no
- * undefined symbol at all. The ABI is pinned so that the golden files stay true.
+ * undefined symbol at all. No ABI is pinned: every expected value is computed from the kernel's own
+ * files by {@link org.preresolver.testing.SymbolOracle}.
  */
 public final class GoldenSet {
-    /** The pinned Debian kernel ABI. */
-    public static final String ABI = "6.1.0-56-amd64";
 
-    /** Paths under lib/modules/ABI. */
+    /** Paths under lib/modules/RELEASE. */
     public static final List<String> MODULES = List.of(
             "kernel/crypto/af_alg.ko",
             "kernel/crypto/algif_hash.ko",
@@ -58,10 +57,10 @@ public final class GoldenSet {
     }
 
     public static DebianKernel kernel() throws IOException {
-        return DebianKernel.fetch(ABI);
+        return DebianKernel.fetch();
     }
 
-    /** Copies the set into {@code dir} (keeping the paths under lib/modules/ABI); returns {@code dir}. */
+    /** Copies the set into {@code dir} (keeping the paths under lib/modules/RELEASE); returns {@code dir}. */
     public static Path copyTo(Path dir) throws IOException {
         Path src = kernel().modulesDir();
         for (String m : MODULES) {

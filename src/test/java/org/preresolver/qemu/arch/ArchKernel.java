@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
+import org.preresolver.testing.TestKernels;
 
 /**
  * Debian's kernel for one architecture and that architecture's static busybox, fetched and unpacked
@@ -23,15 +24,16 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
     private static final Map<GuestArch, ArchKernel> CACHE = new ConcurrentHashMap<>();
     private static final Map<String, Boolean> PACKAGES = new ConcurrentHashMap<>();
 
-    /** Fetches (once per JVM) Debian's default kernel for {@code arch}. */
+    /** Fetches (once per JVM) Debian's kernel for {@code arch}: the ABI {@link TestKernels#archAbi} chose. */
     public static synchronized ArchKernel fetch(GuestArch arch) throws IOException {
         ArchKernel k = CACHE.get(arch);
         if (k != null) {
             return k;
         }
         ensureHostPackages(arch);
-        Host.Result r = Host.run(Duration.ofMinutes(20), Host.projectDir(), "sh",
-                Host.script("scripts/fetch-debian-arch.sh").toString(), arch.debian());
+        String abi = TestKernels.archAbi(arch.debian());
+        Host.Result r = TestKernels.fetch("Debian kernel " + abi + " (" + arch.debian() + ")", "sh",
+                Host.script("scripts/fetch-debian-arch.sh").toString(), arch.debian(), abi);
         String[] lines = r.output().strip().split("\n");
         if (lines.length < 2) {
             throw new IOException("fetch-debian-arch.sh printed no paths:\n" + r.output());
@@ -44,6 +46,10 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
             release = s.map(p -> p.getFileName().toString())
                     .filter(n -> Files.isDirectory(root.resolve("lib/modules/" + n + "/kernel"))).findFirst()
                     .orElseThrow(() -> new IOException("no lib/modules/<release>/kernel under " + root));
+        }
+        if (!release.equals(abi)) {
+            throw new TestKernels.KernelUnavailable(root + " holds kernel " + release + ", not " + abi
+                    + ": delete " + dir + " and run again");
         }
         k = new ArchKernel(arch, root, release, busybox);
         CACHE.put(arch, k);

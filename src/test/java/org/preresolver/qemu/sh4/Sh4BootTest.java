@@ -130,7 +130,8 @@ class Sh4BootTest {
             assertThat(log.initDone()).as(log.summary()).isTrue();
             assertThat(log.poweredOff()).as(log.summary()).isTrue();
             assertThat(log.procVersion()).startsWith("Linux version " + release + " ");
-            assertThat(log.elapsed().toSeconds()).as("one boot").isLessThan(Sh4Boot.TIMEOUT_SECONDS);
+            // No time limit (timing is for benchmarks): Sh4Boot.TIMEOUT_SECONDS is only a hang guard,
+            // and a boot it ended has exit code 124 or 137, which the first assertion refuses.
         }
     }
 
