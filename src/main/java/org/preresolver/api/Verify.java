@@ -141,14 +141,13 @@ public final class Verify {
 
     private static ModuleResult one(ModuleFiles.Entry e, Check check) {
         String path = e.display();
-        if (Files.isSymbolicLink(e.file())) {
-            return new ModuleResult(path, Status.IO_ERROR, null, "is a symbolic link; not followed");
-        }
         byte[] file;
         try {
-            file = Files.readAllBytes(e.file());
+            file = ModuleFiles.read(e.file());
         } catch (IOException ex) {
             return new ModuleResult(path, Status.IO_ERROR, null, TreeRunner.ioMessage(ex, "cannot read"));
+        } catch (FormatException ex) {
+            return new ModuleResult(path, Status.ERROR, null, ex.getMessage());
         }
         try {
             Verifier.Verdict v = check.check(ModuleCodec.decode(file).elf());

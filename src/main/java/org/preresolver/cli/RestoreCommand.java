@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.preresolver.api.Restore;
 import org.preresolver.elf.FormatException;
-import org.preresolver.io.ModuleFiles;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,37 +49,33 @@ final class RestoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        int code = ExitCodes.OK;
-        int restored = 0;
-        int plain = 0;
-        for (ModuleFiles.Entry e : ModuleFiles.find(inputs)) {
-            Path target = mode.inPlace || mode.dryRun ? e.file() : mode.output.resolve(e.relative());
-            try {
-                Restore.Status s = Restore.restore(e.file(), target, mode.dryRun);
-                if (s == Restore.Status.RESTORED) {
-                    restored++;
-                    if (!quiet) {
-                        out.println("  RESTORE " + e.display());
-                    }
-                } else {
-                    plain++;
-                    if (!quiet) {
-                        out.println("  RESTORE " + e.display() + " (not preresolved)");
-                    }
+        int[] code = {ExitCodes.OK};
+        int[] restored = {0};
+        int[] plain = {0};
+        Restore.run(inputs, mode.inPlace ? null : mode.output, mode.dryRun, o -> {
+            if (o.error() instanceof FormatException ex) {
+                err.println("lkm-preresolver: " + o.path() + ": " + ex.getMessage());
+                code[0] = code[0] == ExitCodes.IO ? ExitCodes.IO : ExitCodes.BAD_INPUT;
+            } else if (o.error() instanceof IOException ex) {
+                err.println("lkm-preresolver: " + o.path() + ": " + Messages.io(ex));
+                code[0] = ExitCodes.IO;
+            } else if (o.status() == Restore.Status.RESTORED) {
+                restored[0]++;
+                if (!quiet) {
+                    out.println("  RESTORE " + o.path());
                 }
-            } catch (FormatException ex) {
-                err.println("lkm-preresolver: " + e.display() + ": " + ex.getMessage());
-                code = Math.max(code, ExitCodes.BAD_INPUT);
-            } catch (IOException ex) {
-                err.println("lkm-preresolver: " + e.display() + ": " + Messages.io(ex));
-                code = ExitCodes.IO;
+            } else {
+                plain[0]++;
+                if (!quiet) {
+                    out.println("  RESTORE " + o.path() + " (not preresolved)");
+                }
             }
-        }
+        });
         if (!quiet) {
-            out.println((mode.dryRun ? "dry run: " : "") + restored + " restored, " + plain + " not preresolved");
+            out.println((mode.dryRun ? "dry run: " : "") + restored[0] + " restored, " + plain[0] + " not preresolved");
         }
         out.flush();
         err.flush();
-        return code;
+        return code[0];
     }
 }

@@ -70,7 +70,7 @@ final class SignatureCommand implements Callable<Integer> {
     }
 
     static SignatureFormat.Entry read(Path file, String shown) throws IOException, FormatException {
-        byte[] bytes = ModuleCodec.decode(Files.readAllBytes(file)).elf();
+        byte[] bytes = ModuleCodec.decode(org.preresolver.io.ModuleFiles.read(file)).elf();
         Optional<SignatureInfo> sig = SignatureInfo.read(bytes);
         Optional<SignatureInfo> original = Optional.empty();
         boolean preresolved = false;

@@ -31,6 +31,30 @@ public final class ModuleFiles {
         }
     }
 
+    /**
+     * Reads a module file the one guarded way every command uses: not through a symbolic link,
+     * only a regular file (a FIFO would block for ever, a device never end), and no larger than
+     * any module can be.
+     *
+     * @throws IOException the file is a link, not a regular file, or cannot be read
+     * @throws org.preresolver.elf.FormatException the file is larger than any module
+     */
+    public static byte[] read(Path file) throws IOException, org.preresolver.elf.FormatException {
+        if (Files.isSymbolicLink(file)) {
+            throw new IOException("is a symbolic link; not followed");
+        }
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("not a regular file");
+        }
+        long size = Files.size(file);
+        long limit = org.preresolver.kernel.Compression.DEFAULT_LIMIT;
+        if (size > limit) {
+            throw new org.preresolver.elf.FormatException("file of " + size + " bytes is larger than any module (limit "
+                    + (limit >> 20) + " MiB)");
+        }
+        return Files.readAllBytes(file);
+    }
+
     /** True for {@code .ko}, {@code .ko.xz}, {@code .ko.zst}, {@code .ko.gz}. */
     public static boolean isModuleName(String name) {
         return name.endsWith(".ko") || name.endsWith(".ko.xz") || name.endsWith(".ko.zst") || name.endsWith(".ko.gz");

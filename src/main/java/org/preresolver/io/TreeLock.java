@@ -42,6 +42,33 @@ public final class TreeLock implements AutoCloseable {
         return new TreeLock(f, ch, l);
     }
 
+    /**
+     * Locks the tree of every entry (its root argument) for an in-place run; the returned handle
+     * releases them all. Throws {@link LockedException} when another run holds one.
+     */
+    public static AutoCloseable acquireAll(java.util.List<ModuleFiles.Entry> entries) throws IOException {
+        java.util.Set<Path> roots = new java.util.LinkedHashSet<>();
+        for (ModuleFiles.Entry e : entries) {
+            roots.add(e.root().toAbsolutePath().normalize());
+        }
+        java.util.List<TreeLock> locks = new java.util.ArrayList<>();
+        try {
+            for (Path r : roots) {
+                locks.add(acquire(r));
+            }
+        } catch (IOException e) {
+            for (TreeLock l : locks) {
+                l.close();
+            }
+            throw e;
+        }
+        return () -> {
+            for (TreeLock l : locks) {
+                l.close();
+            }
+        };
+    }
+
     @Override
     public void close() throws IOException {
         try {

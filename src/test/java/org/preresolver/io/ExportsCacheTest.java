@@ -23,7 +23,7 @@ class ExportsCacheTest {
         KernelLoader.LoadedKernel first = KernelLoader.fromImage(k.vmlinuz(), null, cache);
         Path entry;
         try (Stream<Path> s = Files.list(tmp)) {
-            entry = s.filter(p -> p.getFileName().toString().endsWith(".v1")).findFirst().orElseThrow();
+            entry = s.filter(p -> p.getFileName().toString().endsWith(".v2")).findFirst().orElseThrow();
         }
         KernelLoader.LoadedKernel cached = KernelLoader.fromImage(k.vmlinuz(), null, cache);
         for (KernelLoader.LoadedKernel l : new KernelLoader.LoadedKernel[] {first, cached}) {
@@ -34,7 +34,7 @@ class ExportsCacheTest {
         byte[] b = Files.readAllBytes(entry);
         b[b.length / 2] ^= 0x40;
         Files.write(entry, b);
-        assertThat(cache.get(entry.getFileName().toString().replace(".v1", ""))).isEmpty();
+        assertThat(cache.get(entry.getFileName().toString().replace(".v2", ""))).isEmpty();
         assertSame(direct.exports(), KernelLoader.fromImage(k.vmlinuz(), null, cache).exports());
         assertThat(Files.readAllBytes(entry)).isNotEqualTo(b);
     }
@@ -44,5 +44,7 @@ class ExportsCacheTest {
         assertThat(b.identity()).isEqualTo(a.identity());
         assertThat(b.layout()).isEqualTo(a.layout());
         assertThat(b.source()).isEqualTo(a.source());
+        // The image's sliding ranges (anchor mode) survive the cache.
+        assertThat(b.ranges()).isPresent().isEqualTo(a.ranges());
     }
 }
