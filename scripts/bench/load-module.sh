@@ -17,6 +17,9 @@
 #               comma-separated list; their dependencies are added (default: the QEMU functional set)
 #   -c CONFIG   the kernel's .config, passed to the tool (default: what the tool finds by itself,
 #               e.g. config-RELEASE beside the image)
+#   -P ARGS     how the tool reads the kernel's symbols, instead of "--kernel IMAGE": for an image
+#               it cannot read (arm64's raw Image), e.g. "--kernel /path/to/vmlinux" (an ELF
+#               vmlinux from a -dbg package or the build tree)
 # The architecture (x86_64 or arm64) comes from the modules' ELF header. Modules may be .ko,
 # .ko.xz, .ko.gz or .ko.zst (decompressed on the host; busybox insmod loads plain ELF).
 # Writes OUTDIR/serial.log (the guest's log with the raw traces), OUTDIR/samples.tsv (one line per
@@ -56,8 +59,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 rounds=5; out=target/bench/load-module; tmo=1800; icount="-icount shift=0"
-image=""; moddir=""; list=""; config=""
-while getopts r:o:t:Rk:M:l:c:h opt; do
+image=""; moddir=""; list=""; config=""; toolargs=""
+while getopts r:o:t:Rk:M:l:c:P:h opt; do
     case $opt in
         r) rounds=$OPTARG ;;
         o) out=$OPTARG ;;
@@ -67,7 +70,8 @@ while getopts r:o:t:Rk:M:l:c:h opt; do
         M) moddir=$OPTARG ;;
         l) list=$OPTARG ;;
         c) config=$OPTARG ;;
-        *) sed -n '7,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        P) toolargs=$OPTARG ;;
+        *) sed -n '7,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
 done
 log() { echo "bench: $*" >&2; }
@@ -177,37 +181,36 @@ log "$n modules, kernel $release ($arch), variants: $variants, $rounds rounds"
 # The variants. The tool leaves a module with nothing to preresolve as it is, signature included;
 # the bench strips that signature too (listed in LEFT_SIGNED), so that unsigned, plain and anchor
 # differ only by what preresolving changed.
-strip_sig() {  # strip_sig IN OUT: copy, without the appended signature if there is one
-    python3 - "$1" "$2" <<'EOF'
-import sys, struct
-b = open(sys.argv[1], "rb").read()
-magic = b"~Module signature appended~\n"
-if b.endswith(magic):
-    sig_len, = struct.unpack(">I", b[-len(magic) - 4:-len(magic)])
-    b = b[:len(b) - len(magic) - 12 - sig_len]
-    print("stripped")
-open(sys.argv[2], "wb").write(b)
-EOF
-}
+if [ -n "$toolargs" ]; then kargs=$toolargs; else kargs="--kernel $image"; fi
+[ -z "$config" ] || kargs="$kargs --config $(abspath "$config")"
 cut -d' ' -f4 "$out/ORDER" > "$out/inputs"
-cfg=""
-[ -z "$config" ] || cfg="--config $(abspath "$config")"
 # shellcheck disable=SC2046,SC2086
-bin/lkm-preresolver preresolve --kernel "$image" $cfg --assume-nokaslr --strip-signature -o "$out/plain-flat" \
+bin/lkm-preresolver preresolve $kargs --assume-nokaslr --strip-signature -o "$out/plain-flat" \
     $(cat "$out/inputs") >"$out/preresolve-plain.log" 2>&1 || { cat "$out/preresolve-plain.log" >&2; exit 1; }
 # shellcheck disable=SC2046,SC2086
-bin/lkm-preresolver preresolve --kernel "$image" $cfg --strip-signature -o "$out/anchor-flat" \
+bin/lkm-preresolver preresolve $kargs --strip-signature -o "$out/anchor-flat" \
     $(cat "$out/inputs") >"$out/preresolve-anchor.log" 2>&1 || { cat "$out/preresolve-anchor.log" >&2; exit 1; }
-: > "$out/LEFT_SIGNED"
-while read -r name file cls path; do
-    cp "$path" "$out/signed/$file"
-    strip_sig "$path" "$out/unsigned/$file" >/dev/null
-    for v in plain anchor; do
-        if [ -n "$(strip_sig "$out/$v-flat/$(basename "$path")" "$out/$v/$file")" ]; then
-            echo "$v $name" >> "$out/LEFT_SIGNED"
-        fi
-    done
-done < "$out/ORDER"
+python3 - "$out" <<'EOF'
+import os, struct, sys
+out = sys.argv[1]
+magic = b"~Module signature appended~\n"
+def unsigned(b):
+    if not b.endswith(magic):
+        return b, False
+    sig_len, = struct.unpack(">I", b[-len(magic) - 4:-len(magic)])
+    return b[:len(b) - len(magic) - 12 - sig_len], True
+with open(os.path.join(out, "LEFT_SIGNED"), "w") as left:
+    for line in open(os.path.join(out, "ORDER")):
+        name, file, cls, path = line.split()
+        b = open(path, "rb").read()
+        open(os.path.join(out, "signed", file), "wb").write(b)
+        open(os.path.join(out, "unsigned", file), "wb").write(unsigned(b)[0])
+        for v in ("plain", "anchor"):
+            u, was = unsigned(open(os.path.join(out, v + "-flat", os.path.basename(path)), "rb").read())
+            open(os.path.join(out, v, file), "wb").write(u)
+            if was:
+                left.write(f"{v} {name}\n")
+EOF
 
 # The guest script.
 {
