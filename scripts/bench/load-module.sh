@@ -17,9 +17,9 @@
 #               comma-separated list; their dependencies are added (default: the QEMU functional set)
 #   -c CONFIG   the kernel's .config, passed to the tool (default: what the tool finds by itself,
 #               e.g. config-RELEASE beside the image)
-#   -P ARGS     how the tool reads the kernel's symbols, instead of "--kernel IMAGE": for an image
-#               it cannot read (arm64's raw Image), e.g. "--kernel /path/to/vmlinux" (an ELF
-#               vmlinux from a -dbg package or the build tree)
+#   -P ARGS     how the tool reads the kernel's symbols, instead of "--kernel IMAGE": needed for
+#               an image it cannot read (arm64's raw Image): "--kernel /path/to/vmlinux" (an ELF
+#               vmlinux, from the linux-image-RELEASE-dbg package or the build tree)
 # The architecture (x86_64 or arm64) comes from the modules' ELF header. Modules may be .ko,
 # .ko.xz, .ko.gz or .ko.zst (decompressed on the host; busybox insmod loads plain ELF).
 # Writes OUTDIR/serial.log (the guest's log with the raw traces), OUTDIR/samples.tsv (one line per
@@ -57,7 +57,6 @@
 # no memory latency: read them as work done, not as wall time on real hardware. -R gives real time.
 set -eu
 cd "$(dirname "$0")/../.."
-repo=$(pwd)
 rounds=5; out=target/bench/load-module; tmo=1800; icount="-icount shift=0"
 image=""; moddir=""; list=""; config=""; toolargs=""
 while getopts r:o:t:Rk:M:l:c:P:h opt; do
@@ -174,6 +173,13 @@ if not signed:
     print("bench: not every module is signed: no 'signed' variant", file=sys.stderr)
 EOF
 arch=$(cat "$out/ARCH")
+# arm64: the tool reads no raw Image, and --symvers with a System.map taken from /proc/kallsyms
+# does not do: Debian's arm64 6.1 has no CONFIG_KALLSYMS_ALL, so /proc/kallsyms lacks _text and
+# _end, the image bounds anchor mode needs. An ELF vmlinux is the way (-P "--kernel vmlinux").
+if [ "$arch" = arm64 ] && [ -z "$toolargs" ] && ! head -c 4 "$image" | grep -q 'ELF'; then
+    log "arm64: give the tool an ELF vmlinux with -P \"--kernel VMLINUX\" (e.g. from linux-image-$release-dbg); it cannot read $image"
+    exit 2
+fi
 variants=$(cat "$out/VARIANTS")
 n=$(wc -l < "$out/ORDER")
 log "$n modules, kernel $release ($arch), variants: $variants, $rounds rounds"
