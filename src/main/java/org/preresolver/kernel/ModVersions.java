@@ -2,7 +2,6 @@ package org.preresolver.kernel;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.Map;
 import org.preresolver.elf.ByteReader;
 import org.preresolver.elf.ElfFile;
@@ -27,7 +26,7 @@ public record ModVersions(Map<String, Long> crcs, boolean present) {
     }
 
     public static ModVersions read(ElfFile module) throws FormatException {
-        Map<String, Long> m = new HashMap<>();
+        Map<String, Long> m = new java.util.LinkedHashMap<>(); // table order: the kernel scans it in order
         boolean present = false;
         boolean is64 = module.header().is64();
         boolean little = module.header().order() == java.nio.ByteOrder.LITTLE_ENDIAN;
@@ -79,6 +78,21 @@ public record ModVersions(Map<String, Long> crcs, boolean present) {
             }
         }
         return new ModVersions(Collections.unmodifiableMap(m), present);
+    }
+
+    /**
+     * Where {@code name}'s entry stands in the table the kernel's {@code check_version()} scans
+     * from the start, or {@link Integer#MAX_VALUE} when it has none.
+     */
+    public int position(String name) {
+        int i = 0;
+        for (String n : crcs.keySet()) {
+            if (n.equals(name)) {
+                return i;
+            }
+            i++;
+        }
+        return Integer.MAX_VALUE;
     }
 
     /** The CRC the module expects for {@code name}, or null when it has no entry. */

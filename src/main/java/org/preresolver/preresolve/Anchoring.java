@@ -40,7 +40,8 @@ final class Anchoring {
     private Anchoring() {}
 
     /** Refines a plain plan for anchor mode: bindings, the anchor, and what cannot be rebased. */
-    static Plan plan(ElfFile elf, Plan plain, ImageRanges ranges, LoaderRelocations table) throws FormatException {
+    static Plan plan(ElfFile elf, Plan plain, ImageRanges ranges, LoaderRelocations table,
+            org.preresolver.kernel.ModVersions versions) throws FormatException {
         Set<Integer> unmodelled = new HashSet<>();
         Map<Integer, String> why = new HashMap<>();
         for (SectionHeader s : elf.sections()) {
@@ -61,6 +62,7 @@ final class Anchoring {
         }
         List<SymbolOutcome> out = new ArrayList<>();
         Optional<Plan.Anchor> anchor = Optional.empty();
+        int anchorAt = -1;
         for (SymbolOutcome o : plain.outcomes()) {
             if (!(o.outcome() instanceof Outcome.Preresolved p)) {
                 out.add(o);
@@ -73,12 +75,18 @@ final class Anchoring {
                         ? new Outcome.Left(Reason.ARCH_RULE, "anchor mode: " + why.get(o.index()))
                         : new Outcome.Preresolved(p.address(), Outcome.Binding.ANCHORED);
             };
-            if (anchor.isEmpty() && n instanceof Outcome.Preresolved q && q.binding() == Outcome.Binding.ANCHORED) {
-                // The first image symbol in table order: deterministic, and one the module already imports.
+            if (n instanceof Outcome.Preresolved q && q.binding() == Outcome.Binding.ANCHORED
+                    && (anchor.isEmpty() || versions.position(o.name()) < versions.position(anchor.get().name()))) {
+                // The candidate whose __versions entry comes first: check_version() scans the table from the
+                // start for the one name the loader still looks up. Ties (no versions): the first in .symtab.
                 anchor = Optional.of(new Plan.Anchor(o.index(), o.name(), p.address()));
-                n = new Outcome.Left(Reason.ANCHOR, "");
+                anchorAt = out.size();
             }
             out.add(new SymbolOutcome(o.index(), o.name(), o.weak(), n));
+        }
+        if (anchorAt >= 0) {
+            SymbolOutcome a = out.get(anchorAt);
+            out.set(anchorAt, new SymbolOutcome(a.index(), a.name(), a.weak(), new Outcome.Left(Reason.ANCHOR, "")));
         }
         return new Plan(out, anchor);
     }

@@ -246,7 +246,7 @@ public final class Preresolver {
         Plan plain = new Plan(out);
         if (options.mode() == Options.Mode.ANCHOR) {
             return Anchoring.plan(elf, plain, kernel.ranges().orElseThrow(),
-                    LoaderRelocations.of(machine).orElseThrow());
+                    LoaderRelocations.of(machine).orElseThrow(), versions);
         }
         return plain;
     }
