@@ -36,6 +36,12 @@ public record RunReport(String kernel, String release, int exports, List<ModuleR
         return modules.stream().filter(ModuleReport::isFull).count();
     }
 
+    /** Anchor mode: modules whose only undefined symbol left is their anchor. */
+    public long allButTheAnchor() {
+        return modules.stream().filter(m -> m.left().size() == 1 && m.left().getOrDefault(Reason.ANCHOR, 0) == 1)
+                .count();
+    }
+
     public long count(ModuleReport.Status s) {
         return modules.stream().filter(m -> m.status() == s).count();
     }

@@ -52,6 +52,10 @@ public final class TextFormat {
                 + "%d fully preresolved, %d errors%n", r.dryRun() ? "dry run: " : "", r.moduleCount(),
                 r.preresolvedTotal(), r.undefinedTotal(), 100 * r.share(), r.fullyPreresolved(), r.failures()));
         Map<Reason, Integer> left = r.leftByReason();
+        if (left.containsKey(Reason.ANCHOR)) {
+            sb.append(String.format(Locale.ROOT, "anchor mode (KASLR): one image symbol per module left for the loader; "
+                    + "%d modules have nothing else left%n", r.allButTheAnchor()));
+        }
         if (!left.isEmpty()) {
             sb.append("left undefined:");
             String sep = " ";
