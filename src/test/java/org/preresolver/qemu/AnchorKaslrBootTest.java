@@ -13,12 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.preresolver.cli.Cli;
+import org.preresolver.testing.PreresvLines;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
@@ -36,7 +35,6 @@ import org.preresolver.elf.Symbol;
  */
 @Tag("qemu")
 class AnchorKaslrBootTest {
-    private static final Pattern LINE = Pattern.compile("^\\s*PRERESV (\\S+) \\((\\d+)/(\\d+)( \\*fully\\*)? preresolved\\)$");
     private static final int BOOTS = 3;
 
     private static FunctionalSet set;
@@ -62,12 +60,7 @@ class AnchorKaslrBootTest {
         StringWriter err = new StringWriter();
         toolExit = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
         toolErr = err.toString();
-        for (String l : out.toString().split("\n")) {
-            Matcher m = LINE.matcher(l);
-            if (m.matches()) {
-                reported.put(m.group(1), new int[] {Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))});
-            }
-        }
+        reported.putAll(PreresvLines.byPath(out.toString()));
         std = StdBoot.log();
         String script = "mark TEXT \"$(grep ' T _text$' /proc/kallsyms | cut -d' ' -f1)\"\n" + FunctionalSet.SCRIPT;
         for (int i = 1; i <= BOOTS; i++) {

@@ -12,12 +12,11 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.preresolver.cli.Cli;
+import org.preresolver.testing.PreresvLines;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
@@ -32,7 +31,6 @@ import org.preresolver.elf.FormatException;
  */
 @Tag("qemu")
 class PreresolvedBootTest {
-    private static final Pattern LINE = Pattern.compile("^\\s*PRERESV (\\S+) \\((\\d+)/(\\d+)( \\*fully\\*)? preresolved\\)$");
 
     private static FunctionalSet set;
     private static Path preDir;
@@ -59,12 +57,7 @@ class PreresolvedBootTest {
         StringWriter err = new StringWriter();
         toolExit = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
         toolErr = err.toString();
-        for (String l : out.toString().split("\n")) {
-            Matcher m = LINE.matcher(l);
-            if (m.matches()) {
-                reported.put(m.group(1), new int[] {Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))});
-            }
-        }
+        reported.putAll(PreresvLines.byPath(out.toString()));
 
         std = StdBoot.log();
         pre = set.boot(preDir, preDir.resolveSibling("boot-preresolved"));

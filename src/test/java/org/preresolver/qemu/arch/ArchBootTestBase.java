@@ -14,8 +14,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -85,7 +83,6 @@ abstract class ArchBootTestBase {
             lsmod_snapshot final
             """;
 
-    private static final Pattern PRERESV = Pattern.compile("^\\s*PRERESV (\\S+) \\((\\d+)/(\\d+)( \\*fully\\*)? preresolved\\)");
 
     final GuestArch arch;
     ArchKernel kernel;
@@ -175,13 +172,7 @@ abstract class ArchBootTestBase {
         cliOut = out.toString();
         cliErr = err.toString();
         Files.writeString(work.resolve("preresolve.out"), String.join(" ", cliArgs) + "\n" + cliOut + cliErr);
-        for (String line : cliOut.split("\n")) {
-            Matcher m = PRERESV.matcher(line);
-            if (m.find()) {
-                counts.put(Path.of(m.group(1)).getFileName().toString(),
-                        new int[] {Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))});
-            }
-        }
+        counts.putAll(org.preresolver.testing.PreresvLines.byFileName(cliOut));
         long tPreresolved = System.nanoTime();
 
         // 4. Boot the preresolved set.

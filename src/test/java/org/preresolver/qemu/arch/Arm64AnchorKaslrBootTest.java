@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -53,7 +51,6 @@ import org.preresolver.qemu.ModuleTree;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Arm64AnchorKaslrBootTest {
     private static final int BOOTS = 3;
-    private static final Pattern PRERESV = Pattern.compile("^\\s*PRERESV (\\S+) \\((\\d+)/(\\d+)( \\*fully\\*)? preresolved\\)");
     private static final int R_AARCH64_JUMP26 = 282;
     private static final int R_AARCH64_CALL26 = 283;
 
@@ -118,13 +115,7 @@ class Arm64AnchorKaslrBootTest {
         cliOut = out.toString();
         cliErr = err.toString();
         Files.writeString(work.resolve("preresolve.out"), String.join(" ", args) + "\n" + cliOut + cliErr);
-        for (String line : cliOut.split("\n")) {
-            Matcher m = PRERESV.matcher(line);
-            if (m.find()) {
-                counts.put(Path.of(m.group(1)).getFileName().toString(),
-                        new int[] {Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))});
-            }
-        }
+        counts.putAll(org.preresolver.testing.PreresvLines.byFileName(cliOut));
         long tPreresolved = System.nanoTime();
 
         // 3. Three boots with KASLR on. The base of ext4 (/proc/modules) tells whether calls into the
