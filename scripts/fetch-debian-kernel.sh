@@ -7,7 +7,7 @@
 # Environment: LKMPR_CACHE (default ~/.cache/lkm-preresolver), APT_ARCH (default amd64),
 #   SUITE   a Debian suite other than the machine's (trixie: 6.12, sid: 7.x, experimental): apt then
 #           runs with a PRIVATE configuration in $LKMPR_CACHE/apt/<suite>/ (its own sources.list,
-#           lists and cache; the machine's sources and state are never read or changed). The packages
+#           lists and cache; the machine's apt state is never changed). The packages
 #           come from the archive the machine's sources name. Example: SUITE=sid scripts/fetch-debian-kernel.sh
 # Output layout: $LKMPR_CACHE/debian/<abi>/root/{boot,lib/modules,usr/src,...} (newer suites:
 # usr/lib/modules/<abi>/ holds the modules, and since 7.x also vmlinuz, config); the last line
