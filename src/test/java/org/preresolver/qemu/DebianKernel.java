@@ -9,7 +9,7 @@ import java.util.stream.Stream;
 /**
  * Debian's kernel packages unpacked by {@code scripts/fetch-debian-kernel.sh} (run once per JVM and ABI).
  *
- * @param root    the unpacked root ({@code boot/}, {@code lib/modules/}, {@code usr/src/})
+ * @param root    the unpacked root ({@code boot/}, {@code lib/modules/} or {@code usr/lib/modules/}, {@code usr/src/})
  * @param release the release string, e.g. {@code 6.1.0-56-amd64}
  */
 public record DebianKernel(Path root, String release) {
@@ -21,31 +21,60 @@ public record DebianKernel(Path root, String release) {
     }
 
     /** @param abi e.g. {@code 6.1.0-56-amd64}; empty for the fetch script's default */
-    public static synchronized DebianKernel fetch(String abi) throws IOException {
-        DebianKernel k = CACHE.get(abi);
+    public static DebianKernel fetch(String abi) throws IOException {
+        return fetchSuite("", abi);
+    }
+
+    /**
+     * The default amd64 kernel of another Debian suite ({@code trixie}: 6.12, {@code sid}: 7.x), fetched
+     * by {@code SUITE=suite scripts/fetch-debian-kernel.sh} through a private apt configuration.
+     */
+    public static DebianKernel fetchSuite(String suite) throws IOException {
+        return fetchSuite(suite, "");
+    }
+
+    private static synchronized DebianKernel fetchSuite(String suite, String abi) throws IOException {
+        String key = suite + ":" + abi;
+        DebianKernel k = CACHE.get(key);
         if (k != null) {
             return k;
         }
         Path script = Host.script("scripts/fetch-debian-kernel.sh");
-        Host.Result r = abi.isEmpty()
-                ? Host.run(Duration.ofMinutes(20), Host.projectDir(), "sh", script.toString())
-                : Host.run(Duration.ofMinutes(20), Host.projectDir(), "sh", script.toString(), abi);
+        java.util.List<String> cmd = new java.util.ArrayList<>();
+        if (!suite.isEmpty()) {
+            cmd.addAll(java.util.List.of("env", "SUITE=" + suite));
+        }
+        cmd.addAll(java.util.List.of("sh", script.toString()));
+        if (!abi.isEmpty()) {
+            cmd.add(abi);
+        }
+        Host.Result r = Host.run(Duration.ofMinutes(20), Host.projectDir(), cmd.toArray(String[]::new));
         // stderr is merged; the cache dir is the last line.
         String[] lines = r.output().strip().split("\n");
         Path dir = Path.of(lines[lines.length - 1].strip());
         Path root = dir.resolve("root");
-        String release;
-        try (Stream<Path> s = Files.list(root.resolve("lib/modules"))) {
-            release = s.map(p -> p.getFileName().toString()).filter(n -> Files.isDirectory(root.resolve("lib/modules/" + n + "/kernel")))
-                    .findFirst().orElseThrow(() -> new IOException("no lib/modules/<release>/kernel under " + root));
+        String release = null;
+        // Debian 12 and older: lib/modules; since Debian 13 (merged /usr): usr/lib/modules.
+        for (String mods : new String[] {"lib/modules", "usr/lib/modules"}) {
+            if (release == null && Files.isDirectory(root.resolve(mods))) {
+                try (Stream<Path> s = Files.list(root.resolve(mods))) {
+                    release = s.map(p -> p.getFileName().toString())
+                            .filter(n -> Files.isDirectory(root.resolve(mods + "/" + n + "/kernel"))).findFirst().orElse(null);
+                }
+            }
+        }
+        if (release == null) {
+            throw new IOException("no lib/modules/<release>/kernel or usr/lib/modules/<release>/kernel under " + root);
         }
         k = new DebianKernel(root, release);
-        CACHE.put(abi, k);
+        CACHE.put(key, k);
         return k;
     }
 
+    /** {@code boot/vmlinuz-RELEASE}, or since Debian's 7.x packages {@code usr/lib/modules/RELEASE/vmlinuz}. */
     public Path vmlinuz() {
-        return root.resolve("boot/vmlinuz-" + release);
+        Path boot = root.resolve("boot/vmlinuz-" + release);
+        return Files.exists(boot) ? boot : modulesDir().resolve("vmlinuz");
     }
 
     /**
@@ -83,13 +112,21 @@ public record DebianKernel(Path root, String release) {
         }
     }
 
+    /** {@code boot/config-RELEASE}, or {@code usr/lib/modules/RELEASE/config} where Debian's 7.x packages put it. */
     public Path config() {
-        return root.resolve("boot/config-" + release);
+        Path boot = root.resolve("boot/config-" + release);
+        return Files.exists(boot) ? boot : modulesDir().resolve("config");
     }
 
-    /** {@code lib/modules/<release>} */
+    /** {@code lib/modules/<release>}, or {@code usr/lib/modules/<release>} (Debian 13 and newer) */
     public Path modulesDir() {
-        return root.resolve("lib/modules/" + release);
+        Path lib = root.resolve("lib/modules/" + release);
+        return Files.isDirectory(lib) ? lib : root.resolve("usr/lib/modules/" + release);
+    }
+
+    /** {@code usr/src/linux-headers-RELEASE/Module.symvers}, from the headers package of the same build. */
+    public Path symvers() {
+        return root.resolve("usr/src/linux-headers-" + release + "/Module.symvers");
     }
 
     public ModuleTree modules() throws IOException {
