@@ -144,8 +144,8 @@ public final class TreeRunner {
 
     /**
      * Bytes of decoded modules the provider pass may keep for the processing pass: half of the heap above
-     * 160 MiB (nothing in a 256 MiB heap or less beyond 48 MiB; a whole Debian tree, 576 MB decoded, in a
-     * default heap of a quarter of 4 GiB or more), so that each module is decompressed once when memory
+     * 160 MiB (48 MiB in a 256 MiB heap; a whole Debian tree, 576 MB decoded, from a heap of 1.3 GiB, the
+     * default on a machine of 6 GiB or more), so that each module is decompressed once when memory
      * permits and twice, as the heap's only cost, when it does not.
      */
     static long keepBudget() {
