@@ -82,8 +82,9 @@ public final class TreeRunner {
                 Map<String, Options.Provider> providers = providers(known, pool, kept);
                 Preresolver pre = factory.create(providers);
                 // Chunks of neighbouring modules: one xz process decodes (and compresses) a whole chunk.
+                // --fail-fast: one module per chunk, so that nothing after a failure is written.
                 List<Future<List<ModuleReport>>> futures = new ArrayList<>();
-                for (List<ModuleFiles.Entry> chunk : chunks(entries)) {
+                for (List<ModuleFiles.Entry> chunk : chunks(entries, cfg.failFast() ? 1 : CHUNK_MODULES)) {
                     futures.add(pool.submit(() -> processChunk(pre, chunk, cfg, kept)));
                 }
                 List<ModuleReport> reports = new ArrayList<>(entries.size());
@@ -208,7 +209,7 @@ public final class TreeRunner {
     static Map<String, Options.Provider> providers(List<ModuleFiles.Entry> entries, ExecutorService pool,
             Decoded keep) throws IOException {
         List<Future<List<String[]>>> fs = new ArrayList<>();
-        for (List<ModuleFiles.Entry> chunk : chunks(entries)) {
+        for (List<ModuleFiles.Entry> chunk : chunks(entries, CHUNK_MODULES)) {
             fs.add(pool.submit(() -> {
                 // Read the chunk, decode its xz modules in one xz process, then the rest one by one.
                 List<byte[]> files = new ArrayList<>(chunk.size());
@@ -278,8 +279,8 @@ public final class TreeRunner {
     static final int CHUNK_MODULES = 64;
     static final long CHUNK_BYTES = 3L << 20;
 
-    /** Neighbouring entries in groups of at most {@link #CHUNK_MODULES} modules or about {@link #CHUNK_BYTES}. */
-    static List<List<ModuleFiles.Entry>> chunks(List<ModuleFiles.Entry> entries) {
+    /** Neighbouring entries in groups of at most {@code maxModules} modules or about {@link #CHUNK_BYTES}. */
+    static List<List<ModuleFiles.Entry>> chunks(List<ModuleFiles.Entry> entries, int maxModules) {
         List<List<ModuleFiles.Entry>> out = new ArrayList<>();
         List<ModuleFiles.Entry> cur = new ArrayList<>();
         long bytes = 0;
@@ -290,7 +291,7 @@ public final class TreeRunner {
             } catch (IOException ex) {
                 size = 0; // reported when the module is processed
             }
-            if (!cur.isEmpty() && (cur.size() >= CHUNK_MODULES || bytes + size > CHUNK_BYTES)) {
+            if (!cur.isEmpty() && (cur.size() >= maxModules || bytes + size > CHUNK_BYTES)) {
                 out.add(cur);
                 cur = new ArrayList<>();
                 bytes = 0;
