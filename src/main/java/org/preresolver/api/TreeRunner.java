@@ -174,7 +174,9 @@ public final class TreeRunner {
         }
 
         void offer(Path file, ModuleCodec.Decoded d) {
-            if (budget == 0 || !wanted.contains(file)) {
+            // Only xz is worth keeping: zstd and gzip decode faster than the heap can hold and move the
+            // bytes (measured on Debian sid's tree: BENCHMARKS.md, section 5).
+            if (budget == 0 || d.compression() != Compression.XZ || !wanted.contains(file)) {
                 return;
             }
             long size = d.elf().length;
