@@ -7,8 +7,13 @@
 # Without an argument, the ABI of Debian's current default kernel (linux-image-amd64) is used.
 # (The tests do not use that default directly: org.preresolver.testing.TestKernels resolves the
 # ABI once, keeps it in $LKMPR_CACHE/debian/test-abi and always passes it here.)
-# Environment: LKMPR_CACHE (default ~/.cache/lkm-preresolver), APT_ARCH (default amd64).
-# Output layout: $LKMPR_CACHE/debian/<abi>/root/{boot,lib/modules,usr/src,...}; the last line
+# Environment: LKMPR_CACHE (default ~/.cache/lkm-preresolver), APT_ARCH (default amd64),
+#   SUITE   a Debian suite other than the machine's (trixie: 6.12, sid: 7.x, experimental): apt then
+#           runs with a PRIVATE configuration in $LKMPR_CACHE/apt/<suite>/ (its own sources.list,
+#           lists and cache; the machine's apt state is never changed). The packages
+#           come from the archive the machine's sources name. Example: SUITE=sid scripts/fetch-debian-kernel.sh
+# Output layout: $LKMPR_CACHE/debian/<abi>/root/{boot,lib/modules,usr/src,...} (newer suites:
+# usr/lib/modules/<abi>/ holds the modules, and since 7.x also vmlinuz, config); the last line
 # printed on stdout is that directory.
 # Exit codes: 0 done, 3 a package of that ABI cannot be downloaded (the archive dropped it), 1 other.
 # Two processes fetching the same ABI at once are serialised by flock on $LKMPR_CACHE/debian/.<abi>.lock.
@@ -18,6 +23,81 @@ cache=${LKMPR_CACHE:-${HOME:-/root}/.cache/lkm-preresolver}
 arch=${APT_ARCH:-amd64}
 
 log() { echo "fetch-debian-kernel: $*" >&2; }
+
+# --- SUITE: a private apt configuration (sources.list, lists, cache) for another Debian suite ---
+suite=${SUITE:-}
+if [ -n "$suite" ]; then
+    case $suite in
+        *[!a-z0-9-]*|"") log "bad SUITE '$suite'"; exit 2 ;;
+    esac
+    state="$cache/apt/$suite"
+    mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+    if [ ! -f "$state/sources.list" ]; then
+        # The machine's archive (deb822 .sources or one-line .list), the suite asked for.
+        mirror=$(sed -n 's/^URIs: *\([^ ]*\/debian\)\/*$/\1/p; s/^deb *\(\[[^]]*\] *\)\{0,1\}\([^ ]*\/debian\)\/* .*/\2/p' \
+            /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/apt/sources.list 2>/dev/null | head -n1)
+        [ -n "$mirror" ] || { log "no Debian archive in the machine's apt sources"; exit 1; }
+        echo "deb [arch=$arch] $mirror $suite main" >"$state/sources.list.tmp"
+        mv "$state/sources.list.tmp" "$state/sources.list"
+    fi
+    aptopts="-oDir::Etc::sourcelist=$state/sources.list -oDir::Etc::sourceparts=- \
+-oDir::State::Lists=$state/lists -oDir::Cache=$state/cache -oAPT::Architecture=$arch -oAPT::Sandbox::User=root -q"
+    # shellcheck disable=SC2086
+    suite_update() {
+        log "apt-get update ($suite, private state in $state)"
+        apt-get $aptopts update >&2 || log "apt-get update reported errors; going on with the lists it has"
+    }
+    # shellcheck disable=SC2086
+    suite_cache() { apt-cache $aptopts "$@" 2>/dev/null; }
+    if ! ls "$state/lists/"*_Packages* >/dev/null 2>&1; then suite_update; fi
+    abi=${1:-}
+    if [ -z "$abi" ]; then
+        dep=$(suite_cache depends "linux-image-$arch" | sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n1)
+        if [ -z "$dep" ]; then suite_update; dep=$(suite_cache depends "linux-image-$arch" | sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n1); fi
+        [ -n "$dep" ] || { log "cannot find the default kernel of $suite for $arch"; exit 1; }
+        abi=${dep%-unsigned}
+    fi
+    dir="$cache/debian/$abi"
+    if [ -f "$dir/.complete" ]; then echo "$dir"; exit 0; fi
+    # Signed suites have linux-image-R (signed) and linux-image-R-unsigned: take the unsigned one when
+    # it exists. The modules are in the image package; the headers (Module.symvers) depend on their
+    # -common package and on linux-kbuild-* (sign-file, modpost), whatever those are called in the suite.
+    # Since 7.x (sid), linux-image-R is a small package that depends on linux-binary-R (the image),
+    # linux-modules-R and linux-base-R: fetch those instead.
+    image=linux-image-$abi
+    if [ -n "$(suite_cache show "linux-image-$abi-unsigned" | head -n1)" ]; then image=linux-image-$abi-unsigned; fi
+    split=$(suite_cache depends "$image" | sed -n "s/^ *Depends: \\(linux-\\(binary\\|modules\\|base\\)-$abi\\)\$/\\1/p" | sort -u)
+    if [ -n "$split" ]; then
+        # linux-binary-R is what users install: it puts the image at /usr/lib/modules/R/vmlinuz
+        # (linux-binary-unsigned-R names it vmlinuz.unsigned); the payload is the same.
+        image=$(echo "$split" | tr '\n' ' ')
+    fi
+    pkgs="$image linux-headers-$abi $(suite_cache depends "linux-headers-$abi" \
+        | sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ <]*\)$/\1/p' | sort -u | tr '\n' ' ')"
+    case $pkgs in *linux-kbuild-*) ;; *) log "linux-headers-$abi names no linux-kbuild package in $suite"; exit 1 ;; esac
+    mkdir -p "$dir/debs"
+    tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    for p in $pkgs; do
+        if ! ls "$dir/debs/${p}_"*.deb >/dev/null 2>&1; then
+            log "apt-get download $p ($suite)"
+            # shellcheck disable=SC2086
+            if ! (cd "$tmp" && apt-get $aptopts download "$p" >&2); then
+                suite_update
+                # shellcheck disable=SC2086
+                (cd "$tmp" && apt-get $aptopts download "$p" >&2) || { log "cannot download $p ($suite)"; exit 1; }
+            fi
+            mv "$tmp"/*.deb "$dir/debs/"
+        fi
+    done
+    rm -rf "$dir/root"
+    mkdir -p "$tmp/root"
+    for d in "$dir"/debs/*.deb; do dpkg -x "$d" "$tmp/root"; done
+    mv "$tmp/root" "$dir/root"
+    touch "$dir/.complete"
+    echo "$dir"
+    exit 0
+fi
 
 abi=${1:-}
 print_default=false

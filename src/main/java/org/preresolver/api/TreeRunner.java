@@ -77,24 +77,30 @@ public final class TreeRunner {
             try {
                 List<ModuleFiles.Entry> known = new ArrayList<>(entries);
                 known.addAll(ModuleFiles.find(cfg.providerTrees()));
-                Map<String, Options.Provider> providers = providers(known, pool);
+                // The provider pass decodes every module; those it may keep are not decoded again.
+                Decoded kept = new Decoded(keepBudget(), entries);
+                Map<String, Options.Provider> providers = providers(known, pool, kept);
                 Preresolver pre = factory.create(providers);
-                List<Future<ModuleReport>> futures = new ArrayList<>(entries.size());
-                for (ModuleFiles.Entry e : entries) {
-                    futures.add(pool.submit(() -> processOne(pre, e, cfg)));
+                // Chunks of neighbouring modules: one xz process decodes (and compresses) a whole chunk.
+                // --fail-fast: one module per chunk, so that nothing after a failure is written.
+                List<Future<List<ModuleReport>>> futures = new ArrayList<>();
+                for (List<ModuleFiles.Entry> chunk : chunks(entries, cfg.failFast() ? 1 : CHUNK_MODULES)) {
+                    futures.add(pool.submit(() -> processChunk(pre, chunk, cfg, kept)));
                 }
                 List<ModuleReport> reports = new ArrayList<>(entries.size());
                 boolean stop = false;
-                for (Future<ModuleReport> f : futures) {
+                for (Future<List<ModuleReport>> f : futures) {
                     if (stop) {
                         f.cancel(false);
                         continue;
                     }
-                    ModuleReport r = get(f);
-                    reports.add(r);
-                    listener.accept(r);
-                    if (cfg.failFast() && r.status().failed()) {
-                        stop = true;
+                    for (ModuleReport r : get(f)) {
+                        reports.add(r);
+                        listener.accept(r);
+                        if (cfg.failFast() && r.status().failed()) {
+                            stop = true;
+                            break;
+                        }
                     }
                 }
                 return new RunReport(pre.kernel().source(), pre.kernel().identity().release(), pre.kernel().size(),
@@ -109,7 +115,7 @@ public final class TreeRunner {
         }
     }
 
-    private static ModuleReport get(Future<ModuleReport> f) throws IOException {
+    private static <T> T get(Future<T> f) throws IOException {
         try {
             return f.get();
         } catch (InterruptedException e) {
@@ -137,28 +143,110 @@ public final class TreeRunner {
         }
     }
 
+    /**
+     * Bytes of decoded modules the provider pass may keep for the processing pass: half of the heap above
+     * 160 MiB (48 MiB in a 256 MiB heap; a whole Debian tree, 576 MB decoded, from a heap of 1.3 GiB, the
+     * default on a machine of 6 GiB or more), so that each module is decompressed once when memory
+     * permits and twice, as the heap's only cost, when it does not.
+     */
+    static long keepBudget() {
+        long max = Runtime.getRuntime().maxMemory();
+        return max == Long.MAX_VALUE ? 0 : Math.max(0, (max - (160L << 20)) / 2);
+    }
+
+    /** Decoded modules kept between the two passes, within a byte budget; each is taken once. */
+    static final class Decoded {
+        private final long budget;
+        private final Set<Path> wanted = new HashSet<>();
+        private final java.util.concurrent.ConcurrentHashMap<Path, ModuleCodec.Decoded> kept =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.atomic.AtomicLong used = new java.util.concurrent.atomic.AtomicLong();
+
+        Decoded(long budget, List<ModuleFiles.Entry> processed) {
+            this.budget = budget;
+            for (ModuleFiles.Entry e : processed) {
+                wanted.add(e.file());
+            }
+        }
+
+        static Decoded none() {
+            return new Decoded(0, List.of());
+        }
+
+        void offer(Path file, ModuleCodec.Decoded d) {
+            // Only xz is worth keeping: zstd and gzip decode faster than the heap can hold and move the
+            // bytes (measured on Debian sid's tree: BENCHMARKS.md, section 5).
+            if (budget == 0 || d.compression() != Compression.XZ || !wanted.contains(file)) {
+                return;
+            }
+            long size = d.elf().length;
+            if (size > budget / 16) {
+                return; // many small ones rather than one big one
+            }
+            if (used.addAndGet(size) > budget) {
+                used.addAndGet(-size);
+                return;
+            }
+            if (kept.putIfAbsent(file, d) != null) {
+                used.addAndGet(-size); // listed twice: the first one is kept
+            }
+        }
+
+        /** The decoded module, once, or null when it was not kept. */
+        ModuleCodec.Decoded take(Path file) {
+            ModuleCodec.Decoded d = kept.remove(file);
+            if (d != null) {
+                used.addAndGet(-d.elf().length);
+            }
+            return d;
+        }
+    }
+
     /** Which symbols the tree's modules export, and whether each exporter is GPL-compatible. */
     static Map<String, Options.Provider> providers(List<ModuleFiles.Entry> entries, ExecutorService pool)
             throws IOException {
+        return providers(entries, pool, Decoded.none());
+    }
+
+    static Map<String, Options.Provider> providers(List<ModuleFiles.Entry> entries, ExecutorService pool,
+            Decoded keep) throws IOException {
         List<Future<List<String[]>>> fs = new ArrayList<>();
-        for (ModuleFiles.Entry e : entries) {
+        for (List<ModuleFiles.Entry> chunk : chunks(entries, CHUNK_MODULES)) {
             fs.add(pool.submit(() -> {
-                try {
-                    if (!readable(e.file())) {
-                        return List.<String[]>of(); // reported when the module itself is processed
+                // Read the chunk, decode its xz modules in one xz process, then the rest one by one.
+                List<byte[]> files = new ArrayList<>(chunk.size());
+                for (ModuleFiles.Entry e : chunk) {
+                    try {
+                        files.add(readable(e.file()) ? Files.readAllBytes(e.file()) : null);
+                    } catch (IOException | OutOfMemoryError ex) {
+                        files.add(null); // reported when the module itself is processed
                     }
-                    byte[] elf = ModuleCodec.decode(Files.readAllBytes(e.file())).elf();
-                    KernelModule.Exports m = KernelModule.scanExports(elf);
-                    String name = m.name().isEmpty() ? stem(e.file()) : m.name();
-                    String gpl = m.gplCompatible() ? "y" : "n";
-                    List<String[]> out = new ArrayList<>();
-                    for (String s : m.exports()) {
-                        out.add(new String[] {s, name, gpl});
-                    }
-                    return out;
-                } catch (IOException | FormatException | OutOfMemoryError ex) {
-                    return List.<String[]>of(); // reported when the module itself is processed
                 }
+                List<ModuleCodec.Decoded> decoded = ModuleCodec.decodeAll(
+                        files.stream().map(f -> f == null ? new byte[0] : f).toList());
+                List<String[]> out = new ArrayList<>();
+                for (int i = 0; i < chunk.size(); i++) {
+                    ModuleFiles.Entry e = chunk.get(i);
+                    byte[] file = files.get(i);
+                    files.set(i, null);
+                    if (file == null) {
+                        continue;
+                    }
+                    try {
+                        ModuleCodec.Decoded dec = decoded.get(i) != null ? decoded.get(i) : ModuleCodec.decode(file);
+                        decoded.set(i, null);
+                        KernelModule.Exports m = KernelModule.scanExports(dec.elf());
+                        keep.offer(e.file(), dec);
+                        String name = m.name().isEmpty() ? stem(e.file()) : m.name();
+                        String gpl = m.gplCompatible() ? "y" : "n";
+                        for (String s : m.exports()) {
+                            out.add(new String[] {s, name, gpl});
+                        }
+                    } catch (FormatException | OutOfMemoryError ex) {
+                        // reported when the module itself is processed
+                    }
+                }
+                return out;
             }));
         }
         Map<String, Options.Provider> m = new HashMap<>();
@@ -189,13 +277,147 @@ public final class TreeRunner {
         return i > 0 ? n.substring(0, i) : n;
     }
 
+    /** Modules per chunk, and compressed bytes per chunk: what one xz process is given at a time. */
+    static final int CHUNK_MODULES = 64;
+    static final long CHUNK_BYTES = 3L << 20;
+
+    /** Neighbouring entries in groups of at most {@code maxModules} modules or about {@link #CHUNK_BYTES}. */
+    static List<List<ModuleFiles.Entry>> chunks(List<ModuleFiles.Entry> entries, int maxModules) {
+        List<List<ModuleFiles.Entry>> out = new ArrayList<>();
+        List<ModuleFiles.Entry> cur = new ArrayList<>();
+        long bytes = 0;
+        for (ModuleFiles.Entry e : entries) {
+            long size;
+            try {
+                size = Files.size(e.file());
+            } catch (IOException ex) {
+                size = 0; // reported when the module is processed
+            }
+            if (!cur.isEmpty() && (cur.size() >= maxModules || bytes + size > CHUNK_BYTES)) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                bytes = 0;
+            }
+            cur.add(e);
+            bytes += size;
+        }
+        if (!cur.isEmpty()) {
+            out.add(cur);
+        }
+        return out;
+    }
+
     /** One module: read, decode, preresolve, check, write. Never throws for a module's own problems. */
     static ModuleReport processOne(Preresolver pre, ModuleFiles.Entry e, RunConfig cfg) {
+        return processChunk(pre, List.of(e), cfg, Decoded.none()).get(0);
+    }
+
+    /** A module decided and checked, waiting for its output to be compressed and written. */
+    private record Prepared(ModuleFiles.Entry entry, byte[] file, ModuleCodec.Decoded dec, Result result) {}
+
+    /**
+     * Neighbouring modules: read, decoded (taken from {@code kept} when the provider pass kept them; the
+     * xz ones in one xz process), preresolved, checked, compressed (the xz ones in one xz process) and
+     * written. Never throws for a module's own problems; one report per module, in order.
+     */
+    static List<ModuleReport> processChunk(Preresolver pre, List<ModuleFiles.Entry> chunk, RunConfig cfg, Decoded kept) {
+        int n = chunk.size();
+        ModuleReport[] reports = new ModuleReport[n];
+        ModuleCodec.Decoded[] decs = new ModuleCodec.Decoded[n];
+        byte[][] files = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            ModuleFiles.Entry e = chunk.get(i);
+            decs[i] = kept.take(e.file());
+            reports[i] = read(e, decs[i] != null, files, i);
+        }
+        // The modules not kept by the provider pass: decoded together.
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (reports[i] == null && decs[i] == null) {
+                todo.add(i);
+            }
+        }
+        if (todo.size() > 1) {
+            List<ModuleCodec.Decoded> d = ModuleCodec.decodeAll(todo.stream().map(i -> files[i]).toList());
+            for (int k = 0; k < todo.size(); k++) {
+                decs[todo.get(k)] = d.get(k);
+            }
+        }
+        Prepared[] prepared = new Prepared[n];
+        for (int i = 0; i < n; i++) {
+            if (reports[i] == null) {
+                String path = chunk.get(i).display();
+                try {
+                    ModuleCodec.Decoded dec = decs[i] != null ? decs[i] : ModuleCodec.decode(files[i]);
+                    decs[i] = null;
+                    Result r = pre.process(dec.elf());
+                    if (r.changed()) {
+                        check(r);
+                    }
+                    prepared[i] = new Prepared(chunk.get(i), files[i], dec, r);
+                } catch (FormatException ex) {
+                    reports[i] = ModuleReport.failure(path, ModuleReport.Status.ERROR, ex.getMessage());
+                } catch (RefusedException ex) {
+                    reports[i] = ModuleReport.failure(path, ModuleReport.Status.REFUSED, ex.getMessage());
+                } catch (OutOfMemoryError ex) {
+                    decs[i] = null;
+                    reports[i] = outOfMemory(path);
+                }
+                files[i] = null;
+            }
+        }
+        // A dry run writes nothing, so it compresses nothing: an output's compressed size is known
+        // only once it is written. Otherwise the changed modules are compressed, one call per format.
+        byte[][] written = new byte[n][];
+        if (!cfg.dryRun()) {
+            for (Compression c : Compression.values()) {
+                List<Integer> idx = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    if (prepared[i] != null && prepared[i].result().changed() && prepared[i].dec().compression() == c) {
+                        idx.add(i);
+                    }
+                }
+                if (idx.isEmpty()) {
+                    continue;
+                }
+                try {
+                    List<byte[]> out = ModuleCodec.encodeAll(idx.stream().map(i -> prepared[i].result().output()).toList(), c);
+                    for (int k = 0; k < idx.size(); k++) {
+                        written[idx.get(k)] = out.get(k);
+                    }
+                } catch (IOException ex) {
+                    for (int i : idx) {
+                        reports[i] = ModuleReport.failure(chunk.get(i).display(), ModuleReport.Status.IO_ERROR,
+                                ioMessage(ex, "cannot compress"));
+                        prepared[i] = null;
+                    }
+                } catch (OutOfMemoryError ex) {
+                    for (int i : idx) {
+                        reports[i] = outOfMemory(chunk.get(i).display());
+                        prepared[i] = null;
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (prepared[i] != null) {
+                reports[i] = finish(prepared[i], written[i], cfg);
+                prepared[i] = null;
+                written[i] = null;
+            }
+        }
+        return java.util.Arrays.asList(reports);
+    }
+
+    /**
+     * The checks before a module is read, and the read unless the provider pass kept it decoded:
+     * a failure report, or null with {@code files[i]} set (or left null when {@code kept}).
+     */
+    private static ModuleReport read(ModuleFiles.Entry e, boolean kept, byte[][] files, int i) {
         String path = e.display();
         if (Files.isSymbolicLink(e.file())) {
             return ModuleReport.failure(path, ModuleReport.Status.IO_ERROR, "is a symbolic link; not followed");
         }
-        byte[] file;
         try {
             // Not a FIFO (reading would block for ever), a device or a file larger than any module.
             if (!Files.isRegularFile(e.file(), LinkOption.NOFOLLOW_LINKS)) {
@@ -206,23 +428,25 @@ public final class TreeRunner {
                 return ModuleReport.failure(path, ModuleReport.Status.ERROR, "file of " + size
                         + " bytes is larger than any module (limit " + (Compression.DEFAULT_LIMIT >> 20) + " MiB)");
             }
-            file = Files.readAllBytes(e.file());
+            files[i] = kept ? null : Files.readAllBytes(e.file());
+            return null;
         } catch (IOException ex) {
             return ModuleReport.failure(path, ModuleReport.Status.IO_ERROR, ioMessage(ex, "cannot read"));
         } catch (OutOfMemoryError ex) {
             return outOfMemory(path);
         }
+    }
+
+    /** Writes a prepared module (its compressed output {@code written}, null if unchanged) and reports it. */
+    private static ModuleReport finish(Prepared p, byte[] written, RunConfig cfg) {
+        ModuleFiles.Entry e = p.entry();
+        String path = e.display();
+        Result r = p.result();
+        ModuleCodec.Decoded dec = p.dec();
+        byte[] file = p.file();
         try {
-            ModuleCodec.Decoded dec = ModuleCodec.decode(file);
-            Result r = pre.process(dec.elf());
             long sizeOut = 0;
-            long rawOut = 0;
-            byte[] written = null;
-            if (r.changed()) {
-                check(r);
-                written = ModuleCodec.encode(r.output(), dec.compression());
-                rawOut = r.output().length;
-            }
+            long rawOut = r.changed() ? r.output().length : 0;
             if (!cfg.dryRun()) {
                 Path target = cfg.inPlace() ? e.file() : outputPath(cfg.outputDir(), e.relative());
                 if (written != null) {
@@ -232,6 +456,9 @@ public final class TreeRunner {
                     AtomicWriter.write(target, written, e.file(), cfg.sync());
                     sizeOut = written.length;
                 } else if (!cfg.inPlace()) {
+                    if (file == null) {
+                        file = readAgain(e.file(), dec.fileSize());
+                    }
                     Files.createDirectories(target.toAbsolutePath().getParent());
                     AtomicWriter.write(target, file, e.file(), cfg.sync());
                     sizeOut = file.length;
@@ -242,16 +469,21 @@ public final class TreeRunner {
             return new ModuleReport(path, r.module().name(), map(r.status()), plan.undefined(), plan.preresolved(),
                     plan.leftByReason(), r.module().modinfo().depends(), r.signatureStripped(), r.resigned(),
                     dec.compression().label(),
-                    file.length, sizeOut, rawOut, "", cfg.keepOutcomes() ? plan.outcomes() : List.of());
-        } catch (FormatException ex) {
-            return ModuleReport.failure(path, ModuleReport.Status.ERROR, ex.getMessage());
-        } catch (RefusedException ex) {
-            return ModuleReport.failure(path, ModuleReport.Status.REFUSED, ex.getMessage());
+                    dec.fileSize(), sizeOut, rawOut, "", cfg.keepOutcomes() ? plan.outcomes() : List.of());
         } catch (IOException ex) {
             return ModuleReport.failure(path, ModuleReport.Status.IO_ERROR, ioMessage(ex, "cannot write"));
         } catch (OutOfMemoryError ex) {
             return outOfMemory(path);
         }
+    }
+
+    /** The file the provider pass read, read again to be copied; it must not have changed size since. */
+    private static byte[] readAgain(Path file, int size) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        if (b.length != size) {
+            throw new IOException("changed while it was being read (" + size + " bytes, now " + b.length + ")");
+        }
+        return b;
     }
 
     /**

@@ -26,8 +26,9 @@ final class KernelOptions {
     String release;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "Kernel .config (for KASLR). Default: the image's IKCONFIG, or config-RELEASE or .config "
-                    + "beside the image.")
+            description = "Kernel .config (for KASLR). Default: the image's IKCONFIG, else config-RELEASE beside "
+                    + "the image, config beside a vmlinuz in /usr/lib/modules/RELEASE/, /boot/config-RELEASE, "
+                    + ".config beside the image.")
     Path config;
 
     KernelLoader.LoadedKernel load() throws IOException, FormatException, UsageException {

@@ -108,6 +108,7 @@ final class PreresolveCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        modules.defaultTo(kernel);
         int jobs = modules.jobs();
         List<ReportSpec> reportSpecs = new java.util.ArrayList<>();
         for (String r : reports) {

@@ -73,6 +73,7 @@ final class ReportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        modules.defaultTo(kernel);
         int jobs = modules.jobs();
         if (top < 0) {
             throw new UsageException("--top must not be negative");

@@ -58,6 +58,7 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        modules.defaultTo(kernel);
         int jobs = modules.jobs();
         boolean kernelGiven = kernel.kernel != null || kernel.symvers != null || kernel.systemMap != null;
         Verify.Summary s;

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.preresolver.elf.ElfFile;
@@ -30,8 +32,7 @@ public final class KernelLoader {
      * Loads exports from an ELF vmlinux or a compressed image.
      *
      * @param configFile an explicit {@code --config}, or null to look for one: the image's own
-     *     (IKCONFIG), then {@code config-RELEASE} beside the image (Debian's /boot), then
-     *     {@code .config} beside it (a kernel build tree)
+     *     (IKCONFIG), then the files of {@link #configCandidates}
      */
     public static LoadedKernel fromImage(Path image, Path configFile) throws IOException, FormatException {
         return fromImage(image, configFile, ExportsCache.standard().orElse(null));
@@ -78,10 +79,8 @@ public final class KernelLoader {
             config = embedded;
             note = config.map(KernelConfig::source).orElse(null);
             if (config.isEmpty()) {
-                Path dir = image.toAbsolutePath().getParent();
-                String rel = exports.identity().release();
-                for (Path cand : new Path[] {rel.isEmpty() ? null : dir.resolve("config-" + rel), dir.resolve(".config")}) {
-                    if (cand != null && Files.isRegularFile(cand)) {
+                for (Path cand : configCandidates(image, exports.identity().release())) {
+                    if (Files.isRegularFile(cand)) {
                         config = Optional.of(readConfig(cand));
                         note = cand.toString();
                         break;
@@ -90,10 +89,81 @@ public final class KernelLoader {
             }
             if (config.isEmpty()) {
                 note = "no configuration found (no --config, no IKCONFIG in the image, no config-" + rel(exports)
-                        + " or .config beside it)";
+                        + " or .config beside it, no config beside a vmlinuz in modules/" + rel(exports)
+                        + "/, no /boot/config-" + rel(exports) + ")";
             }
         }
         return new LoadedKernel(exports, config, note);
+    }
+
+    /**
+     * Where a kernel's configuration is looked for when the image has none (IKCONFIG), in order:
+     * <ol>
+     * <li>{@code config-RELEASE} beside the image (Debian 12 and older, and most distributions: /boot);
+     * <li>{@code config} beside an image named {@code vmlinuz*} in a directory named after the release
+     *     (Debian 13+ installs {@code /usr/lib/modules/RELEASE/{vmlinuz,config,System.map}});
+     * <li>{@code boot/config-RELEASE} of the root the image is installed under (an image in
+     *     {@code ROOT/usr/lib/modules/RELEASE/} or {@code ROOT/lib/modules/RELEASE/}: an unpacked package
+     *     or the running system, whose root is /);
+     * <li>{@code /boot/config-RELEASE} of this machine;
+     * <li>{@code .config} beside the image (a kernel build tree).
+     * </ol>
+     *
+     * @param release the image's release string, or "" when unknown (only {@code .config} and a
+     *     {@code config} beside a {@code vmlinuz} are then candidates)
+     */
+    public static List<Path> configCandidates(Path image, String release) {
+        Path dir = image.toAbsolutePath().getParent();
+        String name = image.getFileName().toString();
+        List<Path> out = new ArrayList<>();
+        if (!release.isEmpty()) {
+            out.add(dir.resolve("config-" + release));
+        }
+        if (name.startsWith("vmlinuz") && (release.isEmpty() || dir.getFileName() != null
+                && dir.getFileName().toString().equals(release))) {
+            out.add(dir.resolve("config"));
+        }
+        if (!release.isEmpty()) {
+            installRoot(dir).ifPresent(root -> out.add(root.resolve("boot/config-" + release)));
+            Path boot = Path.of("/boot/config-" + release);
+            if (!out.contains(boot)) {
+                out.add(boot);
+            }
+        }
+        out.add(dir.resolve(".config"));
+        return out;
+    }
+
+    /**
+     * The module tree of an image installed as Debian 13+ installs it, {@code .../modules/RELEASE/vmlinuz}
+     * beside {@code kernel/}: that directory, the tree to preresolve when no module is named.
+     */
+    public static Optional<Path> moduleTreeBeside(Path image) {
+        Path dir = image.toAbsolutePath().getParent();
+        if (dir == null || !image.getFileName().toString().startsWith("vmlinuz") || dir.getParent() == null
+                || dir.getParent().getFileName() == null
+                || !dir.getParent().getFileName().toString().equals("modules")
+                || !Files.isDirectory(dir.resolve("kernel"))) {
+            return Optional.empty();
+        }
+        return Optional.of(dir);
+    }
+
+    /** {@code ROOT} for a directory {@code ROOT/usr/lib/modules/R} or {@code ROOT/lib/modules/R}. */
+    private static Optional<Path> installRoot(Path modulesRelease) {
+        Path modules = modulesRelease.getParent();
+        if (modules == null || modules.getFileName() == null || !modules.getFileName().toString().equals("modules")) {
+            return Optional.empty();
+        }
+        Path lib = modules.getParent();
+        if (lib == null || lib.getFileName() == null || !lib.getFileName().toString().equals("lib")) {
+            return Optional.empty();
+        }
+        Path root = lib.getParent();
+        if (root != null && root.getFileName() != null && root.getFileName().toString().equals("usr")) {
+            root = root.getParent();
+        }
+        return Optional.ofNullable(root);
     }
 
     /** Loads exports from {@code Module.symvers} and a {@code System.map} (or captured kallsyms). */

@@ -30,6 +30,8 @@ public enum Compression {
     public static final long DEFAULT_LIMIT = 256L << 20;
 
     private static final long LZ4_LEGACY_MAGIC = 0x184c2102L;
+    private static final long ZSTD_MAGIC = 0xfd2fb528L;
+    private static final long ZSTD_SKIPPABLE_MAGIC = 0x184d2a50L;
 
     private final byte[] magic;
 
@@ -97,7 +99,8 @@ public enum Compression {
                 case LZO -> throw new FormatException("lzo-compressed payloads are not supported; extract the "
                         + "vmlinux with the kernel's scripts/extract-vmlinux and pass that ELF file");
                 default -> {
-                    try (InputStream in = open(new ByteArrayInputStream(data, off, length), limit)) {
+                    int streamLength = this == ZSTD ? zstdFramesLength(data, off, length) : length;
+                    try (InputStream in = open(new ByteArrayInputStream(data, off, streamLength), limit)) {
                         yield sizeHint > 0 && sizeHint <= limit ? readExact(in, (int) sizeHint, limit)
                                 : readBounded(in, limit);
                     }
@@ -112,6 +115,34 @@ public enum Compression {
                     ? "truncated (unexpected end of data)" : e.getMessage().lines().findFirst().orElse("");
             throw new FormatException("corrupt " + label() + " stream: " + why, e);
         }
+    }
+
+    /**
+     * The length of the zstd frames (data and skippable) that start at {@code off}: the decoder is
+     * given exactly those, so that what follows them (kbuild's {@code size_append}, 4 bytes of
+     * uncompressed size after the last frame of an image payload) is not read as a broken frame.
+     */
+    static int zstdFramesLength(byte[] data, int off, int length) throws FormatException {
+        int end = off + length;
+        int p = off;
+        while (end - p >= 8) {
+            long magic = ByteReader.u32(data, p, true);
+            boolean frame = magic == ZSTD_MAGIC || (magic & 0xfffffff0L) == ZSTD_SKIPPABLE_MAGIC;
+            if (!frame) {
+                break;
+            }
+            long size = com.github.luben.zstd.Zstd.findFrameCompressedSize(data, p, end - p);
+            if (com.github.luben.zstd.Zstd.isError(size) || size <= 0 || size > end - p) {
+                if (p == off) {
+                    String why = com.github.luben.zstd.Zstd.isError(size)
+                            ? com.github.luben.zstd.Zstd.getErrorName(size) : "frame size " + size;
+                    throw new FormatException("corrupt zstd stream: " + why, p);
+                }
+                break; // bytes after the frames that merely look like a frame header
+            }
+            p += (int) size;
+        }
+        return p == off ? length : p - off; // no whole frame: let the decoder name the problem
     }
 
     private InputStream open(InputStream in, long limit) throws IOException {

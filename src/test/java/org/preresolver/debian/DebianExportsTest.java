@@ -2,40 +2,60 @@ package org.preresolver.debian;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.SymbolFiles;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.qemu.Host;
 
-/** The exports read from Debian's compressed vmlinuz against the Module.symvers of the same build. */
+/**
+ * The exports read from Debian's compressed vmlinuz against the Module.symvers of the same build, for
+ * the kernels users run: Debian 12's 6.1 (xz payload), Debian 13 "trixie"'s 6.12 and sid's 7.x (zstd
+ * payloads, with kbuild's 4-byte size trailer after the zstd frame; 7.x: {@code __kflagstab}).
+ */
 class DebianExportsTest {
-    static DebianKernel kernel;
-    static KernelLoader.LoadedKernel loaded;
-
-    @BeforeAll
-    static void load() throws Exception {
-        kernel = DebianKernel.fetch();
-        loaded = KernelLoader.fromImage(kernel.vmlinuz(), null, null); // no cache: really read the image
+    /** Suite names for {@link DebianKernel#fetchSuite}; bookworm is the machine's own (6.1, {@link DebianKernel#fetch()}). */
+    static Stream<String> suites() {
+        return Stream.of(BOOKWORM, "trixie", "sid");
     }
 
-    static Path symvers() {
-        return kernel.root().resolve("usr/src/linux-headers-" + kernel.release() + "/Module.symvers");
+    private static final String BOOKWORM = "bookworm";
+
+    private record Loaded(DebianKernel kernel, KernelLoader.LoadedKernel loaded) {}
+
+    private static final Map<String, Loaded> LOADED = new HashMap<>();
+
+    static synchronized Loaded load(String suite) throws Exception {
+        Loaded l = LOADED.get(suite);
+        if (l == null) {
+            DebianKernel k = suite.equals(BOOKWORM) ? DebianKernel.fetch() : DebianKernel.fetchSuite(suite);
+            // no cache, and no --config: really read the image, and find the package's config where it is
+            l = new Loaded(k, KernelLoader.fromImage(k.vmlinuz(), null, null));
+            LOADED.put(suite, l);
+        }
+        return l;
     }
 
-    @Test
-    void everyExportMatchesModuleSymversOnNameCrcLicenceAndNamespace() throws Exception {
-        KernelExports ex = loaded.exports();
-        List<SymbolFiles.SymversEntry> symvers = SymbolFiles.parseSymvers(Files.readAllBytes(symvers())).stream()
-                .filter(SymbolFiles.SymversEntry::fromVmlinux).toList();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("suites")
+    void everyExportMatchesModuleSymversOnNameCrcLicenceAndNamespace(String suite) throws Exception {
+        Loaded l = load(suite);
+        KernelExports ex = l.loaded().exports();
+        List<SymbolFiles.SymversEntry> symvers = SymbolFiles.parseSymvers(Files.readAllBytes(l.kernel().symvers()))
+                .stream().filter(SymbolFiles.SymversEntry::fromVmlinux).toList();
         assertThat(symvers).hasSizeGreaterThan(10000);
+        boolean crcs = symvers.stream().anyMatch(s -> s.crc() != 0); // all 0x00000000 without MODVERSIONS
         Map<String, KernelExport> byName = new HashMap<>();
         for (KernelExport e : ex.all()) {
             assertThat(byName.put(e.name(), e)).as("duplicate export %s", e.name()).isNull();
@@ -43,41 +63,70 @@ class DebianExportsTest {
         assertThat(byName.keySet()).as("none missing, none extra")
                 .containsExactlyInAnyOrderElementsOf(symvers.stream().map(SymbolFiles.SymversEntry::name).toList());
         int namespaced = 0;
+        int gpl = 0;
         for (SymbolFiles.SymversEntry s : symvers) {
             KernelExport e = byName.get(s.name());
-            assertThat(e.crc()).as("CRC of %s", s.name()).isEqualTo(s.crc());
+            if (crcs) {
+                assertThat(e.crc()).as("CRC of %s", s.name()).isEqualTo(s.crc());
+            } else {
+                assertThat(e.crc()).as("CRC of %s (no CONFIG_MODVERSIONS: none in Module.symvers)", s.name()).isNull();
+            }
             assertThat(e.gplOnly()).as("GPL flag of %s", s.name()).isEqualTo(s.gplOnly());
             assertThat(e.namespace()).as("namespace of %s", s.name()).isEqualTo(s.namespace());
             namespaced += e.hasNamespace() ? 1 : 0;
+            gpl += e.gplOnly() ? 1 : 0;
         }
         assertThat(namespaced).isPositive();
+        assertThat(gpl).isPositive().isLessThan(symvers.size());
     }
 
-    @Test
-    void detectsTheLayoutAndIdentityFromTheImage() {
-        KernelExports ex = loaded.exports();
-        assertThat(ex.layout()).hasValueSatisfying(l -> {
-            assertThat(l.prel32()).isTrue();
-            assertThat(l.hasNamespace()).isTrue();
-            assertThat(l.entrySize()).isEqualTo(12);
-            assertThat(l.crcSize()).isEqualTo(4);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("suites")
+    void detectsTheLayoutCompressionAndIdentityFromTheImage(String suite) throws Exception {
+        Loaded l = load(suite);
+        KernelExports ex = l.loaded().exports();
+        // Independent sources: Module.symvers says whether there are CRCs (all 0x00000000 without
+        // CONFIG_MODVERSIONS), the package's config names the payload compression.
+        boolean crcs = SymbolFiles.parseSymvers(Files.readAllBytes(l.kernel().symvers())).stream()
+                .anyMatch(s -> s.fromVmlinux() && s.crc() != 0);
+        assertThat(ex.layout()).hasValueSatisfying(lay -> {
+            assertThat(lay.prel32()).isTrue();
+            assertThat(lay.hasNamespace()).isTrue();
+            assertThat(lay.entrySize()).isEqualTo(12);
+            assertThat(lay.crcSize()).isEqualTo(crcs ? 4 : 0);
         });
-        assertThat(ex.identity().release()).isEqualTo(kernel.release());
+        assertThat(ex.identity().release()).isEqualTo(l.kernel().release());
         assertThat(ex.identity().buildId()).matches("[0-9a-f]{40}");
-        assertThat(ex.source()).contains("bzImage, xz payload");
-        assertThat(loaded.config()).hasValueSatisfying(c -> assertThat(c.randomizesBase()).isTrue());
+        String config = Files.readString(l.kernel().config(), StandardCharsets.ISO_8859_1);
+        Matcher m = Pattern.compile("(?m)^CONFIG_KERNEL_([A-Z0-9]+)=y$").matcher(config);
+        assertThat(m.find()).as("CONFIG_KERNEL_<compression>=y in %s", l.kernel().config()).isTrue();
+        assertThat(ex.source()).contains("bzImage, " + m.group(1).toLowerCase(java.util.Locale.ROOT) + " payload");
+        // The KASLR check found the package's config without --config: /boot/config-R or /usr/lib/modules/R/config.
+        assertThat(l.loaded().config()).hasValueSatisfying(c -> assertThat(c.randomizesBase()).isTrue());
+        assertThat(l.loaded().configNote()).isEqualTo(l.kernel().config().toString());
     }
 
-    @Test
-    void addressesAreKernelTextAndDataAndPerCpuOffsetsKeepTheirSmallValue() {
-        KernelExports ex = loaded.exports();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("suites")
+    void addressesAreKernelTextAndPerCpuExportsLieInThePerCpuSection(String suite) throws Exception {
+        Loaded l = load(suite);
+        KernelExports ex = l.loaded().exports();
         long zero = ex.all().stream().filter(e -> e.address() == 0).count();
         assertThat(zero).as("exports at address 0 (fixed_percpu_data)").isLessThanOrEqualTo(1);
-        // Per-CPU variables are zero-based on x86_64: PREL32 arithmetic must wrap to small values.
-        KernelExport pcpu = ex.get("cpu_number");
-        assertThat(pcpu).isNotNull();
-        assertThat(pcpu.address()).isBetween(1L, 0x100000L);
         KernelExport printk = ex.get("_printk");
         assertThat(Long.compareUnsigned(printk.address(), 0xffffffff81000000L)).isPositive();
+        // Per-CPU variables: zero-based on x86_64 until 6.14 (.data..percpu at address 0, PREL32 arithmetic
+        // must wrap to small values), at kernel addresses since 6.15. readelf gives the section's range.
+        Host.Result r = Host.run(java.time.Duration.ofMinutes(2), Host.projectDir(), "readelf", "-SW",
+                l.kernel().vmlinux().toString());
+        Matcher m = Pattern.compile("\\]\\s+\\.data\\.\\.percpu\\s+\\S+\\s+([0-9a-f]+)\\s+[0-9a-f]+\\s+([0-9a-f]+)")
+                .matcher(r.output());
+        assertThat(m.find()).as(".data..percpu in readelf -S of %s", l.kernel().vmlinux()).isTrue();
+        long start = Long.parseUnsignedLong(m.group(1), 16);
+        long size = Long.parseUnsignedLong(m.group(2), 16);
+        KernelExport pcpu = ex.get("this_cpu_off");
+        assertThat(pcpu).isNotNull();
+        assertThat(Long.compareUnsigned(pcpu.address(), start)).as("this_cpu_off >= .data..percpu").isGreaterThanOrEqualTo(0);
+        assertThat(Long.compareUnsigned(pcpu.address(), start + size)).as("this_cpu_off < end of .data..percpu").isNegative();
     }
 }

@@ -10,7 +10,7 @@ import org.preresolver.testing.TestKernels;
  * Debian's kernel packages unpacked by {@code scripts/fetch-debian-kernel.sh} (run once per JVM and ABI).
  * Which ABI is {@link TestKernels}' choice, never the caller's.
  *
- * @param root    the unpacked root ({@code boot/}, {@code lib/modules/}, {@code usr/src/})
+ * @param root    the unpacked root ({@code boot/}, {@code lib/modules/} or {@code usr/lib/modules/}, {@code usr/src/})
  * @param release the release string, e.g. {@code 6.1.0-56-amd64}
  */
 public record DebianKernel(Path root, String release) {
@@ -36,26 +36,57 @@ public record DebianKernel(Path root, String release) {
         }
         Path script = Host.script("scripts/fetch-debian-kernel.sh");
         Host.Result r = TestKernels.fetch("Debian kernel " + abi, "sh", script.toString(), abi);
-        // stderr is merged; the cache dir is the last line.
-        String[] lines = r.output().strip().split("\n");
-        Path dir = Path.of(lines[lines.length - 1].strip());
-        Path root = dir.resolve("root");
-        String release;
-        try (Stream<Path> s = Files.list(root.resolve("lib/modules"))) {
-            release = s.map(p -> p.getFileName().toString()).filter(n -> Files.isDirectory(root.resolve("lib/modules/" + n + "/kernel")))
-                    .findFirst().orElseThrow(() -> new IOException("no lib/modules/<release>/kernel under " + root));
+        k = unpacked(r);
+        if (!k.release().equals(abi)) {
+            throw new TestKernels.KernelUnavailable(k.root() + " holds kernel " + k.release() + ", not " + abi
+                    + ": delete " + k.root().getParent() + " and run again");
         }
-        if (!release.equals(abi)) {
-            throw new TestKernels.KernelUnavailable(root + " holds kernel " + release + ", not " + abi
-                    + ": delete " + dir + " and run again");
-        }
-        k = new DebianKernel(root, release);
         CACHE.put(abi, k);
         return k;
     }
 
+    /**
+     * The default amd64 kernel of another Debian suite ({@code trixie}: 6.12, {@code sid}: 7.x), fetched
+     * by {@code SUITE=suite scripts/fetch-debian-kernel.sh} through a private apt configuration: the
+     * newest kernels are first-class test targets, whichever ABI the suite has today.
+     */
+    public static synchronized DebianKernel fetchSuite(String suite) throws IOException {
+        String key = "suite:" + suite;
+        DebianKernel k = CACHE.get(key);
+        if (k != null) {
+            return k;
+        }
+        Path script = Host.script("scripts/fetch-debian-kernel.sh");
+        k = unpacked(TestKernels.fetch("Debian " + suite + " kernel", "env", "SUITE=" + suite, "sh",
+                script.toString()));
+        CACHE.put(key, k);
+        return k;
+    }
+
+    /** The kernel the fetch script unpacked: the cache dir is the last line it printed. */
+    private static DebianKernel unpacked(Host.Result r) throws IOException {
+        String[] lines = r.output().strip().split("\n");
+        Path dir = Path.of(lines[lines.length - 1].strip());
+        Path root = dir.resolve("root");
+        // Debian 12 and older: lib/modules; since Debian 13 (merged /usr): usr/lib/modules.
+        for (String mods : new String[] {"lib/modules", "usr/lib/modules"}) {
+            if (Files.isDirectory(root.resolve(mods))) {
+                try (Stream<Path> s = Files.list(root.resolve(mods))) {
+                    String release = s.map(p -> p.getFileName().toString())
+                            .filter(n -> Files.isDirectory(root.resolve(mods + "/" + n + "/kernel"))).findFirst()
+                            .orElse(null);
+                    if (release != null) {
+                        return new DebianKernel(root, release);
+                    }
+                }
+            }
+        }
+        throw new IOException("no lib/modules/<release>/kernel or usr/lib/modules/<release>/kernel under " + root);
+    }
+
     public Path vmlinuz() {
-        return root.resolve("boot/vmlinuz-" + release);
+        Path boot = root.resolve("boot/vmlinuz-" + release);
+        return Files.exists(boot) ? boot : modulesDir().resolve("vmlinuz");
     }
 
     /**
@@ -94,12 +125,18 @@ public record DebianKernel(Path root, String release) {
     }
 
     public Path config() {
-        return root.resolve("boot/config-" + release);
+        Path boot = root.resolve("boot/config-" + release);
+        return Files.exists(boot) ? boot : modulesDir().resolve("config");
     }
 
     /** {@code lib/modules/<release>} */
     public Path modulesDir() {
-        return root.resolve("lib/modules/" + release);
+        Path lib = root.resolve("lib/modules/" + release);
+        return Files.isDirectory(lib) ? lib : root.resolve("usr/lib/modules/" + release);
+    }
+
+    public Path symvers() {
+        return root.resolve("usr/src/linux-headers-" + release + "/Module.symvers");
     }
 
     public ModuleTree modules() throws IOException {

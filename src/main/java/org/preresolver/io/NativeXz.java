@@ -1,0 +1,344 @@
+package org.preresolver.io;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The {@code xz} command (liblzma) as a filter: about twice as fast as xz-java at decoding and
+ * compressing, and exactly the tool kbuild runs ({@code xz --check=crc32 --lzma2=dict=1MiB}).
+ * Used when an {@code xz} is on the PATH and {@code LKMPR_NATIVE_XZ} is not {@code off}; every
+ * failure of the command (missing, killed, non-zero exit) is reported as empty, and the caller
+ * falls back to xz-java, which also words the error for a corrupt input.
+ */
+final class NativeXz {
+    /** kbuild's {@code cmd_xzmod}: CRC32 (the kernel's decompressor has no CRC64), a 1 MiB dictionary. */
+    static final List<String> COMPRESS = List.of("--check=crc32", "--lzma2=dict=1MiB", "-T1", "-c", "-q");
+
+    private static final Optional<Path> TOOL = find();
+
+    /** Feeds standard input while the caller reads standard output (a pipe holds only 64 KiB). */
+    private static final ExecutorService FEEDERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "xz-stdin");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private NativeXz() {}
+
+    static boolean available() {
+        return TOOL.isPresent();
+    }
+
+    private static Optional<Path> find() {
+        if ("off".equals(System.getenv("LKMPR_NATIVE_XZ"))) {
+            return Optional.empty();
+        }
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return Optional.empty();
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(dir, "xz");
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code xz --check=crc32 --lzma2=dict=1MiB} of {@code data}, or empty if the command failed. */
+    static Optional<byte[]> compress(byte[] data) {
+        return run(COMPRESS, data, Long.MAX_VALUE, data.length / 3 + 1024);
+    }
+
+    /**
+     * {@code xz -d} of {@code data}, or empty if the command failed (a corrupt stream among others) or its
+     * output exceeds {@code limit} bytes.
+     */
+    static Optional<byte[]> decompress(byte[] data, long limit) {
+        if (TOOL.isEmpty()) {
+            return Optional.empty();
+        }
+        long size = uncompressedSize(data);
+        if (size < 0 || size > limit) {
+            return Optional.empty();
+        }
+        byte[] out = new byte[(int) size]; // the size the index gives, allocated once
+        return run(DECOMPRESS_CONCATENATED, List.of(data), List.of(out)) ? Optional.of(out) : Optional.empty();
+    }
+
+    /**
+     * {@code xz -d} of many .xz files in ONE process (starting a process costs milliseconds; a module
+     * takes less to decode): the streams are fed one after the other and the output is split by each
+     * stream's uncompressed size, read from its index. An element is null where the file's index cannot
+     * be read or its size is over {@code limit}; all are null if the command failed (one corrupt stream
+     * fails the batch): the caller then decodes those one by one, and xz-java names what is wrong.
+     */
+    static List<byte[]> decompressAll(List<byte[]> files, long limit) {
+        List<byte[]> out = new java.util.ArrayList<>(java.util.Collections.nCopies(files.size(), (byte[]) null));
+        if (TOOL.isEmpty() || files.isEmpty()) {
+            return out;
+        }
+        long[] sizes = new long[files.size()];
+        List<byte[]> inputs = new java.util.ArrayList<>();
+        long total = 0;
+        for (int i = 0; i < files.size(); i++) {
+            sizes[i] = uncompressedSize(files.get(i));
+            if (sizes[i] < 0 || sizes[i] > limit) {
+                sizes[i] = -1;
+                continue;
+            }
+            total += sizes[i];
+            inputs.add(files.get(i));
+        }
+        if (inputs.isEmpty()) {
+            return out;
+        }
+        List<byte[]> res = new java.util.ArrayList<>();
+        for (long sz : sizes) {
+            if (sz >= 0) {
+                res.add(new byte[(int) sz]);
+            }
+        }
+        if (!run(DECOMPRESS_CONCATENATED, inputs, res)) {
+            return out;
+        }
+        int k = 0;
+        for (int i = 0; i < files.size(); i++) {
+            if (sizes[i] >= 0) {
+                out.set(i, res.get(k++));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs xz with {@code inputs} one after the other on standard input, and reads its output into
+     * {@code outputs}, each filled exactly; true if they were, nothing followed, and xz exited with 0.
+     */
+    private static boolean run(List<String> args, List<byte[]> inputs, List<byte[]> outputs) {
+        List<String> cmd = new java.util.ArrayList<>(args.size() + 1);
+        cmd.add(TOOL.get().toString());
+        cmd.addAll(args);
+        Process p = null;
+        Future<?> feed = null;
+        try {
+            p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process proc = p;
+            feed = FEEDERS.submit(() -> {
+                try (OutputStream in = proc.getOutputStream()) {
+                    for (byte[] b : inputs) {
+                        in.write(b);
+                    }
+                } catch (IOException e) {
+                    // xz stopped reading (corrupt input, or killed): its exit status says so
+                }
+            });
+            try (InputStream o = p.getInputStream()) {
+                for (byte[] b : outputs) {
+                    if (o.readNBytes(b, 0, b.length) != b.length) {
+                        return false;
+                    }
+                }
+                if (o.read() != -1) {
+                    return false;
+                }
+            }
+            if (p.waitFor() != 0) {
+                return false;
+            }
+            feed.get();
+            return true;
+        } catch (IOException | java.util.concurrent.ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            if (p != null && p.isAlive()) {
+                p.destroyForcibly();
+            }
+            if (feed != null) {
+                feed.cancel(true);
+            }
+        }
+    }
+
+    /** {@code xz -d} of concatenated streams (with --single-stream only the first would be). */
+    private static final List<String> DECOMPRESS_CONCATENATED = List.of("-d", "-c", "-q");
+
+    /** The uncompressed size recorded in the index of the .xz file {@code data}, or -1. */
+    static long uncompressedSize(byte[] data) {
+        try (org.tukaani.xz.SeekableXZInputStream x = new org.tukaani.xz.SeekableXZInputStream(new BytesInput(data))) {
+            return x.getStreamCount() == 1 ? x.length() : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static final class BytesInput extends org.tukaani.xz.SeekableInputStream {
+        private final byte[] b;
+        private int pos;
+
+        BytesInput(byte[] b) {
+            this.b = b;
+        }
+
+        @Override
+        public int read() {
+            return pos < b.length ? b[pos++] & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] dst, int off, int len) {
+            if (pos >= b.length) {
+                return -1;
+            }
+            int n = Math.min(len, b.length - pos);
+            System.arraycopy(b, pos, dst, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public long length() {
+            return b.length;
+        }
+
+        @Override
+        public long position() {
+            return pos;
+        }
+
+        @Override
+        public void seek(long p) throws IOException {
+            if (p < 0 || p > b.length) {
+                throw new IOException("seek out of range");
+            }
+            pos = (int) p;
+        }
+    }
+
+    /**
+     * {@code xz --check=crc32 --lzma2=dict=1MiB} of many inputs in ONE process: each is written to a
+     * file in a private temporary directory, {@code xz} compresses them all, the .xz files are read
+     * back and the directory is removed. Empty if the command failed (the caller then compresses
+     * in-process).
+     */
+    static Optional<List<byte[]>> compressAll(List<byte[]> inputs) {
+        if (TOOL.isEmpty() || inputs.isEmpty()) {
+            return Optional.empty();
+        }
+        Path dir = null;
+        Process p = null;
+        try {
+            dir = Files.createTempDirectory("lkmpr-xz");
+            List<String> cmd = new java.util.ArrayList<>();
+            cmd.add(TOOL.get().toString());
+            cmd.addAll(List.of("--check=crc32", "--lzma2=dict=1MiB", "-T1", "-q", "-f", "--"));
+            for (int i = 0; i < inputs.size(); i++) {
+                Files.write(dir.resolve(Integer.toString(i)), inputs.get(i));
+                cmd.add(Integer.toString(i));
+            }
+            p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (p.waitFor() != 0) {
+                return Optional.empty();
+            }
+            List<byte[]> out = new java.util.ArrayList<>(inputs.size());
+            for (int i = 0; i < inputs.size(); i++) {
+                out.add(Files.readAllBytes(dir.resolve(i + ".xz")));
+            }
+            return Optional.of(out);
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } finally {
+            if (p != null && p.isAlive()) {
+                p.destroyForcibly();
+                try {
+                    p.waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (dir != null) {
+                try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) s::iterator) {
+                        Files.deleteIfExists(f);
+                    }
+                    Files.deleteIfExists(dir);
+                } catch (IOException e) {
+                    // a temporary directory left behind; nothing else to do
+                }
+            }
+        }
+    }
+
+    private static Optional<byte[]> run(List<String> args, byte[] input, long limit, int initialSize) {
+        if (TOOL.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> cmd = new java.util.ArrayList<>(args.size() + 1);
+        cmd.add(TOOL.get().toString());
+        cmd.addAll(args);
+        Process p = null;
+        Future<?> feed = null;
+        try {
+            p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process proc = p;
+            feed = FEEDERS.submit(() -> {
+                try (OutputStream in = proc.getOutputStream()) {
+                    in.write(input);
+                } catch (IOException e) {
+                    // xz stopped reading (corrupt input, or killed): its exit status says so
+                }
+            });
+            ByteArrayOutputStream out = new ByteArrayOutputStream(initialSize);
+            byte[] buf = new byte[1 << 16];
+            long total = 0;
+            try (InputStream o = p.getInputStream()) {
+                int n;
+                while ((n = o.read(buf)) > 0) {
+                    total += n;
+                    if (total > limit) {
+                        return Optional.empty();
+                    }
+                    out.write(buf, 0, n);
+                }
+            }
+            if (p.waitFor() != 0) {
+                return Optional.empty();
+            }
+            feed.get();
+            return Optional.of(out.toByteArray());
+        } catch (IOException | java.util.concurrent.ExecutionException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } finally {
+            if (p != null && p.isAlive()) {
+                p.destroyForcibly();
+            }
+            if (feed != null) {
+                feed.cancel(true);
+            }
+        }
+    }
+}
