@@ -292,8 +292,9 @@ for c in classes + [None]:
     P(f"| {c if c else 'all'} | " + " | ".join(f"{sz[v]:,}" for v in variants) + f" | {pct(sz['anchor'], sz['unsigned'])} | "
       + " | ".join(f"{sy[v]:,}" for v in pre) + " | " + " | ".join(f"{un[v]:,}" for v in pre) + " |")
 P("")
-P("(Signed sizes include the appended signature. The anchor output keeps the original bytes and appends the rewritten "
-  ".symtab and relocation sections, so that restore can take the original back.)\n")
+P("(Signed sizes include the appended signature. Both preresolved variants append the .preresolved record that "
+  "restore needs; in anchor mode .symtab and the relocation sections are rewritten in place and the record holds "
+  "their original bytes, deflated.)\n")
 
 # Per module.
 P("### Per module (medians over the rounds, microseconds; sizes in bytes)\n")

@@ -5,7 +5,7 @@
 # dependencies), as the 2010 work.
 #
 # usage: scripts/bench/load-module.sh [-r ROUNDS] [-o OUTDIR] [-t TIMEOUT] [-R]
-#                                     [-k IMAGE] [-M MODDIR] [-l LIST] [-c CONFIG]
+#                                     [-k IMAGE] [-M MODDIR] [-l LIST] [-c CONFIG] [-S SYMVERS] [-P ARGS]
 #   -r ROUNDS   timed rounds; each loads and unloads the whole set once per variant (default 5)
 #   -R          real-time clock: drop QEMU's -icount (see below)
 #   -o OUTDIR   work and result dir (default target/bench/load-module)
@@ -17,9 +17,11 @@
 #               comma-separated list; their dependencies are added (default: the QEMU functional set)
 #   -c CONFIG   the kernel's .config, passed to the tool (default: what the tool finds by itself,
 #               e.g. config-RELEASE beside the image)
-#   -P ARGS     how the tool reads the kernel's symbols, instead of "--kernel IMAGE": needed for
-#               an image it cannot read (arm64's raw Image): "--kernel /path/to/vmlinux" (an ELF
-#               vmlinux, from the linux-image-RELEASE-dbg package or the build tree)
+#   -S SYMVERS  arm64 raw Image: the kernel's Module.symvers (default: MODDIR/build/Module.symvers or
+#               Debian's usr/src/linux-headers-RELEASE/Module.symvers); a nokaslr boot captures the
+#               exports' link-time addresses from /proc/kallsyms for the tool
+#   -P ARGS     how the tool reads the kernel's symbols, instead of "--kernel IMAGE" and the capture,
+#               e.g. "--kernel /path/to/vmlinux" (an ELF vmlinux, from linux-image-RELEASE-dbg)
 # The architecture (x86_64 or arm64) comes from the modules' ELF header. Modules may be .ko,
 # .ko.xz, .ko.gz or .ko.zst (decompressed on the host; busybox insmod loads plain ELF).
 # Writes OUTDIR/serial.log (the guest's log with the raw traces), OUTDIR/samples.tsv (one line per
@@ -58,8 +60,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 rounds=5; out=target/bench/load-module; tmo=1800; icount="-icount shift=0"
-image=""; moddir=""; list=""; config=""; toolargs=""
-while getopts r:o:t:Rk:M:l:c:P:h opt; do
+image=""; moddir=""; list=""; config=""; toolargs=""; symvers=""
+while getopts r:o:t:Rk:M:l:c:P:S:h opt; do
     case $opt in
         r) rounds=$OPTARG ;;
         o) out=$OPTARG ;;
@@ -70,7 +72,8 @@ while getopts r:o:t:Rk:M:l:c:P:h opt; do
         l) list=$OPTARG ;;
         c) config=$OPTARG ;;
         P) toolargs=$OPTARG ;;
-        *) sed -n '7,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        S) symvers=$OPTARG ;;
+        *) sed -n '7,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
 done
 log() { echo "bench: $*" >&2; }
@@ -173,12 +176,37 @@ if not signed:
     print("bench: not every module is signed: no 'signed' variant", file=sys.stderr)
 EOF
 arch=$(cat "$out/ARCH")
-# arm64: the tool reads no raw Image, and --symvers with a System.map taken from /proc/kallsyms
-# does not do: Debian's arm64 6.1 has no CONFIG_KALLSYMS_ALL, so /proc/kallsyms lacks _text and
-# _end, the image bounds anchor mode needs. An ELF vmlinux is the way (-P "--kernel vmlinux").
+# arm64: the tool reads no raw Image, and Debian's arm64 System.map is a one-line placeholder. The
+# tool takes vmlinux's exports from Module.symvers and their link-time addresses from a kallsyms
+# capture, in which _stext/_etext bound what slides (arm64 without CONFIG_KALLSYMS_ALL lists no
+# _text/_end): one short nokaslr boot prints those lines (as Arm64AnchorKaslrBootTest does).
+# -P "--kernel VMLINUX" (an ELF vmlinux) skips the capture.
 if [ "$arch" = arm64 ] && [ -z "$toolargs" ] && ! head -c 4 "$image" | grep -q 'ELF'; then
-    log "arm64: give the tool an ELF vmlinux with -P \"--kernel VMLINUX\" (e.g. from linux-image-$release-dbg); it cannot read $image"
-    exit 2
+    if [ -z "$symvers" ]; then
+        for s in "$moddir/build/Module.symvers" "$moddir/../../../usr/src/linux-headers-$release/Module.symvers"; do
+            [ -f "$s" ] && { symvers=$s; break; }
+        done
+    fi
+    [ -n "$symvers" ] && [ -f "$symvers" ] || {
+        log "arm64: the tool cannot read $image; give -S Module.symvers (vmlinux's exports) or -P \"--kernel VMLINUX\""; exit 2; }
+    command -v qemu-system-aarch64 >/dev/null 2>&1 || { log "qemu-system-aarch64 missing (apt-get install qemu-system-arm)"; exit 1; }
+    bb=${BUSYBOX_ARM64:-${LKMPR_CACHE:-$HOME/.cache/lkm-preresolver}/busybox/arm64/busybox}
+    [ -x "$bb" ] || { log "no static arm64 busybox at $bb"; exit 1; }
+    { awk '$3 == "vmlinux" { print $2 }' "$symvers"
+      printf '%s\n' _text _end __per_cpu_start __per_cpu_end _stext _etext _sinittext _einittext; } > "$out/kallsyms-names.txt"
+    printf '%s\n' 'echo 0 > /proc/sys/kernel/kptr_restrict' 'mark KALLSYMS begin' \
+        "awk 'NR==FNR{w[\$1]=1;next} NF==3 && (\$3 in w)' /kallsyms-names.txt /proc/kallsyms" 'mark KALLSYMS end' \
+        > "$out/kallsyms.sh"
+    sh scripts/qemu/mkinitramfs.sh -o "$out/kallsyms.cpio" -b "$bb" -s "$out/kallsyms.sh" \
+        -f "$out/kallsyms-names.txt=/kallsyms-names.txt" >/dev/null
+    log "arm64: capturing vmlinux's exports from /proc/kallsyms (one nokaslr boot)"
+    timeout -k 10 600 qemu-system-aarch64 -M virt -cpu cortex-a57 -m 2G -nographic -no-reboot -nic none \
+        -kernel "$image" -initrd "$out/kallsyms.cpio" -append "console=ttyAMA0 nokaslr panic=-1" \
+        </dev/null > "$out/kallsyms-boot.log" 2>&1 || true
+    tr -d '\r' < "$out/kallsyms-boot.log" | sed -n '/^=== KALLSYMS begin/,/^=== KALLSYMS end/p' | sed '1d;$d' > "$out/kallsyms.txt"
+    grep -q ' _stext$' "$out/kallsyms.txt" || { log "arm64: no kallsyms capture; see $out/kallsyms-boot.log"; exit 1; }
+    toolargs="--symvers $(abspath "$symvers") --system-map $out/kallsyms.txt --release $release"
+    if [ -z "$config" ] && [ -f "$(dirname "$image")/config-$release" ]; then config=$(dirname "$image")/config-$release; fi
 fi
 variants=$(cat "$out/VARIANTS")
 n=$(wc -l < "$out/ORDER")
