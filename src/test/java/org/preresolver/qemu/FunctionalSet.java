@@ -95,9 +95,13 @@ public final class FunctionalSet {
     private final Path stdDir;
     private final Path ext4Image;
     private final Path vfatImage;
+    private final List<String> skipped;
+    private final Path signedDir;
 
     private FunctionalSet(Path workDir, DebianKernel kernel, ModuleTree tree, List<String> order, Path stdDir,
-            Path ext4Image, Path vfatImage) {
+            Path ext4Image, Path vfatImage, List<String> skipped, Path signedDir) {
+        this.skipped = skipped;
+        this.signedDir = signedDir;
         this.workDir = workDir;
         this.kernel = kernel;
         this.tree = tree;
@@ -117,26 +121,81 @@ public final class FunctionalSet {
     }
 
     public static FunctionalSet prepare(Path workDir, DebianKernel kernel) throws IOException {
+        return prepare(workDir, kernel, false);
+    }
+
+    /**
+     * As {@link #prepare(Path, DebianKernel)}, but for newer kernels whose tree differs from 6.1's: with
+     * {@code skipMissing}, the entries of {@link #MODULES} that are no module of this kernel (built in, or
+     * gone: see {@link #skipped()}) are left out instead of failing. Compressed modules ({@code .ko.xz}) are
+     * decompressed on the host: busybox insmod hands the file to init_module, which takes ELF only. The
+     * decompressed Debian originals, signature kept, are in {@link #signedDir()}.
+     */
+    public static FunctionalSet prepare(Path workDir, DebianKernel kernel, boolean skipMissing)
+            throws IOException {
         Host.ensurePackages();
         Path wd = workDir.toAbsolutePath();
         ModuleTree tree = kernel.modules();
+        List<String> wanted = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         for (String m : MODULES) {
-            if (!tree.isModule(m)) {
+            if (tree.isModule(m)) {
+                wanted.add(m);
+            } else if (skipMissing) {
+                skipped.add(m);
+            } else {
                 throw new IllegalStateException(m + " is not a module in " + kernel.release()
                         + (tree.isBuiltin(m) ? " (built in)" : ""));
             }
         }
-        List<String> order = tree.loadOrder(MODULES);
+        List<String> order = tree.loadOrder(wanted);
         Path std = wd.resolve("std");
+        Path signed = null;
         for (String m : order) {
-            SignatureStripper.stripFile(tree.path(m), std.resolve(tree.relativePath(m)));
+            Path rel = elfPath(tree.relativePath(m));
+            if (rel.equals(tree.relativePath(m))) {
+                SignatureStripper.stripFile(tree.path(m), std.resolve(rel));
+            } else {
+                signed = wd.resolve("signed");
+                byte[] elf = ModInfo.moduleBytes(tree.path(m));
+                Files.createDirectories(signed.resolve(rel).getParent());
+                Files.write(signed.resolve(rel), elf);
+                Files.createDirectories(std.resolve(rel).getParent());
+                Files.write(std.resolve(rel), SignatureStripper.strip(elf));
+            }
         }
         Path images = wd.resolve("images");
         Files.createDirectories(images);
         Path ext4 = DiskImages.ext4(images.resolve("ext4.img"), 32,
                 Map.of("hello.txt", EXT4_HELLO + "\n", "dir/nested.txt", "nested\n"));
         Path vfat = DiskImages.vfat(images.resolve("vfat.img"), 16, Map.of("hello.txt", VFAT_HELLO + "\n"));
-        return new FunctionalSet(wd, kernel, tree, List.copyOf(order), std, ext4, vfat);
+        return new FunctionalSet(wd, kernel, tree, List.copyOf(order), std, ext4, vfat, List.copyOf(skipped),
+                signed);
+    }
+
+    /** {@code kernel/fs/ext4/ext4.ko.xz} to {@code kernel/fs/ext4/ext4.ko}; an uncompressed path unchanged. */
+    private static Path elfPath(Path rel) {
+        String name = rel.getFileName().toString();
+        String elf = name.replaceFirst("\\.ko\\.xz$", ".ko");
+        return elf.equals(name) ? rel : rel.resolveSibling(elf);
+    }
+
+    /** Entries of {@link #MODULES} left out because this kernel has no such module (empty for 6.1). */
+    public List<String> skipped() {
+        return skipped;
+    }
+
+    /** The decompressed Debian originals (signed), mirroring lib/modules; null when the tree is not compressed. */
+    public Path signedDir() {
+        return signedDir;
+    }
+
+    /**
+     * The Debian originals in load order as ELF files, signatures intact: the tree's own files, or their
+     * decompressed copies in {@link #signedDir()} for a compressed tree.
+     */
+    public List<Path> signedFiles() throws IOException {
+        return signedDir == null ? order.stream().map(tree::path).toList() : moduleFiles(signedDir);
     }
 
     public DebianKernel kernel() {
@@ -181,7 +240,7 @@ public final class FunctionalSet {
         }
         List<Path> files = new ArrayList<>();
         for (String m : order) {
-            Path rel = tree.relativePath(m);
+            Path rel = elfPath(tree.relativePath(m));
             Path a = moduleDir.resolve(rel);
             Path b = rel.getNameCount() > 1 ? moduleDir.resolve(rel.subpath(1, rel.getNameCount())) : a;
             if (Files.isRegularFile(a)) {

@@ -20,8 +20,19 @@ public final class ModInfo {
         this.values = values;
     }
 
+    /** Reads a {@code .ko}, or a {@code .ko.xz} (decompressed with xz-java first, as modprobe would). */
     public static ModInfo read(Path module) throws IOException {
-        return parse(Files.readAllBytes(module));
+        return parse(moduleBytes(module));
+    }
+
+    /** The ELF bytes of a {@code .ko} or {@code .ko.xz}. */
+    public static byte[] moduleBytes(Path module) throws IOException {
+        if (!module.getFileName().toString().endsWith(".xz")) {
+            return Files.readAllBytes(module);
+        }
+        try (java.io.InputStream in = new org.tukaani.xz.XZInputStream(Files.newInputStream(module))) {
+            return in.readAllBytes();
+        }
     }
 
     public static ModInfo parse(byte[] elf) {
