@@ -26,6 +26,6 @@ public final class ExitCodes {
               2  usage error
               3  malformed input (image, module, symbol file, .preresolved record)
               4  I/O error, or the tree is locked by another run
-              5  refused for safety (KASLR, vermagic, machine, signature, architecture)
+              5  refused for safety (KASLR, vermagic, machine, signature, architecture, simulation)
               6  verify: a module is stale for the given kernel""";
 }
