@@ -81,37 +81,51 @@ public final class TreeRunner {
                 Decoded kept = new Decoded(keepBudget(), entries);
                 Map<String, Options.Provider> providers = providers(known, pool, kept);
                 Preresolver pre = factory.create(providers);
+                List<ModuleReport> reports = new ArrayList<>(entries.size());
+                if (cfg.failFast()) {
+                    // --fail-fast: one module after the other in this thread, so that nothing after the
+                    // first failure is read or written, and no write is cut short by the stop.
+                    for (ModuleFiles.Entry e : entries) {
+                        ModuleReport r = processChunk(pre, List.of(e), cfg, kept).get(0);
+                        reports.add(r);
+                        listener.accept(r);
+                        if (r.status().failed()) {
+                            break;
+                        }
+                    }
+                    return new RunReport(pre.kernel().source(), pre.kernel().identity().release(),
+                            pre.kernel().size(), reports, cfg.dryRun());
+                }
                 // Chunks of neighbouring modules: one xz process decodes (and compresses) a whole chunk.
-                // --fail-fast: one module per chunk, so that nothing after a failure is written.
                 List<Future<List<ModuleReport>>> futures = new ArrayList<>();
-                for (List<ModuleFiles.Entry> chunk : chunks(entries, cfg.failFast() ? 1 : CHUNK_MODULES)) {
+                for (List<ModuleFiles.Entry> chunk : chunks(entries, CHUNK_MODULES)) {
                     futures.add(pool.submit(() -> processChunk(pre, chunk, cfg, kept)));
                 }
-                List<ModuleReport> reports = new ArrayList<>(entries.size());
-                boolean stop = false;
                 for (Future<List<ModuleReport>> f : futures) {
-                    if (stop) {
-                        f.cancel(false);
-                        continue;
-                    }
                     for (ModuleReport r : get(f)) {
                         reports.add(r);
                         listener.accept(r);
-                        if (cfg.failFast() && r.status().failed()) {
-                            stop = true;
-                            break;
-                        }
                     }
                 }
                 return new RunReport(pre.kernel().source(), pre.kernel().identity().release(), pre.kernel().size(),
                         reports, cfg.dryRun());
             } finally {
                 pool.shutdownNow();
+                awaitQuietly(pool);
             }
         } finally {
             for (TreeLock l : locks) {
                 l.close();
             }
+        }
+    }
+
+    /** Lets interrupted workers finish their clean-up (temp files) before the run returns. */
+    private static void awaitQuietly(ExecutorService pool) {
+        try {
+            pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
