@@ -5,7 +5,8 @@
 # A Buildroot post-build script that preresolves the target's kernel modules against the vmlinux
 # Buildroot built. In your defconfig:
 #     BR2_ROOTFS_POST_BUILD_SCRIPT="board/yours/post-build-preresolve.sh"
-#     BR2_ROOTFS_POST_SCRIPT_ARGS="--assume-nokaslr"     # ONLY if the kernel always boots with nokaslr
+#     BR2_ROOTFS_POST_SCRIPT_ARGS="--assume-nokaslr"     # plain mode, ONLY if the kernel always boots
+#                                                        # with nokaslr (else KASLR kernels get anchor mode)
 # Buildroot runs it with TARGET_DIR as $1 (then BR2_ROOTFS_POST_SCRIPT_ARGS), and BUILD_DIR in
 # the environment. Needs Java 17+ on the build host; LKMPR names the tool if it is not on PATH.
 #

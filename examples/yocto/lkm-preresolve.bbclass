@@ -11,7 +11,8 @@
 #   local.conf:
 #       HOSTTOOLS += "java"                       # Java 17+ on the build host
 #       LKMPR = "/opt/lkm-preresolver/bin/lkm-preresolver"
-#       LKMPR_FLAGS = "--assume-nokaslr"          # ONLY if the kernel always boots with nokaslr
+#       LKMPR_FLAGS = "--assume-nokaslr"          # plain mode, ONLY if the kernel always boots with
+#                                                 # nokaslr (without it a KASLR kernel gets anchor mode)
 #
 # The kernel recipe preresolves its objtree ${B} against ${B}/vmlinux. A module recipe reads the
 # kernel's exports from what the kernel recipe shares in ${STAGING_KERNEL_BUILDDIR}
