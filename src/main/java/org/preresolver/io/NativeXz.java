@@ -130,6 +130,28 @@ final class NativeXz {
      * {@code outputs}, each filled exactly; true if they were, nothing followed, and xz exited with 0.
      */
     private static boolean run(List<String> args, List<byte[]> inputs, List<byte[]> outputs) {
+        return xz(args, inputs, o -> {
+            for (byte[] b : outputs) {
+                if (o.readNBytes(b, 0, b.length) != b.length) {
+                    return null;
+                }
+            }
+            return o.read() == -1 ? Boolean.TRUE : null;
+        }).isPresent();
+    }
+
+    /** What is read from xz's standard output: the result, or null when the output is wrong. */
+    @FunctionalInterface
+    private interface OutputReader<T> {
+        T read(InputStream out) throws IOException;
+    }
+
+    /**
+     * The one way xz runs here: {@code inputs} fed on standard input from another thread, standard
+     * output read by {@code reader}; the result only if the reader accepted the output and xz exited
+     * with 0. A process still running afterwards is killed.
+     */
+    private static <T> Optional<T> xz(List<String> args, List<byte[]> inputs, OutputReader<T> reader) {
         List<String> cmd = new java.util.ArrayList<>(args.size() + 1);
         cmd.add(TOOL.get().toString());
         cmd.addAll(args);
@@ -147,26 +169,20 @@ final class NativeXz {
                     // xz stopped reading (corrupt input, or killed): its exit status says so
                 }
             });
+            T result;
             try (InputStream o = p.getInputStream()) {
-                for (byte[] b : outputs) {
-                    if (o.readNBytes(b, 0, b.length) != b.length) {
-                        return false;
-                    }
-                }
-                if (o.read() != -1) {
-                    return false;
-                }
+                result = reader.read(o);
             }
-            if (p.waitFor() != 0) {
-                return false;
+            if (result == null || p.waitFor() != 0) {
+                return Optional.empty();
             }
             feed.get();
-            return true;
+            return Optional.of(result);
         } catch (IOException | java.util.concurrent.ExecutionException e) {
-            return false;
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return Optional.empty();
         } finally {
             if (p != null && p.isAlive()) {
                 p.destroyForcibly();
@@ -294,51 +310,19 @@ final class NativeXz {
         if (TOOL.isEmpty()) {
             return Optional.empty();
         }
-        List<String> cmd = new java.util.ArrayList<>(args.size() + 1);
-        cmd.add(TOOL.get().toString());
-        cmd.addAll(args);
-        Process p = null;
-        Future<?> feed = null;
-        try {
-            p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            Process proc = p;
-            feed = FEEDERS.submit(() -> {
-                try (OutputStream in = proc.getOutputStream()) {
-                    in.write(input);
-                } catch (IOException e) {
-                    // xz stopped reading (corrupt input, or killed): its exit status says so
-                }
-            });
+        return xz(args, List.of(input), o -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream(initialSize);
             byte[] buf = new byte[1 << 16];
             long total = 0;
-            try (InputStream o = p.getInputStream()) {
-                int n;
-                while ((n = o.read(buf)) > 0) {
-                    total += n;
-                    if (total > limit) {
-                        return Optional.empty();
-                    }
-                    out.write(buf, 0, n);
+            int n;
+            while ((n = o.read(buf)) > 0) {
+                total += n;
+                if (total > limit) {
+                    return null;
                 }
+                out.write(buf, 0, n);
             }
-            if (p.waitFor() != 0) {
-                return Optional.empty();
-            }
-            feed.get();
-            return Optional.of(out.toByteArray());
-        } catch (IOException | java.util.concurrent.ExecutionException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        } finally {
-            if (p != null && p.isAlive()) {
-                p.destroyForcibly();
-            }
-            if (feed != null) {
-                feed.cancel(true);
-            }
-        }
+            return out.toByteArray();
+        });
     }
 }
