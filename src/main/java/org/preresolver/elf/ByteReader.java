@@ -1,5 +1,7 @@
 package org.preresolver.elf;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
@@ -9,6 +11,14 @@ import java.nio.charset.StandardCharsets;
  * {@link FormatException} naming what was being read and where.
  */
 public final class ByteReader {
+    /** Views of a byte array as unaligned 16-, 32- and 64-bit values, one per byte order. */
+    private static final VarHandle LE16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle BE16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle BE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle BE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
     private final byte[] data;
     private final boolean little;
 
@@ -87,43 +97,38 @@ public final class ByteReader {
     }
 
     public static int u16(byte[] b, int o, boolean little) {
-        return little ? (b[o] & 0xff) | (b[o + 1] & 0xff) << 8 : (b[o] & 0xff) << 8 | (b[o + 1] & 0xff);
+        return (little ? (short) LE16.get(b, o) : (short) BE16.get(b, o)) & 0xffff;
     }
 
     public static long u32(byte[] b, int o, boolean little) {
-        long v = little
-                ? (b[o] & 0xff) | (b[o + 1] & 0xff) << 8 | (b[o + 2] & 0xff) << 16 | (long) (b[o + 3] & 0xff) << 24
-                : (long) (b[o] & 0xff) << 24 | (b[o + 1] & 0xff) << 16 | (b[o + 2] & 0xff) << 8 | (b[o + 3] & 0xff);
-        return v & 0xffffffffL;
+        return (little ? (int) LE32.get(b, o) : (int) BE32.get(b, o)) & 0xffffffffL;
     }
 
     public static long u64(byte[] b, int o, boolean little) {
-        long lo = u32(b, o, little);
-        long hi = u32(b, o + 4, little);
-        return little ? hi << 32 | lo : lo << 32 | hi;
+        return little ? (long) LE64.get(b, o) : (long) BE64.get(b, o);
     }
 
     public static void put16(byte[] b, int o, int v, boolean little) {
         if (little) {
-            b[o] = (byte) v;
-            b[o + 1] = (byte) (v >>> 8);
+            LE16.set(b, o, (short) v);
         } else {
-            b[o] = (byte) (v >>> 8);
-            b[o + 1] = (byte) v;
+            BE16.set(b, o, (short) v);
         }
     }
 
     public static void put32(byte[] b, int o, long v, boolean little) {
-        for (int i = 0; i < 4; i++) {
-            int shift = little ? 8 * i : 8 * (3 - i);
-            b[o + i] = (byte) (v >>> shift);
+        if (little) {
+            LE32.set(b, o, (int) v);
+        } else {
+            BE32.set(b, o, (int) v);
         }
     }
 
     public static void put64(byte[] b, int o, long v, boolean little) {
-        for (int i = 0; i < 8; i++) {
-            int shift = little ? 8 * i : 8 * (7 - i);
-            b[o + i] = (byte) (v >>> shift);
+        if (little) {
+            LE64.set(b, o, v);
+        } else {
+            BE64.set(b, o, v);
         }
     }
 

@@ -8,11 +8,12 @@ import java.util.Optional;
 
 /**
  * A parsed ELF file over an in-memory byte array: header, section headers and, on demand, the
- * symbol table and relocations. Decoding happens once into class-neutral records; only this class
- * and {@link ByteReader} know about ELF32 vs ELF64 and byte order.
+ * symbol table (decoded once into class-neutral records) and relocation tables (read in place).
+ * Outside the {@code elf} package nothing knows about ELF32 vs ELF64 or byte order.
  *
  * <p>Instances are immutable views: the byte array must not be changed while in use. Edits are
- * made to a copy by {@link ElfEditor}.
+ * made to a copy by {@link ElfEditor}. The symbol table is decoded on first use and kept, so one
+ * instance belongs to one thread.
  */
 public final class ElfFile {
     private final ByteReader in;
@@ -255,44 +256,24 @@ public final class ElfFile {
     }
 
     /**
-     * Decodes the relocations of an {@code SHT_REL} or {@code SHT_RELA} section. MIPS64's
-     * {@code r_info} (a 32-bit symbol index followed by four type bytes) is handled here.
+     * The relocations of an {@code SHT_REL} or {@code SHT_RELA} section, read in place
+     * ({@link RelocationTable}; MIPS64's {@code r_info} layout is handled there).
+     *
+     * @throws FormatException the section is not a relocation table, or lies outside the file
      */
-    public List<Relocation> relocations(SectionHeader s) throws FormatException {
+    public RelocationTable relocations(SectionHeader s) throws FormatException {
         boolean rela = s.type() == Elf.SHT_RELA;
         if (!rela && s.type() != Elf.SHT_REL) {
             throw new FormatException("section " + s.index() + " is not a relocation section", s.headerOffset());
         }
-        boolean is64 = header.is64();
-        int entsize = is64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+        int entsize = RelocationTable.entrySize(header.is64(), rela);
         long n = s.size() / entsize;
         if (n * entsize != s.size()) {
             throw new FormatException("relocation section " + s.name() + " size " + s.size() + " is not a multiple of "
                     + entsize, s.headerOffset());
         }
-        boolean mips64 = is64 && header.machine() == Elf.EM_MIPS;
-        List<Relocation> out = new ArrayList<>((int) n);
-        for (long i = 0; i < n; i++) {
-            long e = s.offset() + i * entsize;
-            long off = in.word(e, is64, "r_offset");
-            long info = in.word(e + (is64 ? 8 : 4), is64, "r_info");
-            long addend = rela ? (is64 ? in.u64(e + 16, "r_addend") : (int) in.u32(e + 8, "r_addend")) : 0;
-            int sym;
-            int type;
-            if (mips64) {
-                // Elf64_Mips_Rel: r_sym (u32), r_ssym, r_type3, r_type2, r_type (bytes), in file order.
-                sym = (int) in.u32(e + 8, "r_sym");
-                type = in.u8(e + 15, "r_type");
-            } else if (is64) {
-                sym = (int) (info >>> 32);
-                type = (int) info;
-            } else {
-                sym = (int) (info >>> 8);
-                type = (int) (info & 0xff);
-            }
-            out.add(new Relocation(off, sym, type, addend));
-        }
-        return out;
+        in.check(s.offset(), s.size(), "relocation section " + s.name());
+        return new RelocationTable(in.data(), (int) s.offset(), (int) n, rela, header);
     }
 
     /** The GNU build-id from the first {@code NT_GNU_BUILD_ID} note, as lowercase hex, if any. */

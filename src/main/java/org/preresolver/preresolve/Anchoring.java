@@ -11,7 +11,7 @@ import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
-import org.preresolver.elf.Relocation;
+import org.preresolver.elf.RelocationTable;
 import org.preresolver.elf.SectionHeader;
 import org.preresolver.elf.Symbol;
 import org.preresolver.elf.SymbolTable;
@@ -49,14 +49,16 @@ final class Anchoring {
             if (!rela && s.type() != Elf.SHT_REL) {
                 continue;
             }
-            for (Relocation r : elf.relocations(s)) {
+            RelocationTable rs = elf.relocations(s);
+            boolean loaded = targetIsAlloc(elf, s);
+            for (int i = 0; i < rs.size(); i++) {
+                int sym = rs.symbol(i);
                 if (!rela) {
-                    unmodelled.add(r.symbol());
-                    why.putIfAbsent(r.symbol(), "SHT_REL section " + s.name() + " has no addend to rebase");
-                } else if (!table.knows(r.type()) && targetIsAlloc(elf, s)) {
-                    unmodelled.add(r.symbol());
-                    why.putIfAbsent(r.symbol(), table.name(r.type()) + " in " + s.name()
-                            + " is not in the loader table");
+                    unmodelled.add(sym);
+                    why.putIfAbsent(sym, "SHT_REL section " + s.name() + " has no addend to rebase");
+                } else if (loaded && !table.knows(rs.type(i))) {
+                    unmodelled.add(sym);
+                    why.putIfAbsent(sym, table.name(rs.type(i)) + " in " + s.name() + " is not in the loader table");
                 }
             }
         }
@@ -125,8 +127,9 @@ final class Anchoring {
                 patches.add(new PreresolvedRecord.Patch(s.index(), s.rawShndx(), s.value(), p.address(), a));
             }
         }
-        // Old index to new; anchored symbols map to the anchor's new index.
+        // Old index to new; anchored symbols map to the anchor's new index, their addends move by X - anchor.
         int[] map = new int[symbols.size()];
+        long[] delta = new long[symbols.size()];
         int[] keep = new int[symbols.size() - anchored.size()];
         int n = 0;
         for (int i = 0; i < symbols.size(); i++) {
@@ -136,8 +139,9 @@ final class Anchoring {
             }
         }
         int anchorNew = map[anchor.index()];
-        for (int i : anchored.keySet()) {
-            map[i] = anchorNew;
+        for (Map.Entry<Integer, Long> e : anchored.entrySet()) {
+            map[e.getKey()] = anchorNew;
+            delta[e.getKey()] = e.getValue() - anchor.address();
         }
         SectionHeader symtab = table.section();
         long firstGlobal = symtab.info();
@@ -164,23 +168,9 @@ final class Anchoring {
                 }
                 overwrite(elf, ed, saved, s, elf.sectionBytes(s), map[(int) sig]);
             } else if ((s.type() == Elf.SHT_RELA || s.type() == Elf.SHT_REL) && s.link() == symtab.index()) {
-                List<Relocation> rs = elf.relocations(s);
-                List<Relocation> nr = new ArrayList<>(rs.size());
-                boolean changed = false;
-                for (Relocation r : rs) {
-                    if (r.symbol() < 0 || r.symbol() >= map.length) {
-                        throw new FormatException("relocation in " + s.name() + " names symbol " + r.symbol() + " of "
-                                + map.length, s.headerOffset());
-                    }
-                    Long x = anchored.get(r.symbol());
-                    long addend = x == null ? r.addend() : r.addend() + (x - anchor.address());
-                    Relocation q = new Relocation(r.offset(), map[r.symbol()], r.type(), addend);
-                    changed |= !q.equals(r);
-                    nr.add(q);
-                }
-                if (changed) {
-                    overwrite(elf, ed, saved, s, ElfEditor.relocationEntries(elf.header(), s.type() == Elf.SHT_RELA,
-                            nr), s.info());
+                byte[] renumbered = elf.relocations(s).renumbered(map, delta, s.name());
+                if (renumbered != null) {
+                    overwrite(elf, ed, saved, s, renumbered, s.info());
                 }
             }
         }

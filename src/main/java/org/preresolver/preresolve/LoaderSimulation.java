@@ -7,6 +7,7 @@ import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
 import org.preresolver.elf.Relocation;
+import org.preresolver.elf.RelocationTable;
 import org.preresolver.elf.SectionHeader;
 import org.preresolver.elf.Symbol;
 import org.preresolver.kernel.ImageRanges;
@@ -24,6 +25,12 @@ import org.preresolver.kernel.LoaderRelocations;
  * offsets do not ({@link ImageRanges}); symbols that other modules export get a made-up address
  * derived from their name, the same for both files. A relocation whose type is not in the table is
  * compared by its {@code S + A} instead of being applied.
+ *
+ * <p>The short way, taken when it applies: the loader writes each relocation's field from its type,
+ * its place and {@code S + A} alone, in order, into the section's bytes. So when both files hold the
+ * same loaded bytes before relocation and the same relocations in the same order (offset and type),
+ * the loaded images are equal exactly when every pair has the same {@code S + A} at each slide; the
+ * values are compared without building the images. Any other pair of files is loaded in full.
  */
 final class LoaderSimulation {
     /** Two slides, 2 MiB aligned as x86_64 and arm64 place the kernel. */
@@ -59,6 +66,9 @@ final class LoaderSimulation {
                 throw new Mismatch("section " + a.name() + " is laid out differently");
             }
         }
+        if (sameLoadedBytes(original, output, n) && sameRelocations(original, output, n, kernel, ranges)) {
+            return;
+        }
         for (long slide : SLIDES) {
             Loaded a = load(original, kernel, ranges, table, slide);
             Loaded b = load(output, kernel, ranges, table, slide);
@@ -79,14 +89,112 @@ final class LoaderSimulation {
         }
     }
 
-    private record Loaded(byte[][] images, List<String> unapplied, List<String> overflows) {}
+    /** The relocation sections the loader applies, in section order: RELA and REL, not livepatch, onto SHF_ALLOC. */
+    private static List<SectionHeader> applied(ElfFile f) {
+        List<SectionHeader> secs = f.sections();
+        List<SectionHeader> out = new ArrayList<>();
+        for (SectionHeader r : secs) {
+            boolean rel = r.type() == Elf.SHT_RELA || r.type() == Elf.SHT_REL;
+            int t = (int) r.info();
+            if (rel && (r.flags() & Elf.SHF_RELA_LIVEPATCH) == 0 && t > 0 && t < secs.size() && secs.get(t).isAlloc()) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
 
-    private static Loaded load(ElfFile f, KernelExports kernel, ImageRanges ranges, LoaderRelocations table,
-            long slide) throws FormatException, Mismatch {
+    /** Every SHF_ALLOC section of the original has the same bytes in the output. */
+    private static boolean sameLoadedBytes(ElfFile original, ElfFile output, int n) {
+        byte[] a = original.data();
+        byte[] b = output.data();
+        for (int i = 0; i < n; i++) {
+            SectionHeader x = original.sections().get(i);
+            SectionHeader y = output.sections().get(i);
+            if (!x.isAlloc() || x.type() == Elf.SHT_NOBITS) {
+                continue;
+            }
+            if (x.offset() < 0 || y.offset() < 0 || x.offset() + x.size() > a.length || y.offset() + y.size() > b.length
+                    || !Arrays.equals(a, (int) x.offset(), (int) (x.offset() + x.size()), b, (int) y.offset(),
+                            (int) (y.offset() + y.size()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The short way: true when both files apply the same relocation sections, each with the same
+     * entries' offsets and types in the same order, and every pair has the same {@code S + A} at both
+     * slides; false when the entries are not alike pair by pair (then the files are loaded in full).
+     *
+     * @throws Mismatch a pair's {@code S + A} differs: the loaded images differ
+     */
+    private static boolean sameRelocations(ElfFile original, ElfFile output, int n, KernelExports kernel,
+            ImageRanges ranges) throws FormatException, Mismatch {
+        List<SectionHeader> ra = applied(original);
+        List<SectionHeader> rb = applied(output);
+        if (ra.size() != rb.size()) {
+            return false;
+        }
+        for (int k = 0; k < ra.size(); k++) {
+            SectionHeader x = ra.get(k);
+            SectionHeader y = rb.get(k);
+            if (x.index() != y.index() || x.index() >= n || x.type() != y.type() || x.info() != y.info()
+                    || x.size() != y.size()) {
+                return false;
+            }
+            RelocationTable a = original.relocations(x);
+            RelocationTable b = output.relocations(y);
+            for (int i = 0; i < a.size(); i++) {
+                if (a.offset(i) != b.offset(i) || a.type(i) != b.type(i)) {
+                    return false;
+                }
+            }
+        }
+        long[][] va = {values(original, kernel, ranges, SLIDES[0]), values(original, kernel, ranges, SLIDES[1])};
+        long[][] vb = {values(output, kernel, ranges, SLIDES[0]), values(output, kernel, ranges, SLIDES[1])};
+        for (SectionHeader r : ra) {
+            RelocationTable a = original.relocations(r);
+            RelocationTable b = output.relocations(output.sections().get(r.index()));
+            for (int i = 0; i < a.size(); i++) {
+                int x = a.symbol(i);
+                int y = b.symbol(i);
+                if (x < 0 || x >= va[0].length || y < 0 || y >= vb[0].length) {
+                    throw new Mismatch("a relocation in " + r.name() + " names a symbol out of range");
+                }
+                long addA = a.addend(i);
+                long addB = b.addend(i);
+                for (int k = 0; k < SLIDES.length; k++) {
+                    if (va[k][x] + addA != vb[k][y] + addB) {
+                        throw new Mismatch("section " + original.sections().get((int) r.info()).name() + " differs at +0x"
+                                + Long.toHexString(a.offset(i)) + " when loaded at slide 0x" + Long.toHexString(SLIDES[k]));
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Every symbol's value in the simulated kernel at {@code slide}, sections laid out as the loader does. */
+    private static long[] values(ElfFile f, KernelExports kernel, ImageRanges ranges, long slide)
+            throws FormatException {
+        long[] base = layout(f, new byte[f.sections().size()][], false);
+        List<Symbol> syms = f.symbolTable().symbols();
+        long[] value = new long[syms.size()];
+        for (Symbol s : syms) {
+            value[s.index()] = resolve(s, base, kernel, ranges, slide);
+        }
+        return value;
+    }
+
+    /**
+     * Places the SHF_ALLOC sections one after the other, aligned, as {@code layout_sections()} does
+     * for one region; returns each section's address, and fills {@code images} when asked.
+     */
+    private static long[] layout(ElfFile f, byte[][] images, boolean fill) throws FormatException {
         List<SectionHeader> secs = f.sections();
         long[] base = new long[secs.size()];
-        byte[][] images = new byte[secs.size()][];
-        long at = table.machine() == Elf.EM_AARCH64 ? 0xffff800008000000L : 0xffffffffc0200000L;
+        long at = f.header().machine() == Elf.EM_AARCH64 ? 0xffff800008000000L : 0xffffffffc0200000L;
         for (SectionHeader s : secs) {
             if (!s.isAlloc()) {
                 continue;
@@ -94,10 +202,22 @@ final class LoaderSimulation {
             long a = Math.max(1, s.addralign());
             at = (at + a - 1) / a * a;
             base[s.index()] = at;
-            images[s.index()] = s.type() == Elf.SHT_NOBITS ? new byte[(int) Math.min(s.size(), 1 << 20)]
-                    : f.sectionBytes(s);
+            if (fill) {
+                images[s.index()] = s.type() == Elf.SHT_NOBITS ? new byte[(int) Math.min(s.size(), 1 << 20)]
+                        : f.sectionBytes(s);
+            }
             at += s.size();
         }
+        return base;
+    }
+
+    private record Loaded(byte[][] images, List<String> unapplied, List<String> overflows) {}
+
+    private static Loaded load(ElfFile f, KernelExports kernel, ImageRanges ranges, LoaderRelocations table,
+            long slide) throws FormatException, Mismatch {
+        List<SectionHeader> secs = f.sections();
+        byte[][] images = new byte[secs.size()][];
+        long[] base = layout(f, images, true);
         List<Symbol> syms = f.symbolTable().symbols();
         long[] value = new long[syms.size()];
         for (Symbol s : syms) {

@@ -72,6 +72,32 @@ class LoaderSimulationTest {
                 .isInstanceOf(LoaderSimulation.Mismatch.class);
     }
 
+    @Test
+    void reorderedRelocationsAreLoadedInFullAndStillEqual() throws Exception {
+        // Two entries swapped: no longer pairwise alike, so both files are loaded in full; the images
+        // are still equal (different places), and an addend changed as well is still caught that way.
+        byte[] swapped = anchored.clone();
+        long at = firstRebasedEntry(ElfFile.parse(swapped));
+        byte[] first = Arrays.copyOfRange(swapped, (int) at, (int) at + 24);
+        System.arraycopy(swapped, (int) at + 24, swapped, (int) at, 24);
+        System.arraycopy(first, 0, swapped, (int) at + 24, 24);
+        LoaderSimulation.check(original, ElfFile.parse(swapped), kernel, X86);
+
+        byte[] bad = swapped.clone();
+        ByteReader.put64(bad, (int) at + 24 + 16, ByteReader.u64(bad, (int) at + 24 + 16, true) + 8, true);
+        assertThatThrownBy(() -> LoaderSimulation.check(original, ElfFile.parse(bad), kernel, X86))
+                .isInstanceOf(LoaderSimulation.Mismatch.class).hasMessageContaining("differs");
+    }
+
+    @Test
+    void oneChangedByteOfLoadedCodeIsCaught() throws Exception {
+        byte[] bad = anchored.clone();
+        SectionHeader text = ElfFile.parse(bad).section(".text").orElseThrow();
+        bad[(int) text.offset()] ^= 0x40; // an opcode byte (endbr64 or call), not a relocated field
+        assertThatThrownBy(() -> LoaderSimulation.check(original, ElfFile.parse(bad), kernel, X86))
+                .isInstanceOf(LoaderSimulation.Mismatch.class).hasMessageContaining(".text");
+    }
+
     /** File offset of the first relocation of a loaded section whose addend anchor mode changed. */
     private static long firstRebasedEntry(ElfFile out) throws Exception {
         for (SectionHeader s : out.sections()) {

@@ -1,0 +1,139 @@
+package org.preresolver.elf;
+
+import java.util.AbstractList;
+import java.util.RandomAccess;
+
+/**
+ * One {@code SHT_REL} or {@code SHT_RELA} section, read in place: entry {@code i}'s fields are
+ * decoded from the file's bytes when asked for, so a pass over a large table makes no objects.
+ * As a {@code List<Relocation>} it makes one record per {@link #get}. The section's bounds and
+ * entry size are checked once, when the table is made ({@link ElfFile#relocations}).
+ *
+ * <p>{@code r_info} is split with the machine's own layout: {@code ELF64_R_SYM}/{@code ELF64_R_TYPE},
+ * {@code ELF32_R_SYM}/{@code ELF32_R_TYPE}, or MIPS64's {@code Elf64_Mips_Rel} (a 32-bit symbol index
+ * followed by the type bytes, in file order).
+ */
+public final class RelocationTable extends AbstractList<Relocation> implements RandomAccess {
+    private final byte[] data;
+    private final int start;
+    private final int count;
+    private final int entsize;
+    private final boolean rela;
+    private final boolean is64;
+    private final boolean little;
+    private final boolean mips64;
+
+    RelocationTable(byte[] data, int start, int count, boolean rela, ElfHeader h) {
+        this.data = data;
+        this.start = start;
+        this.count = count;
+        this.rela = rela;
+        this.is64 = h.is64();
+        this.entsize = entrySize(is64, rela);
+        this.little = h.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
+        this.mips64 = is64 && h.machine() == Elf.EM_MIPS;
+    }
+
+    /** {@code sizeof(Elf32_Rel)}, {@code sizeof(Elf32_Rela)}, {@code sizeof(Elf64_Rel)} or {@code sizeof(Elf64_Rela)}. */
+    static int entrySize(boolean is64, boolean rela) {
+        return is64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+    }
+
+    @Override
+    public int size() {
+        return count;
+    }
+
+    /** True for {@code SHT_RELA}: entries carry {@code r_addend}. */
+    public boolean isRela() {
+        return rela;
+    }
+
+    @Override
+    public Relocation get(int i) {
+        return new Relocation(offset(i), symbol(i), type(i), addend(i));
+    }
+
+    /** {@code r_offset} of entry {@code i}. */
+    public long offset(int i) {
+        int e = at(i);
+        return is64 ? ByteReader.u64(data, e, little) : ByteReader.u32(data, e, little);
+    }
+
+    /** The symbol index of entry {@code i}. */
+    public int symbol(int i) {
+        int e = at(i);
+        if (mips64) {
+            return (int) ByteReader.u32(data, e + 8, little);
+        }
+        return is64 ? (int) (ByteReader.u64(data, e + 8, little) >>> 32) : (int) (ByteReader.u32(data, e + 4, little) >>> 8);
+    }
+
+    /** The relocation type of entry {@code i}. */
+    public int type(int i) {
+        int e = at(i);
+        if (mips64) {
+            return data[e + 15] & 0xff;
+        }
+        return is64 ? (int) ByteReader.u64(data, e + 8, little) : (int) (ByteReader.u32(data, e + 4, little) & 0xff);
+    }
+
+    /** {@code r_addend} of entry {@code i}; 0 for {@code SHT_REL}. */
+    public long addend(int i) {
+        if (!rela) {
+            return 0;
+        }
+        int e = at(i);
+        return is64 ? ByteReader.u64(data, e + 16, little) : (int) ByteReader.u32(data, e + 8, little);
+    }
+
+    /**
+     * A copy of the section with every entry's symbol index {@code s} replaced by {@code map[s]} and,
+     * for {@code SHT_RELA}, its addend increased by {@code delta[s]}; null when no entry changes.
+     *
+     * @throws FormatException an entry names a symbol outside {@code map}
+     * @throws IllegalArgumentException MIPS64 entries, or an addend asked of {@code SHT_REL}
+     */
+    public byte[] renumbered(int[] map, long[] delta, String name) throws FormatException {
+        if (mips64) {
+            throw new IllegalArgumentException("MIPS64 relocation entries are not rewritten here");
+        }
+        byte[] out = null;
+        for (int i = 0; i < count; i++) {
+            int s = symbol(i);
+            if (s < 0 || s >= map.length) {
+                throw new FormatException("relocation in " + name + " names symbol " + s + " of " + map.length, at(i));
+            }
+            long d = delta[s];
+            if (map[s] == s && d == 0) {
+                continue;
+            }
+            if (!rela && d != 0) {
+                throw new IllegalArgumentException("SHT_REL entry with an addend");
+            }
+            if (out == null) {
+                out = java.util.Arrays.copyOfRange(data, start, start + count * entsize);
+            }
+            int e = i * entsize;
+            if (is64) {
+                ByteReader.put64(out, e + 8, ((long) map[s] << 32) | (type(i) & 0xffffffffL), little);
+                if (rela) {
+                    ByteReader.put64(out, e + 16, addend(i) + d, little);
+                }
+            } else {
+                ByteReader.put32(out, e + 4, ((long) map[s] << 8) | type(i), little);
+                if (rela) {
+                    ByteReader.put32(out, e + 8, addend(i) + d, little);
+                }
+            }
+        }
+        return out;
+    }
+
+    private int at(int i) {
+        if (i < 0 || i >= count) {
+            throw new IndexOutOfBoundsException("relocation " + i + " of " + count);
+        }
+        return start + i * entsize;
+    }
+}
