@@ -1,5 +1,6 @@
 package org.preresolver.api;
 
+import org.preresolver.kernel.ModuleSignature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.io.ModuleFiles;
 import org.preresolver.io.TreeLock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.preresolver.preresolve.PreresolvedRecord;
@@ -24,44 +26,11 @@ public final class Restore {
     public enum Status { RESTORED, NOT_PRERESOLVED }
 
     /**
-     * Restores {@code file} into {@code target} (which may be {@code file} itself). A module that
-     * is not preresolved is copied unchanged when {@code target} differs, else left alone.
-     */
-    public static Status restore(Path file, Path target, boolean dryRun) throws IOException, FormatException {
-        byte[] bytes = ModuleFiles.read(file);
-        ModuleCodec.Decoded dec = ModuleCodec.decode(bytes);
-        Optional<byte[]> original = original(dec.elf());
-        if (dryRun) {
-            return original.isPresent() ? Status.RESTORED : Status.NOT_PRERESOLVED;
-        }
-        boolean same = Files.exists(target) && Files.isSameFile(file, target);
-        if (original.isEmpty()) {
-            if (!same) {
-                Files.createDirectories(target.toAbsolutePath().getParent());
-                AtomicWriter.write(target, bytes, file);
-            }
-            return Status.NOT_PRERESOLVED;
-        }
-        if (!same) {
-            Files.createDirectories(target.toAbsolutePath().getParent());
-        }
-        AtomicWriter.write(target, ModuleCodec.encode(original.get(), dec.compression()), file);
-        return Status.RESTORED;
-    }
-
-    /**
-     * Restores one module found by {@link ModuleFiles#find}: in place ({@code outputDir} null), or
-     * into {@code outputDir} mirroring its tree, never writing through a symbolic link there.
-     */
-    public static Status restore(ModuleFiles.Entry e, Path outputDir, boolean dryRun) throws IOException,
-            FormatException {
-        Path target = outputDir == null || dryRun ? e.file() : TreeRunner.outputPath(outputDir, e.relative());
-        return restore(e.file(), target, dryRun);
-    }
-
-    /**
-     * Restores every module of {@code inputs}; in place ({@code outputDir} null and not a dry run)
-     * under the tree lock that an in-place preresolve takes, so that the two never interleave.
+     * Restores every module of {@code inputs}: into {@code outputDir} mirroring each tree (a module
+     * that is not preresolved is copied as it is), in place ({@code outputDir} null, not a dry run)
+     * under the tree lock that an in-place preresolve takes, so that the two never interleave, or
+     * only reported ({@code dryRun}). The one pipeline: {@link ModuleSource}, {@link ModuleSink},
+     * {@link ModuleRunner}.
      *
      * @param each called with each module and its status or error, in order
      * @throws IOException the inputs cannot be listed, or a tree is locked by another run
@@ -69,27 +38,55 @@ public final class Restore {
     public static void run(List<Path> inputs, Path outputDir, boolean dryRun, Consumer<Outcome> each)
             throws IOException {
         List<ModuleFiles.Entry> entries = ModuleFiles.find(inputs);
-        boolean inPlace = outputDir == null && !dryRun;
-        try (AutoCloseable lock = inPlace ? TreeLock.acquireAll(entries) : () -> { }) {
-            for (ModuleFiles.Entry e : entries) {
-                try {
-                    each.accept(new Outcome(e.display(), restore(e, outputDir, dryRun), null));
-                } catch (FormatException | IOException ex) {
-                    each.accept(new Outcome(e.display(), null, ex));
+        try (ModuleSink sink = dryRun ? ModuleSink.dryRun() : outputDir == null ? ModuleSink.inPlace(entries, true)
+                : ModuleSink.toDirectory(outputDir, true);
+                ModuleRunner runner = new ModuleRunner(Runtime.getRuntime().availableProcessors(), "restore")) {
+            runner.run(entries, false, chunk -> {
+                List<Outcome> out = new ArrayList<>();
+                for (ModuleSource.ModuleInput in : ModuleSource.read(chunk, ModuleSource.Kept.none())) {
+                    out.add(one(in, sink));
                 }
+                return out;
+            }, o -> false, each);
+        }
+    }
+
+    private static Outcome one(ModuleSource.ModuleInput in, ModuleSink sink) {
+        if (!in.ok()) {
+            return new Outcome(in.path(), null, in.failure().io(), in.failure().message());
+        }
+        try {
+            Optional<byte[]> original = original(in.decoded().elf());
+            if (original.isEmpty()) {
+                if (!sink.inPlace()) {
+                    sink.write(in.entry(), in.file() != null ? in.file() : Files.readAllBytes(in.entry().file()));
+                }
+                return new Outcome(in.path(), Status.NOT_PRERESOLVED, false, "");
             }
+            if (sink.writes()) {
+                sink.write(in.entry(), ModuleCodec.encode(original.get(), in.decoded().compression()));
+            }
+            return new Outcome(in.path(), Status.RESTORED, false, "");
+        } catch (FormatException ex) {
+            return new Outcome(in.path(), null, false, ex.getMessage());
         } catch (IOException ex) {
-            throw ex;
-        } catch (Exception ex) {
-            throw new IOException(ex.getMessage(), ex);
+            return new Outcome(in.path(), null, true, ModuleSource.ioMessage(ex, "cannot write"));
+        } catch (OutOfMemoryError ex) {
+            return new Outcome(in.path(), null, false, ModuleSource.outOfMemory().message());
         }
     }
 
     /**
-     * One module's restore: its status, or the error ({@link FormatException} for bad input,
-     * {@link IOException} otherwise).
+     * One module's restore: its status, or what went wrong ({@code io} for an I/O problem, else bad input).
+     *
+     * @param status null when it failed
+     * @param error the one-line error, "" when it did not fail
      */
-    public record Outcome(String path, Status status, Exception error) {}
+    public record Outcome(String path, Status status, boolean io, String error) {
+        public boolean failed() {
+            return status == null;
+        }
+    }
 
     /**
      * The original bytes of a preresolved (uncompressed) module, or empty for a plain one. A
@@ -99,7 +96,7 @@ public final class Restore {
         if (!ElfFile.isElf(elf)) {
             throw new FormatException("not an ELF file (bad magic)", 0);
         }
-        ElfFile f = ElfFile.parse(Preresolver.withoutSignature(elf));
+        ElfFile f = ElfFile.parse(ModuleSignature.withoutSignature(elf));
         Optional<PreresolvedRecord> rec = Restorer.record(f);
         if (rec.isEmpty()) {
             return Optional.empty();

@@ -74,15 +74,12 @@ public final class Verify {
     public static Summary againstKernel(KernelExports kernel, List<Path> inputs, List<Path> trees, int threads,
             Consumer<ModuleResult> listener) throws IOException {
         List<ModuleFiles.Entry> entries = ModuleFiles.find(inputs);
-        ExecutorService pool = pool(threads);
-        try {
+        try (ModuleRunner runner = new ModuleRunner(threads, "verify")) {
             List<ModuleFiles.Entry> known = new ArrayList<>(entries);
             known.addAll(ModuleFiles.find(trees));
-            Map<String, Options.Provider> providers = TreeRunner.providers(known, pool);
+            Map<String, Options.Provider> providers = TreeRunner.providers(known, runner, ModuleSource.Kept.none());
             Options options = Options.defaults().withProviders(providers);
-            return run(entries, elf -> Verifier.againstKernel(elf, kernel, options), pool, listener);
-        } finally {
-            pool.shutdownNow();
+            return run(runner, entries, elf -> Verifier.againstKernel(elf, kernel, options), listener);
         }
     }
 
@@ -90,71 +87,35 @@ public final class Verify {
     public static Summary againstTarget(RunningKernel target, List<Path> inputs, int threads,
             Consumer<ModuleResult> listener) throws IOException {
         List<ModuleFiles.Entry> entries = ModuleFiles.find(inputs);
-        ExecutorService pool = pool(threads);
-        try {
-            return run(entries, elf -> Verifier.againstTarget(elf, target), pool, listener);
-        } finally {
-            pool.shutdownNow();
+        try (ModuleRunner runner = new ModuleRunner(threads, "verify")) {
+            return run(runner, entries, elf -> Verifier.againstTarget(elf, target), listener);
         }
     }
 
-    private static ExecutorService pool(int threads) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1");
-        }
-        return Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "verify");
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
-    private static Summary run(List<ModuleFiles.Entry> entries, Check check, ExecutorService pool,
+    private static Summary run(ModuleRunner runner, List<ModuleFiles.Entry> entries, Check check,
             Consumer<ModuleResult> listener) throws IOException {
-        List<Future<ModuleResult>> futures = new ArrayList<>();
-        for (ModuleFiles.Entry e : entries) {
-            futures.add(pool.submit(() -> one(e, check)));
-        }
-        List<ModuleResult> out = new ArrayList<>();
-        for (Future<ModuleResult> f : futures) {
-            ModuleResult r;
-            try {
-                r = f.get();
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", ex);
-            } catch (ExecutionException ex) {
-                Throwable c = ex.getCause();
-                if (c instanceof RuntimeException re) {
-                    throw re;
-                }
-                if (c instanceof Error err) {
-                    throw err;
-                }
-                throw new IOException(c);
+        return new Summary(runner.run(entries, false, chunk -> {
+            List<ModuleResult> out = new ArrayList<>();
+            for (ModuleSource.ModuleInput in : ModuleSource.read(chunk, ModuleSource.Kept.none())) {
+                out.add(one(in, check));
             }
-            out.add(r);
-            listener.accept(r);
-        }
-        return new Summary(out);
+            return out;
+        }, r -> false, listener));
     }
 
-    private static ModuleResult one(ModuleFiles.Entry e, Check check) {
-        String path = e.display();
-        byte[] file;
-        try {
-            file = ModuleFiles.read(e.file());
-        } catch (IOException ex) {
-            return new ModuleResult(path, Status.IO_ERROR, null, TreeRunner.ioMessage(ex, "cannot read"));
-        } catch (FormatException ex) {
-            return new ModuleResult(path, Status.ERROR, null, ex.getMessage());
+    private static ModuleResult one(ModuleSource.ModuleInput in, Check check) {
+        if (!in.ok()) {
+            return new ModuleResult(in.path(), in.failure().io() ? Status.IO_ERROR : Status.ERROR, null,
+                    in.failure().message());
         }
         try {
-            Verifier.Verdict v = check.check(ModuleCodec.decode(file).elf());
+            Verifier.Verdict v = check.check(in.decoded().elf());
             Status s = !v.preresolved() ? Status.NOT_PRERESOLVED : v.stale() ? Status.STALE : Status.OK;
-            return new ModuleResult(path, s, v, "");
+            return new ModuleResult(in.path(), s, v, "");
         } catch (FormatException ex) {
-            return new ModuleResult(path, Status.ERROR, null, ex.getMessage());
+            return new ModuleResult(in.path(), Status.ERROR, null, ex.getMessage());
+        } catch (OutOfMemoryError ex) {
+            return new ModuleResult(in.path(), Status.ERROR, null, ModuleSource.outOfMemory().message());
         }
     }
 }

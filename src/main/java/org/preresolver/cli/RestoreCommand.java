@@ -53,12 +53,9 @@ final class RestoreCommand implements Callable<Integer> {
         int[] restored = {0};
         int[] plain = {0};
         Restore.run(inputs, mode.inPlace ? null : mode.output, mode.dryRun, o -> {
-            if (o.error() instanceof FormatException ex) {
-                err.println("lkm-preresolver: " + o.path() + ": " + ex.getMessage());
-                code[0] = code[0] == ExitCodes.IO ? ExitCodes.IO : ExitCodes.BAD_INPUT;
-            } else if (o.error() instanceof IOException ex) {
-                err.println("lkm-preresolver: " + o.path() + ": " + Messages.io(ex));
-                code[0] = ExitCodes.IO;
+            if (o.failed()) {
+                err.println("lkm-preresolver: " + o.path() + ": " + o.error());
+                code[0] = o.io() || code[0] == ExitCodes.IO ? ExitCodes.IO : ExitCodes.BAD_INPUT;
             } else if (o.status() == Restore.Status.RESTORED) {
                 restored[0]++;
                 if (!quiet) {

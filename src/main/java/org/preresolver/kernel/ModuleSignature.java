@@ -34,6 +34,12 @@ public record ModuleSignature(int moduleLength, int algo, int hash, int idType, 
         return Arrays.equals(data, length - MAGIC.length, length, MAGIC, 0, MAGIC.length);
     }
 
+    /** The ELF part of a module file: the bytes before its signature trailer, if it has one. */
+    public static byte[] withoutSignature(byte[] file) throws FormatException {
+        Optional<ModuleSignature> sig = parse(file);
+        return sig.isPresent() ? java.util.Arrays.copyOf(file, sig.get().moduleLength()) : file;
+    }
+
     /** Parses the trailer of {@code data}, if it has one. */
     public static Optional<ModuleSignature> parse(byte[] data) throws FormatException {
         int len = data.length;

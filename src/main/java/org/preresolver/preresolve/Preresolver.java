@@ -151,10 +151,27 @@ public final class Preresolver {
         }
     }
 
-    /** The ELF part of a module file: the bytes before its signature trailer, if it has one. */
-    public static byte[] withoutSignature(byte[] file) throws FormatException {
-        Optional<ModuleSignature> sig = ModuleSignature.parse(file);
-        return sig.isPresent() ? Arrays.copyOf(file, sig.get().moduleLength()) : file;
+    /**
+     * Checks an output before it is written: it parses (without the new signature, if re-signed),
+     * carries a record, and restoring it gives back exactly the input; or, when nothing is left to
+     * preresolve, it is the restored original. A failure here is a bug in this tool, reported as an
+     * error for the module rather than written.
+     */
+    public static void checkOutput(Result r) throws FormatException {
+        if (r.status() == Result.Status.NOTHING_TO_DO) {
+            // A preresolved input that now has nothing to preresolve: its original is put back.
+            if (!Arrays.equals(r.output(), r.module().bytes())) {
+                throw new FormatException("internal check failed: the original to put back is not the restored module");
+            }
+            return;
+        }
+        ElfFile out = ElfFile.parse(ModuleSignature.withoutSignature(r.output()));
+        PreresolvedRecord rec = Restorer.record(out)
+                .orElseThrow(() -> new FormatException("internal check failed: output has no record"));
+        byte[] back = Restorer.restore(out, rec);
+        if (!Arrays.equals(back, r.module().bytes())) {
+            throw new FormatException("internal check failed: output does not restore to the original; not written");
+        }
     }
 
     /** Refuses a module the kernel is not the target of: another machine, another release. */

@@ -49,7 +49,7 @@ public final class Restorer {
         if (!ElfFile.isElf(data)) {
             throw new FormatException("not an ELF file (bad magic)", 0);
         }
-        byte[] elf = Preresolver.withoutSignature(data);
+        byte[] elf = ModuleSignature.withoutSignature(data);
         boolean resigned = elf != data;
         ElfFile f = ElfFile.parse(elf);
         Optional<PreresolvedRecord> rec = record(f);

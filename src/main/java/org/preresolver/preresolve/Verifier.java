@@ -1,5 +1,6 @@
 package org.preresolver.preresolve;
 
+import org.preresolver.kernel.ModuleSignature;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -98,7 +99,7 @@ public final class Verifier {
         Optional<PreresolvedRecord> rec = Optional.of(found.get().record());
         byte[] original = Restorer.restore(f, rec.get()); // checks the record against the file
         // Names from the original: anchor mode removes anchored symbols from the output's .symtab.
-        ElfFile orig = ElfFile.parse(Preresolver.withoutSignature(original));
+        ElfFile orig = ElfFile.parse(ModuleSignature.withoutSignature(original));
         List<String> names = new ArrayList<>();
         for (PreresolvedRecord.Patch p : rec.get().patches()) {
             names.add(orig.symbolAt(p.index()).name());

@@ -1,5 +1,6 @@
 package org.preresolver.preresolve;
 
+import org.preresolver.kernel.ModuleSignature;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,7 +36,7 @@ class LoaderSimulationTest {
         DebianKernel debian = DebianKernel.fetch();
         kernel = KernelLoader.fromImage(debian.vmlinux(), null).exports();
         byte[] file = Files.readAllBytes(debian.modulesDir().resolve("kernel/fs/ext4/ext4.ko"));
-        original = ElfFile.parse(Preresolver.withoutSignature(file));
+        original = ElfFile.parse(ModuleSignature.withoutSignature(file));
         Options o = Options.defaults().withStripSignature(true);
         anchored = new Preresolver(kernel, o.withMode(Options.Mode.ANCHOR)).process(file).output();
         plain = new Preresolver(kernel, o.withMode(Options.Mode.PLAIN)).process(file).output();
