@@ -145,6 +145,47 @@ class SignFile7Test {
         }
     }
 
+    @Test
+    void aModuleSignedWithADigestNoLongerOfferedNeedsSignHash() throws Exception {
+        // SHA-1 left CONFIG_MODULE_SIG_HASH in 7.0: a module signed with it (by 6.1's sign-file) and
+        // a config that names no digest leave nothing to follow; one line, nothing written.
+        Path presigned = sid.dir.resolve("in-sha1");
+        SignTools.deleteTree(presigned);
+        Path module = presigned.resolve("dummy.ko");
+        Files.createDirectories(presigned);
+        t.run(t.signFile.toString(), "sha1", t.rsaPem.toString(), t.rsaDer.toString(),
+                in.resolve(MODULES.get(0)).toString(), module.toString());
+        assertThat(SignTools.cli("signature", module.toString()).out()).contains("sig_hashalgo:   sha1");
+        Path config = sid.dir.resolve("config-no-hash-sha1");
+        Files.writeString(config, Files.readString(sid.kernel.config()).replaceAll("(?m)^CONFIG_MODULE_SIG_HASH=.*\n", ""));
+        Path out = sid.dir.resolve("out-sha1");
+        SignTools.deleteTree(out);
+        SignTools.CliResult r = SignTools.cli("preresolve", "-k", vmlinux.toString(), "--config", config.toString(),
+                "--assume-nokaslr", "--sign-key", t.rsaPem.toString(), "--sign-cert", t.rsaDer.toString(), "-o",
+                out.toString(), module.toString());
+        assertThat(r.code()).isEqualTo(ExitCodes.REFUSED);
+        assertThat(r.errLines()).singleElement().asString().contains("dummy.ko", "which digest", "--sign-hash");
+        assertThat(out.resolve("dummy.ko")).doesNotExist();
+        // With --sign-hash it goes ahead.
+        assertThat(SignTools.cli("preresolve", "-k", vmlinux.toString(), "--config", config.toString(),
+                "--assume-nokaslr", "--sign-key", t.rsaPem.toString(), "--sign-cert", t.rsaDer.toString(),
+                "--sign-hash", "sha512", "-o", out.toString(), module.toString()).code()).isEqualTo(ExitCodes.OK);
+        byte[] ours = Files.readAllBytes(out.resolve("dummy.ko"));
+        assertThat(ours).isEqualTo(signFile(ours, "sha512", t.rsaPem, t.rsaDer, false));
+    }
+
+    @Test
+    void anMldsaKeyThatIsNotTheCertificatesIsAnError() {
+        for (String[] kc : new String[][] {{sid.mldsa65.toString(), sid.mldsa87.toString()},
+            {sid.mldsa44.toString(), t.rsaDer.toString()}, {t.rsaPem.toString(), sid.mldsa65.toString()}}) {
+            SignTools.CliResult r = SignTools.cli("preresolve", "-k", vmlinux.toString(), "--config",
+                    sid.kernel.config().toString(), "--assume-nokaslr", "--sign-key", kc[0], "--sign-cert", kc[1],
+                    "-n", in.toString());
+            assertThat(r.code()).as(String.join(" ", kc)).isEqualTo(ExitCodes.BAD_INPUT);
+            assertThat(r.errLines()).singleElement().asString().contains(kc[0], "does not belong to the certificate");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"sha384", "sha3-256"})
     void ecdsaHas7xSignFilesStructureAndVerifies(String hash) throws Exception {
