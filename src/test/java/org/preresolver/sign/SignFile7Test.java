@@ -124,6 +124,24 @@ class SignFile7Test {
     }
 
     @Test
+    void theJavaApiFollowsTheConfigToo() throws Exception {
+        // The same choice through org.preresolver.api (a signer loaded without a digest).
+        Path config = sid.dir.resolve("config-sha3-512");
+        Files.writeString(config, Files.readString(sid.kernel.config())
+                .replace("CONFIG_MODULE_SIG_HASH=\"sha256\"", "CONFIG_MODULE_SIG_HASH=\"sha3-512\""));
+        Path out = sid.dir.resolve("api-config-hash");
+        SignTools.deleteTree(out);
+        org.preresolver.api.Preresolve.against(org.preresolver.api.Kernel.fromImage(vmlinux, config))
+                .withAssumeNokaslr(true)
+                .withSigner(org.preresolver.io.SigningKeys.load(t.rsaPem, t.rsaDer, null, null))
+                .toDirectory(List.of(in), out);
+        for (String m : MODULES) {
+            byte[] ours = Files.readAllBytes(out.resolve(m));
+            assertThat(ours).as(m).isEqualTo(signFile(ours, "sha3-512", t.rsaPem, t.rsaDer, false));
+        }
+    }
+
+    @Test
     void withoutSignHashOrConfigHashTheModulesSignatureDecides() throws Exception {
         // Modules signed by 7.x's sign-file with sha3-384, a config that names no digest (as one
         // without CONFIG_MODULE_SIG): the output keeps sha3-384.
