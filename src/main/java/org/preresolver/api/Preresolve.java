@@ -76,7 +76,9 @@ public final class Preresolve {
 
     /**
      * Re-sign signed modules after preresolving (the original signature is kept in the record
-     * for restore); null for none. Load one with {@code org.preresolver.io.SigningKeys.load}.
+     * for restore); null for none. Load one with {@code org.preresolver.io.SigningKeys.load}. A
+     * signer without a digest signs with the kernel's {@code CONFIG_MODULE_SIG_HASH} when its
+     * configuration is known, else with the digest of each module's own signature.
      */
     public Preresolve withSigner(ModuleSigner s) {
         Preresolve c = copy();
@@ -196,7 +198,8 @@ public final class Preresolve {
     public RunReport run(RunConfig cfg) throws IOException, RefusedException {
         Options.Mode mode = kernel.kaslr(assumeNokaslr).mode();
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(Version.tool())
-                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer).withMode(mode);
+                .withAllowUnverifiedArch(allowUnverifiedArch)
+                .withSigner(signer == null ? null : signer.forConfig(kernel.config())).withMode(mode);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(kernel.exports(), options.withProviders(p)));
         return runner.run(cfg, listener);
     }

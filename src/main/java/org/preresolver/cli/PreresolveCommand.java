@@ -61,7 +61,7 @@ final class PreresolveCommand implements Callable<Integer> {
     boolean stripSignature;
 
     @Option(names = "--sign-key", paramLabel = "KEY.pem",
-            description = "Re-sign signed modules after preresolving with this private key (PEM; RSA or ECDSA; "
+            description = "Re-sign signed modules after preresolving with this private key (PEM; RSA, ECDSA or ML-DSA; "
                     + "an encrypted key takes its passphrase from KBUILD_SIGN_PIN), in the format of the kernel's "
                     + "scripts/sign-file. The original signature is kept in the record for restore. "
                     + "Unsigned modules stay unsigned.")
@@ -72,8 +72,10 @@ final class PreresolveCommand implements Callable<Integer> {
     Path signCert;
 
     @Option(names = "--sign-hash", paramLabel = "HASH",
-            description = "Digest for --sign-key: sha256 (default), sha384 or sha512.")
-    String signHash = "sha256";
+            description = "Digest for --sign-key: sha256, sha384, sha512, sha3-256, sha3-384 or sha3-512. Default: the "
+                    + "kernel's CONFIG_MODULE_SIG_HASH when its configuration is known, else the digest of each "
+                    + "module's own signature.")
+    String signHash;
 
     @Option(names = "--allow-unverified-arch",
             description = "Preresolve modules of an architecture that no test has proven (see the README's table).")
@@ -123,7 +125,8 @@ final class PreresolveCommand implements Callable<Integer> {
             err.flush();
         });
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName())
-                .withAllowUnverifiedArch(allowUnverifiedArch).withSigner(signer).withMode(decision.mode());
+                .withAllowUnverifiedArch(allowUnverifiedArch)
+                .withSigner(signer == null ? null : signer.forConfig(k.config())).withMode(decision.mode());
         TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
         RunConfig cfg = new RunConfig(modules.inputs(), mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
                 !noFsync);
@@ -162,7 +165,7 @@ final class PreresolveCommand implements Callable<Integer> {
         }
         ModuleSigner.Hash hash;
         try {
-            hash = ModuleSigner.Hash.of(signHash);
+            hash = signHash == null ? null : ModuleSigner.Hash.of(signHash);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -9,6 +9,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
@@ -28,14 +29,17 @@ import org.preresolver.kernel.ModuleSigner;
  * Reads a module signing key and certificate as {@code scripts/sign-file} takes them: the key
  * from a PEM file (PKCS#8, or traditional RSA/EC; the kernel's {@code certs/signing_key.pem}
  * holds the key and the certificate together), the certificate DER-encoded
- * ({@code certs/signing_key.x509}) or PEM. An encrypted key is opened with the passphrase that
- * sign-file reads from {@code KBUILD_SIGN_PIN}. PKCS#11 URIs and OpenSSL engine keys are not
- * supported.
+ * ({@code certs/signing_key.x509}) or PEM. RSA, EC and ML-DSA-44/65/87 keys (OpenSSL 3.5+ writes
+ * these as PKCS#8, the seed and the expanded key) are read. An encrypted key is opened with the
+ * passphrase that sign-file reads from {@code KBUILD_SIGN_PIN}. PKCS#11 URIs and OpenSSL engine
+ * keys are not supported.
  */
 public final class SigningKeys {
     private SigningKeys() {}
 
     /**
+     * @param hash the digest, or null to choose it per module (the target kernel's
+     *     {@code CONFIG_MODULE_SIG_HASH}, else the module's own signature's: see {@link ModuleSigner})
      * @param pin the key's passphrase, or null
      * @throws FormatException a file holds no usable key or certificate, or the key is not the
      *     certificate's (the message names the file)
@@ -103,16 +107,22 @@ public final class SigningKeys {
     private static PrivateKey toKey(Path file, PrivateKeyInfo info) throws FormatException {
         var oid = info.getPrivateKeyAlgorithm().getAlgorithm();
         String alg;
+        java.security.Provider provider = null;
         if (oid.equals(PKCSObjectIdentifiers.rsaEncryption)) {
             alg = "RSA";
         } else if (oid.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
             alg = "EC";
+        } else if (oid.equals(NISTObjectIdentifiers.id_ml_dsa_44) || oid.equals(NISTObjectIdentifiers.id_ml_dsa_65)
+                || oid.equals(NISTObjectIdentifiers.id_ml_dsa_87)) {
+            alg = "ML-DSA";
+            provider = bc();
         } else {
             throw new FormatException(file + ": unsupported key algorithm " + oid.getId()
-                    + "; module signing keys are RSA or ECDSA");
+                    + "; module signing keys are RSA, ECDSA or ML-DSA");
         }
         try {
-            return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
+            KeyFactory f = provider == null ? KeyFactory.getInstance(alg) : KeyFactory.getInstance(alg, provider);
+            return f.generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
         } catch (GeneralSecurityException | IOException e) {
             throw new FormatException(file + ": unreadable " + alg + " private key: " + e.getMessage());
         }

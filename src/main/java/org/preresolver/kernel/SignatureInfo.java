@@ -37,7 +37,7 @@ import org.preresolver.elf.FormatException;
  * @param keyId the key identifier bytes (serial number without leading zeros, or SKID)
  * @param keyIdIsSerial {@code keyId} is a certificate serial number (issuer and serial), not a SKID
  * @param hashAlgorithm "sha256", ..., or the digest's OID when unknown
- * @param keyAlgorithm "RSA", "ECDSA", ..., or the signature algorithm's OID when unknown
+ * @param keyAlgorithm "RSA", "ECDSA", "ML-DSA-65", ..., or the signature algorithm's OID when unknown
  * @param signature the signature value
  * @param trailerLength bytes of the whole trailer (signature, struct, magic)
  */
@@ -163,6 +163,17 @@ public record SignatureInfo(String idType, String signer, byte[] keyId, boolean 
         }
         if (oid.equals(X9ObjectIdentifiers.id_ecPublicKey.getId()) || oid.startsWith("1.2.840.10045.4.")) {
             return "ECDSA";
+        }
+        if (oid.startsWith("2.16.840.1.101.3.4.3.")) {
+            // NIST sigAlgs: 9-12 id-ecdsa-with-sha3-*, 13-16 id-rsassa-pkcs1-v1_5-with-sha3-*, 17-19 id-ml-dsa-*.
+            switch (oid.substring("2.16.840.1.101.3.4.3.".length())) {
+                case "9", "10", "11", "12": return "ECDSA";
+                case "13", "14", "15", "16": return "RSA";
+                case "17": return "ML-DSA-44";
+                case "18": return "ML-DSA-65";
+                case "19": return "ML-DSA-87";
+                default: return oid;
+            }
         }
         if (oid.equals("1.2.156.10197.1.501")) {
             return "SM2";

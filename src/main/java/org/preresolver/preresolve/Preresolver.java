@@ -126,15 +126,20 @@ public final class Preresolver {
 
     /**
      * {@code elf} signed with the {@link Options#signer()}, or {@code input} itself when it is
-     * already exactly that (ECDSA signatures differ from run to run, so compare by verifying).
+     * already exactly that (ECDSA and ML-DSA signatures differ from run to run, so compare by
+     * verifying). The digest is the signer's, else that of {@code input}'s own signature.
      */
-    private byte[] sign(byte[] elf, byte[] input) {
+    private byte[] sign(byte[] elf, byte[] input) throws RefusedException {
         ModuleSigner signer = options.signer().get();
+        ModuleSigner.Hash hash = signer.hashFor(input).orElseThrow(() -> new RefusedException(
+                RefusedException.Kind.SIGNED, "cannot tell which digest to re-sign with: the module's signature "
+                        + "uses none of sha256, sha384, sha512, sha3-256, sha3-384, sha3-512 and the kernel's "
+                        + "CONFIG_MODULE_SIG_HASH is not known; pass --sign-hash"));
         if (input.length > elf.length && Arrays.equals(input, 0, elf.length, elf, 0, elf.length)
-                && signer.isSignedBy(input, elf.length)) {
+                && signer.isSignedBy(input, elf.length, hash)) {
             return input;
         }
-        return signer.sign(elf);
+        return signer.sign(elf, hash);
     }
 
     /**

@@ -59,5 +59,9 @@ class SigningKeysTest {
                 .isInstanceOf(FormatException.class).hasMessageContaining("PKCS#11 keys are not supported");
         assertThatThrownBy(() -> ModuleSigner.Hash.of("md5")).isInstanceOf(IllegalArgumentException.class);
         assertThat(ModuleSigner.Hash.of("SHA512")).isEqualTo(ModuleSigner.Hash.SHA512);
+        assertThat(ModuleSigner.Hash.of("sha3-384")).isEqualTo(ModuleSigner.Hash.SHA3_384);
+        // Offered by OpenSSL (sign-file takes it for ML-DSA) but by no CONFIG_MODULE_SIG_HASH of 7.x.
+        assertThatThrownBy(() -> ModuleSigner.Hash.of("shake256")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ModuleSigner.Hash.of("sha1")).isInstanceOf(IllegalArgumentException.class);
     }
 }
