@@ -30,7 +30,9 @@ if [ -n "$suite" ]; then
     case $suite in
         *[!a-z0-9-]*|"") log "bad SUITE '$suite'"; exit 2 ;;
     esac
+    # One private state per suite and architecture (amd64 keeps the plain suite name).
     state="$cache/apt/$suite"
+    if [ "$arch" != amd64 ]; then state="$cache/apt/$suite-$arch"; fi
     mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
     if [ ! -f "$state/sources.list" ]; then
         # The machine's archive (deb822 .sources or one-line .list), the suite asked for.
