@@ -12,6 +12,8 @@
 #           runs with a PRIVATE configuration in $LKMPR_CACHE/apt/<suite>/ (its own sources.list,
 #           lists and cache; the machine's apt state is never changed). The packages
 #           come from the archive the machine's sources name. Example: SUITE=sid scripts/fetch-debian-kernel.sh
+#           With APT_ARCH other than amd64 the state is $LKMPR_CACHE/apt/<suite>-<arch>/
+#           (APT_ARCH=arm64 SUITE=sid: sid's arm64 kernel, same layout).
 # Output layout: $LKMPR_CACHE/debian/<abi>/root/{boot,lib/modules,usr/src,...} (newer suites:
 # usr/lib/modules/<abi>/ holds the modules, and since 7.x also vmlinuz, config); the last line
 # printed on stdout is that directory.
@@ -30,7 +32,9 @@ if [ -n "$suite" ]; then
     case $suite in
         *[!a-z0-9-]*|"") log "bad SUITE '$suite'"; exit 2 ;;
     esac
+    # One private state per suite and architecture (amd64 keeps the plain suite name).
     state="$cache/apt/$suite"
+    if [ "$arch" != amd64 ]; then state="$cache/apt/$suite-$arch"; fi
     mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
     if [ ! -f "$state/sources.list" ]; then
         # The machine's archive (deb822 .sources or one-line .list), the suite asked for.

@@ -113,14 +113,20 @@ public final class SymbolFiles {
     /**
      * The exports of vmlinux from {@code Module.symvers}, with addresses from a System.map. An
      * export missing from the map gets address 0 and is never preresolved.
+     *
+     * <p>Without {@code CONFIG_MODVERSIONS} (Debian's 7.x kernels) modpost still writes a CRC column,
+     * {@code 0x00000000} on every line, and the kernel checks no CRC at all. A real CRC table is never
+     * zero for every export, so when all of vmlinux's are zero the exports get no CRC (as from a
+     * vmlinux without {@code __kcrctab}), and a module without {@code __versions} is not held back.
      */
     public static KernelExports exports(List<SymversEntry> symvers, Map<String, Long> addresses,
             KernelIdentity identity, String source) {
+        boolean crcs = symvers.stream().anyMatch(e -> e.fromVmlinux() && e.crc() != 0);
         List<KernelExport> out = new ArrayList<>();
         for (SymversEntry e : symvers) {
             if (e.fromVmlinux()) {
                 out.add(new KernelExport(e.name(), addresses.getOrDefault(e.name(), 0L), e.gplOnly(), e.namespace(),
-                        e.crc()));
+                        crcs ? e.crc() : null));
             }
         }
         return new KernelExports(identity, null, out, source, ImageRanges.fromSystemMap(addresses));

@@ -263,7 +263,7 @@ public final class Preresolver {
             }
             boolean weak = s.bind() == Elf.STB_WEAK;
             out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, gplOk, imported, versions,
-                    livepatch, archKeep, machine, module.name(), lastUnsafeProvider)));
+                    livepatch, archKeep, machine, module.name(), info.get("intree").isPresent(), lastUnsafeProvider)));
         }
         Plan plain = new Plan(out);
         if (options.mode() == Options.Mode.ANCHOR) {
@@ -275,7 +275,7 @@ public final class Preresolver {
 
     private Outcome decide(Symbol s, boolean weak, boolean gplOk, Set<String> imported, ModVersions versions,
             Set<Integer> livepatch, java.util.Map<Integer, String> archKeep, int machine, String moduleName,
-            int lastUnsafeProvider) {
+            boolean inTree, int lastUnsafeProvider) {
         String name = s.name();
         if (isIgnoredName(name, machine)) {
             return new Outcome.Left(Reason.IGNORED_NAME, "");
@@ -307,7 +307,8 @@ public final class Preresolver {
                 return new Outcome.Left(Reason.CRC_MISMATCH, String.format("module 0x%08x, kernel 0x%08x", want, e.crc()));
             }
         }
-        if (e.hasNamespace() && !imported.contains(e.namespace()) && !moduleNamespaceMatches(e.namespace(), moduleName)) {
+        if (e.hasNamespace() && !imported.contains(e.namespace())
+                && !(inTree && moduleNamespaceMatches(e.namespace(), moduleName))) {
             return new Outcome.Left(Reason.NAMESPACE_NOT_IMPORTED, e.namespace());
         }
         if (e.protectedSymbol()) {
@@ -339,16 +340,23 @@ public final class Preresolver {
     }
 
     /**
-     * Newest kernels' {@code verify_module_namespace()}: a namespace {@code "module:a,b*"}
-     * (from {@code EXPORT_SYMBOL_GPL_FOR_MODULES}) admits the named modules, a trailing
-     * {@code *} matching any tail.
+     * Newest kernels' {@code verify_module_namespace()} (6.16+, {@code module_match()} since): a
+     * namespace {@code "module:a,b-*"} (from {@code EXPORT_SYMBOL_FOR_MODULES}) admits the named
+     * modules, a trailing {@code *} matching any tail, and {@code mod_strncmp()} takes {@code -} and
+     * {@code _} as the same character on both sides (kbuild turns {@code kvm-intel} into the module
+     * name {@code kvm_intel}; Debian 7.2's {@code module:kvm,kvm-amd,kvm-intel}). The caller applies it
+     * only to a module with {@code intree} in its {@code .modinfo}: newer kernels give module namespaces
+     * to in-tree modules only, and leaving the symbol to the kernel is right either way.
      */
     static boolean moduleNamespaceMatches(String namespace, String moduleName) {
         if (!namespace.startsWith("module:") || moduleName.isEmpty()) {
             return false;
         }
+        String name = moduleName.replace('-', '_');
         for (String pat : namespace.substring("module:".length()).split(",")) {
-            if (pat.endsWith("*") ? moduleName.startsWith(pat.substring(0, pat.length() - 1)) : pat.equals(moduleName)) {
+            boolean glob = pat.endsWith("*");
+            String p = (glob ? pat.substring(0, pat.length() - 1) : pat).replace('-', '_');
+            if (glob ? name.startsWith(p) : p.equals(name)) {
                 return true;
             }
         }

@@ -56,6 +56,28 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
         return k;
     }
 
+    /**
+     * The default kernel of another Debian suite for {@code arch} (sid: 7.x), fetched by
+     * {@code APT_ARCH=arch SUITE=suite scripts/fetch-debian-kernel.sh} through a private apt configuration
+     * (the same script and layout as the amd64 suites: {@code usr/lib/modules/R/} holds the modules,
+     * {@code vmlinuz} and {@code config}), with the static busybox of {@link #fetch(GuestArch)}.
+     */
+    public static synchronized ArchKernel fetchSuite(GuestArch arch, String suite) throws IOException {
+        Path busybox = fetch(arch).busybox();
+        Host.Result r = TestKernels.fetch("Debian " + suite + " kernel (" + arch.debian() + ")", "env",
+                "APT_ARCH=" + arch.debian(), "SUITE=" + suite, "sh", Host.script("scripts/fetch-debian-kernel.sh").toString());
+        String[] lines = r.output().strip().split("\n");
+        Path root = Path.of(lines[lines.length - 1].strip()).resolve("root");
+        Path mods = root.resolve("usr/lib/modules");
+        String release;
+        try (Stream<Path> s = Files.list(mods)) {
+            release = s.map(p -> p.getFileName().toString())
+                    .filter(n -> Files.isDirectory(mods.resolve(n).resolve("kernel"))).findFirst()
+                    .orElseThrow(() -> new IOException("no usr/lib/modules/<release>/kernel under " + root));
+        }
+        return new ArchKernel(arch, root, release, busybox);
+    }
+
     /** The emulator and the tools that build the initramfs and the images. */
     static void ensureHostPackages(GuestArch arch) throws IOException {
         if (PACKAGES.putIfAbsent(arch.hostPackage(), true) == null) {
@@ -64,23 +86,33 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
         }
     }
 
-    /** {@code boot/vmlinuz-R} or, on ppc64el, {@code boot/vmlinux-R}. */
+    /**
+     * {@code boot/vmlinuz-R} or, on ppc64el, {@code boot/vmlinux-R}; since Debian 13's layout
+     * {@code usr/lib/modules/R/vmlinuz}.
+     */
     public Path image() {
         Path z = root.resolve("boot/vmlinuz-" + release);
-        return Files.exists(z) ? z : root.resolve("boot/vmlinux-" + release);
+        if (Files.exists(z)) {
+            return z;
+        }
+        Path v = root.resolve("boot/vmlinux-" + release);
+        return Files.exists(v) ? v : modulesDir().resolve("vmlinuz");
     }
 
+    /** {@code boot/config-R}, or {@code usr/lib/modules/R/config}. */
     public Path config() {
-        return root.resolve("boot/config-" + release);
+        Path c = root.resolve("boot/config-" + release);
+        return Files.exists(c) ? c : modulesDir().resolve("config");
     }
 
     public Path symvers() {
         return root.resolve("usr/src/linux-headers-" + release + "/Module.symvers");
     }
 
-    /** {@code lib/modules/<release>} */
+    /** {@code lib/modules/<release>}, or {@code usr/lib/modules/<release>}. */
     public Path modulesDir() {
-        return root.resolve("lib/modules/" + release);
+        Path lib = root.resolve("lib/modules/" + release);
+        return Files.isDirectory(lib) ? lib : root.resolve("usr/lib/modules/" + release);
     }
 
     public ModuleTree modules() throws IOException {
