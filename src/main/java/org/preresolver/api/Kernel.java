@@ -7,6 +7,7 @@ import org.preresolver.elf.FormatException;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.KernelConfig;
 import org.preresolver.kernel.KernelExports;
+import org.preresolver.kernel.KernelImage;
 import org.preresolver.preresolve.KaslrCheck;
 import org.preresolver.preresolve.RefusedException;
 
@@ -72,6 +73,39 @@ public final class Kernel {
     /** The export table itself. */
     public KernelExports exports() {
         return loaded.exports();
+    }
+
+    /** True for a 64-bit kernel (addresses shown with 16 hex digits), false for 32-bit. */
+    public boolean is64() {
+        return loaded.exports().identity().is64() || loaded.exports().identity().machine() == 0;
+    }
+
+    /**
+     * The installed module tree that belongs with {@code image}: {@code /usr/lib/modules/R/} for
+     * {@code /usr/lib/modules/R/vmlinuz}, {@code lib/modules/R} beside {@code boot/vmlinuz-R}.
+     */
+    public static Optional<Path> moduleTreeBeside(Path image) {
+        return KernelLoader.moduleTreeBeside(image);
+    }
+
+    /** What {@link #extract} wrote: the image's form, and the size of the ELF vmlinux. */
+    public record Extracted(String form, int bytes) {}
+
+    /**
+     * Writes the ELF vmlinux inside a kernel image (bzImage, compressed vmlinux) to {@code output},
+     * atomically.
+     *
+     * @throws FormatException the image cannot be read as a kernel; the message names it
+     */
+    public static Extracted extract(Path image, Path output) throws IOException, FormatException {
+        KernelImage img;
+        try {
+            img = KernelImage.parse(java.nio.file.Files.readAllBytes(image));
+        } catch (FormatException e) {
+            throw e.withSource(image.toString());
+        }
+        org.preresolver.io.AtomicWriter.write(output, img.vmlinux().data(), null);
+        return new Extracted(img.form(), img.vmlinux().data().length);
     }
 
     /** The configuration, when one was found. */

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.preresolver.elf.FormatException;
+import org.preresolver.io.SigningKeys;
 import org.preresolver.kernel.ModuleSigner;
 import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Preresolver;
@@ -84,6 +86,22 @@ public final class Preresolve {
         Preresolve c = copy();
         c.signer = s;
         return c;
+    }
+
+    /**
+     * Re-sign signed modules with a private key and its certificate, in the format of the kernel's
+     * {@code scripts/sign-file}: the key PEM (RSA, ECDSA or ML-DSA; an encrypted one opened with
+     * {@code pin}, null for none), the certificate DER or PEM. {@code hash} is sign-file's name of the
+     * digest ({@code sha512}, {@code sha3-384}, ...), or null for the kernel's
+     * {@code CONFIG_MODULE_SIG_HASH}, else the digest of each module's own signature.
+     *
+     * @throws IllegalArgumentException {@code hash} is not a digest the kernel offers
+     * @throws FormatException the key or certificate cannot be read, or they do not belong together
+     */
+    public Preresolve withSigningKey(Path key, Path certificate, String hash, char[] pin)
+            throws IOException, FormatException {
+        ModuleSigner.Hash h = hash == null ? null : ModuleSigner.Hash.of(hash);
+        return withSigner(SigningKeys.load(key, certificate, h, pin));
     }
 
     /** Preresolve modules of architectures that no test of this project has proven. */

@@ -14,6 +14,7 @@ import java.util.function.Consumer;
 import org.preresolver.elf.FormatException;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.io.ModuleFiles;
+import org.preresolver.io.TargetCapture;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.RunningKernel;
 import org.preresolver.preresolve.Options;
@@ -47,10 +48,29 @@ public final class Verify {
      * @param verdict the verdict; null for ERROR and IO_ERROR
      * @param error what went wrong for ERROR and IO_ERROR, "" otherwise
      */
-    public record ModuleResult(String path, Status status, Verifier.Verdict verdict, String error) {}
+    public record ModuleResult(String path, Status status, Verifier.Verdict verdict, String error) {
+        /** The problems that make the module stale, in words; empty when it is not stale. */
+        public List<String> problems() {
+            return verdict == null ? List.of() : verdict.problems().stream().map(Verifier.Problem::text).toList();
+        }
 
-    /** Counts of a run. */
-    public record Summary(List<ModuleResult> results) {
+        /** Notes that do not make the module stale. */
+        public List<String> notes() {
+            return verdict == null ? List.of() : verdict.notes();
+        }
+
+        /** How many symbols the record says were preresolved. */
+        public int patched() {
+            return verdict == null ? 0 : verdict.patched();
+        }
+    }
+
+    /**
+     * The results of a run, in input order.
+     *
+     * @param against what the modules were checked against, in words: the image, or the target and its release
+     */
+    public record Summary(List<ModuleResult> results, String against) {
         public Summary {
             results = List.copyOf(results);
         }
@@ -79,8 +99,27 @@ public final class Verify {
             known.addAll(ModuleFiles.find(trees));
             Map<String, Options.Provider> providers = TreeRunner.providers(known, runner, ModuleSource.Kept.none());
             Options options = Options.defaults().withProviders(providers);
-            return run(runner, entries, elf -> Verifier.againstKernel(elf, kernel, options), listener);
+            return new Summary(run(runner, entries, elf -> Verifier.againstKernel(elf, kernel, options), listener),
+                    kernel.source());
         }
+    }
+
+    /** Verifies against a loaded kernel image's exports; see {@link #againstKernel(KernelExports, List, List, int, Consumer)}. */
+    public static Summary againstKernel(Kernel kernel, List<Path> inputs, List<Path> trees, int threads,
+            Consumer<ModuleResult> listener) throws IOException {
+        return againstKernel(kernel.exports(), inputs, trees, threads, listener);
+    }
+
+    /**
+     * Verifies against a running target captured by the script of {@code target-script} into {@code dir}.
+     *
+     * @throws FormatException the capture is incomplete or malformed
+     */
+    public static Summary againstTarget(Path dir, List<Path> inputs, int threads, Consumer<ModuleResult> listener)
+            throws IOException, FormatException {
+        RunningKernel target = TargetCapture.read(dir);
+        Summary s = againstTarget(target, inputs, threads, listener);
+        return new Summary(s.results(), "target " + dir + " (" + target.release() + ")");
     }
 
     /** Verifies against the captured state of a running kernel. */
@@ -88,19 +127,20 @@ public final class Verify {
             Consumer<ModuleResult> listener) throws IOException {
         List<ModuleFiles.Entry> entries = ModuleFiles.find(inputs);
         try (ModuleRunner runner = new ModuleRunner(threads, "verify")) {
-            return run(runner, entries, elf -> Verifier.againstTarget(elf, target), listener);
+            return new Summary(run(runner, entries, elf -> Verifier.againstTarget(elf, target), listener),
+                    "target " + target.release());
         }
     }
 
-    private static Summary run(ModuleRunner runner, List<ModuleFiles.Entry> entries, Check check,
+    private static List<ModuleResult> run(ModuleRunner runner, List<ModuleFiles.Entry> entries, Check check,
             Consumer<ModuleResult> listener) throws IOException {
-        return new Summary(runner.run(entries, false, chunk -> {
+        return runner.run(entries, false, chunk -> {
             List<ModuleResult> out = new ArrayList<>();
             for (ModuleSource.ModuleInput in : ModuleSource.read(chunk, ModuleSource.Kept.none())) {
                 out.add(one(in, check));
             }
             return out;
-        }, r -> false, listener));
+        }, r -> false, listener);
     }
 
     private static ModuleResult one(ModuleSource.ModuleInput in, Check check) {

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import org.preresolver.elf.FormatException;
-import org.preresolver.io.TreeLock;
+import org.preresolver.io.TreeLock.LockedException;
 import org.preresolver.preresolve.RefusedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -69,7 +69,7 @@ public final class Cli implements Runnable {
         } else if (t instanceof RefusedException) {
             code = ExitCodes.REFUSED;
             msg = t.getMessage();
-        } else if (t instanceof TreeLock.LockedException) {
+        } else if (t instanceof LockedException) {
             code = ExitCodes.IO;
             msg = t.getMessage();
         } else if (t instanceof IOException io) {

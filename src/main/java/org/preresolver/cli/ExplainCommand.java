@@ -4,18 +4,11 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.preresolver.api.RunConfig;
-import org.preresolver.api.TreeRunner;
-import org.preresolver.io.KernelLoader;
-import org.preresolver.preresolve.KaslrCheck;
-import org.preresolver.preresolve.Options;
-import org.preresolver.preresolve.Outcome;
-import org.preresolver.preresolve.Preresolver;
-import org.preresolver.preresolve.SymbolOutcome;
+import org.preresolver.api.Kernel;
+import org.preresolver.api.Preresolve;
+import org.preresolver.preresolve.RefusedException;
 import org.preresolver.report.JsonFormat;
-import org.preresolver.report.ModuleReport;
 import org.preresolver.report.RunReport;
 import org.preresolver.report.TextFormat;
 import picocli.CommandLine.Command;
@@ -55,51 +48,29 @@ final class ExplainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        KernelLoader.LoadedKernel k = kernel.load();
-        Options.Mode mode;
+        Kernel k = kernel.load();
+        Preresolve pre = Preresolve.against(k).withStripSignature(true).withAllowUnverifiedArch(true)
+                .withAssumeNokaslr(assumeNokaslr).withOutcomes(true).withProviderTrees(trees).withSync(false);
         try {
-            mode = KaslrCheck.decide(k.exports().identity(), k.config(), k.configNote(), assumeNokaslr).mode();
-        } catch (org.preresolver.preresolve.RefusedException e) {
+            pre.warning();
+        } catch (RefusedException e) {
             err.println("lkm-preresolver: note: preresolve would refuse this kernel (" + e.getMessage()
                     + "); explaining plain mode");
-            mode = Options.Mode.PLAIN;
+            pre = pre.withAssumeNokaslr(true);
         }
-        Options.Mode bind = mode;
-        TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(),
-                Options.defaults().withStripSignature(true).withAllowUnverifiedArch(true).withProviders(p).withMode(bind)));
-        RunConfig cfg = new RunConfig(inputs, null, false, true, false, Runtime.getRuntime().availableProcessors(),
-                true, trees, false);
-        RunReport r = runner.run(cfg, m -> {
+        int digits = k.is64() ? 16 : 8;
+        RunReport r = pre.withListener(m -> {
             if (m.status().failed()) {
                 err.println("lkm-preresolver: " + TextFormat.error(m));
             } else if (!json) {
-                print(m, out, k.exports().identity().is64() ? 16 : 8);
+                out.print(TextFormat.explain(m, digits));
             }
-        });
+        }).dryRun(inputs);
         if (json) {
             JsonFormat.write(r, out);
         }
         out.flush();
         err.flush();
         return PreresolveCommand.exitCode(r);
-    }
-
-    private static void print(ModuleReport m, PrintWriter out, int digits) {
-        out.println(TextFormat.line(m).strip().substring("PRERESV ".length()));
-        int w = 8;
-        for (SymbolOutcome o : m.outcomes()) {
-            w = Math.max(w, o.name().length());
-        }
-        for (SymbolOutcome o : m.outcomes()) {
-            String what;
-            if (o.outcome() instanceof Outcome.Preresolved p) {
-                what = String.format(Locale.ROOT, "0x%0" + digits + "x", p.address())
-                        + (p.binding() == Outcome.Binding.ANCHORED ? " (anchored)" : "");
-            } else {
-                Outcome.Left l = (Outcome.Left) o.outcome();
-                what = "left: " + l.reason().text() + (l.detail().isEmpty() ? "" : " (" + l.detail() + ")");
-            }
-            out.println(String.format(Locale.ROOT, "  %-" + w + "s %s%s", o.name(), o.weak() ? "[weak] " : "", what));
-        }
     }
 }

@@ -1,11 +1,8 @@
 package org.preresolver.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.preresolver.elf.FormatException;
-import org.preresolver.io.AtomicWriter;
-import org.preresolver.kernel.KernelImage;
+import org.preresolver.api.Kernel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,15 +25,8 @@ final class ExtractCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        KernelImage img;
-        try {
-            img = KernelImage.parse(Files.readAllBytes(image));
-        } catch (FormatException e) {
-            throw e.withSource(image.toString());
-        }
-        AtomicWriter.write(output, img.vmlinux().data(), null);
-        spec.commandLine().getOut().println("  EXTRACT " + output + " (" + img.form() + ", "
-                + img.vmlinux().data().length + " bytes)");
+        Kernel.Extracted x = Kernel.extract(image, output);
+        spec.commandLine().getOut().println("  EXTRACT " + output + " (" + x.form() + ", " + x.bytes() + " bytes)");
         spec.commandLine().getOut().flush();
         return ExitCodes.OK;
     }

@@ -2,8 +2,8 @@ package org.preresolver.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.preresolver.api.Kernel;
 import org.preresolver.elf.FormatException;
-import org.preresolver.io.KernelLoader;
 import picocli.CommandLine.Option;
 
 /** How a command is told about the kernel: an image, or Module.symvers with a System.map. */
@@ -31,15 +31,15 @@ final class KernelOptions {
                     + ".config beside the image.")
     Path config;
 
-    KernelLoader.LoadedKernel load() throws IOException, FormatException, UsageException {
+    Kernel load() throws IOException, FormatException, UsageException {
         if (kernel != null) {
             if (symvers != null || systemMap != null) {
                 throw new UsageException("give either --kernel, or --symvers with --system-map, not both");
             }
-            return KernelLoader.fromImage(kernel, config);
+            return Kernel.fromImage(kernel, config);
         }
         if (symvers != null && systemMap != null) {
-            return KernelLoader.fromSymbolFiles(symvers, systemMap, config, release);
+            return Kernel.fromSymbolFiles(symvers, systemMap, config, release);
         }
         if (symvers != null || systemMap != null) {
             throw new UsageException("--symvers and --system-map go together");

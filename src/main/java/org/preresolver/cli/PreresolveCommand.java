@@ -3,16 +3,8 @@ package org.preresolver.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.preresolver.api.RunConfig;
-import org.preresolver.api.TreeRunner;
-import org.preresolver.io.KernelLoader;
-import org.preresolver.io.SigningKeys;
-import org.preresolver.kernel.ModuleSigner;
-import org.preresolver.preresolve.KaslrCheck;
-import org.preresolver.preresolve.Options;
-import org.preresolver.preresolve.Preresolver;
+import org.preresolver.api.Preresolve;
 import org.preresolver.report.JsonFormat;
 import org.preresolver.report.ModuleReport;
 import org.preresolver.report.RunReport;
@@ -116,22 +108,24 @@ final class PreresolveCommand implements Callable<Integer> {
         for (String r : reports) {
             reportSpecs.add(ReportSpec.parse(r));
         }
-        ModuleSigner signer = signer();
-        KernelLoader.LoadedKernel k = kernel.load();
-        KaslrCheck.Decision decision = KaslrCheck.decide(k.exports().identity(), k.config(), k.configNote(),
-                assumeNokaslr);
-        decision.warning().ifPresent(w -> {
+        checkSigningOptions();
+        Preresolve pre = Preresolve.against(kernel.load()).withStripSignature(stripSignature)
+                .withAllowUnverifiedArch(allowUnverifiedArch).withAssumeNokaslr(assumeNokaslr).withFailFast(failFast)
+                .withThreads(jobs).withSync(!noFsync);
+        if (signKey != null) {
+            String pin = System.getenv("KBUILD_SIGN_PIN");
+            try {
+                pre = pre.withSigningKey(signKey, signCert, signHash, pin == null ? null : pin.toCharArray());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        pre.warning().ifPresent(w -> {
             err.println("lkm-preresolver: " + w);
             err.flush();
         });
-        Options options = Options.defaults().withStripSignature(stripSignature).withTool(VersionProvider.toolName())
-                .withAllowUnverifiedArch(allowUnverifiedArch)
-                .withSigner(signer == null ? null : signer.forConfig(k.config())).withMode(decision.mode());
-        TreeRunner runner = new TreeRunner(p -> new Preresolver(k.exports(), options.withProviders(p)));
-        RunConfig cfg = new RunConfig(modules.inputs(), mode.output, mode.inPlace, mode.dryRun, failFast, jobs, false, List.of(),
-                !noFsync);
         Progress progress = Progress.forRun(err, modules.inputs(), quiet);
-        RunReport report = runner.run(cfg, m -> {
+        pre = pre.withListener(m -> {
             progress.clear();
             print(m, out, err);
             if (progress.active()) {
@@ -139,6 +133,8 @@ final class PreresolveCommand implements Callable<Integer> {
             }
             progress.step();
         });
+        RunReport report = mode.dryRun ? pre.dryRun(modules.inputs())
+                : mode.inPlace ? pre.inPlace(modules.inputs()) : pre.toDirectory(modules.inputs(), mode.output);
         progress.finish();
         if (json) {
             JsonFormat.write(report, out);
@@ -152,25 +148,14 @@ final class PreresolveCommand implements Callable<Integer> {
         return exitCode(report);
     }
 
-    /** The signer of --sign-key/--sign-cert, or null. */
-    private ModuleSigner signer() throws java.io.IOException, org.preresolver.elf.FormatException, UsageException {
-        if (signKey == null && signCert == null) {
-            return null;
-        }
-        if (signKey == null || signCert == null) {
+    /** --sign-key and --sign-cert go together, and not with --strip-signature. */
+    private void checkSigningOptions() throws UsageException {
+        if ((signKey == null) != (signCert == null)) {
             throw new UsageException("--sign-key and --sign-cert go together");
         }
-        if (stripSignature) {
+        if (signKey != null && stripSignature) {
             throw new UsageException("--strip-signature and --sign-key exclude each other");
         }
-        ModuleSigner.Hash hash;
-        try {
-            hash = signHash == null ? null : ModuleSigner.Hash.of(signHash);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        String pin = System.getenv("KBUILD_SIGN_PIN");
-        return SigningKeys.load(signKey, signCert, hash, pin == null ? null : pin.toCharArray());
     }
 
     private void print(ModuleReport m, PrintWriter out, PrintWriter err) {

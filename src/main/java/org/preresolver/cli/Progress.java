@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.LongSupplier;
-import org.preresolver.io.ModuleFiles;
+import org.preresolver.api.Inputs;
 
 /**
  * A one-line progress bar on stderr, redrawn in place with {@code \r}. Shown only on an
@@ -50,7 +50,7 @@ final class Progress {
         }
         int n;
         try {
-            n = ModuleFiles.find(inputs).size();
+            n = Inputs.count(inputs);
         } catch (IOException | RuntimeException e) {
             return none(); // the run itself reports it
         }

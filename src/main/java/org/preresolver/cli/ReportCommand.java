@@ -84,11 +84,11 @@ final class ReportCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--format: " + e.getMessage());
         }
-        Kernel k = Kernel.of(kernel.load());
+        Kernel k = kernel.load();
         Optional<String> note;
         boolean plain = assumeNokaslr;
         try {
-            note = k.kaslr(assumeNokaslr).warning();
+            note = Preresolve.against(k).withAssumeNokaslr(assumeNokaslr).warning();
         } catch (RefusedException e) {
             note = Optional.of("note: preresolve would refuse this kernel: " + e.getMessage());
             plain = true;

@@ -33,7 +33,7 @@ final class TreeArgs {
             return;
         }
         java.util.Optional<Path> tree = kernel == null || kernel.kernel == null ? java.util.Optional.empty()
-                : org.preresolver.io.KernelLoader.moduleTreeBeside(kernel.kernel);
+                : org.preresolver.api.Kernel.moduleTreeBeside(kernel.kernel);
         if (tree.isEmpty()) {
             throw new UsageException("no modules given: name module files or directories (only a kernel given as "
                     + ".../modules/RELEASE/vmlinuz implies its own tree)");

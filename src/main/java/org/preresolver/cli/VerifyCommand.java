@@ -5,12 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import org.preresolver.api.Verify;
-import org.preresolver.io.KernelLoader;
-import org.preresolver.io.TargetCapture;
-import org.preresolver.kernel.RunningKernel;
-import org.preresolver.preresolve.Verifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,27 +57,22 @@ final class VerifyCommand implements Callable<Integer> {
         int jobs = modules.jobs();
         boolean kernelGiven = kernel.kernel != null || kernel.symvers != null || kernel.systemMap != null;
         Verify.Summary s;
-        String against;
         if (target != null) {
             if (kernelGiven) {
                 throw new UsageException("give either a kernel (--kernel, --symvers/--system-map) or --target, not both");
             }
-            RunningKernel t = TargetCapture.read(target);
-            against = "target " + target + " (" + t.release() + ")";
-            s = Verify.againstTarget(t, modules.inputs(), jobs, r -> print(r, out, err));
+            s = Verify.againstTarget(target, modules.inputs(), jobs, r -> print(r, out, err));
         } else {
             if (!kernelGiven) {
                 throw new UsageException("no kernel given: use --kernel FILE, --symvers FILE --system-map FILE, "
                         + "or --target DIR");
             }
-            KernelLoader.LoadedKernel k = kernel.load();
-            against = k.exports().source();
-            s = Verify.againstKernel(k.exports(), modules.inputs(), trees, jobs, r -> print(r, out, err));
+            s = Verify.againstKernel(kernel.load(), modules.inputs(), trees, jobs, r -> print(r, out, err));
         }
         if (!quiet) {
             out.println("verify: " + s.count(Verify.Status.OK) + " ok, " + s.count(Verify.Status.STALE) + " stale, "
                     + s.count(Verify.Status.NOT_PRERESOLVED) + " not preresolved"
-                    + errors(s.count(Verify.Status.ERROR) + s.count(Verify.Status.IO_ERROR)) + " (against " + against
+                    + errors(s.count(Verify.Status.ERROR) + s.count(Verify.Status.IO_ERROR)) + " (against " + s.against()
                     + ")");
         }
         out.flush();
@@ -106,14 +96,12 @@ final class VerifyCommand implements Callable<Integer> {
                 err.println("lkm-preresolver: " + r.path() + ": " + r.error());
                 err.flush();
             }
-            case STALE -> out.println("  STALE   " + r.path() + ": "
-                    + r.verdict().problems().stream().map(Verifier.Problem::text).collect(Collectors.joining("; ")));
+            case STALE -> out.println("  STALE   " + r.path() + ": " + String.join("; ", r.problems()));
             case OK -> {
                 if (!quiet) {
-                    Verifier.Verdict v = r.verdict();
-                    out.println("  OK      " + r.path() + " (" + v.patched() + " preresolved symbol"
-                            + (v.patched() == 1 ? "" : "s") + ")"
-                            + (verbose && !v.notes().isEmpty() ? "; " + String.join("; ", v.notes()) : ""));
+                    out.println("  OK      " + r.path() + " (" + r.patched() + " preresolved symbol"
+                            + (r.patched() == 1 ? "" : "s") + ")"
+                            + (verbose && !r.notes().isEmpty() ? "; " + String.join("; ", r.notes()) : ""));
                 }
             }
             case NOT_PRERESOLVED -> {

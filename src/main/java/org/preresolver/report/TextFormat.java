@@ -2,7 +2,9 @@ package org.preresolver.report;
 
 import java.util.Locale;
 import java.util.Map;
+import org.preresolver.preresolve.Outcome;
 import org.preresolver.preresolve.Reason;
+import org.preresolver.preresolve.SymbolOutcome;
 
 /**
  * The kbuild-style text of a run. The per-module line is a stable interface that build systems
@@ -20,6 +22,34 @@ public final class TextFormat {
                 ? "(" + m.preresolved() + "/" + m.undefined() + " *fully* preresolved)"
                 : "(" + m.preresolved() + "/" + m.undefined() + " preresolved)";
         return "  PRERESV " + m.path() + " " + counts;
+    }
+
+    /**
+     * {@code explain}'s text for one module: its counts, then each undefined symbol with the address
+     * it is preresolved to ({@code digits} hex digits; "(anchored)" in anchor mode), or why it is left.
+     */
+    public static String explain(ModuleReport m, int digits) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(m.path()).append(m.isFull()
+                ? " (" + m.preresolved() + "/" + m.undefined() + " *fully* preresolved)"
+                : " (" + m.preresolved() + "/" + m.undefined() + " preresolved)").append('\n');
+        int w = 8;
+        for (SymbolOutcome o : m.outcomes()) {
+            w = Math.max(w, o.name().length());
+        }
+        for (SymbolOutcome o : m.outcomes()) {
+            String what;
+            if (o.outcome() instanceof Outcome.Preresolved p) {
+                what = String.format(Locale.ROOT, "0x%0" + digits + "x", p.address())
+                        + (p.binding() == Outcome.Binding.ANCHORED ? " (anchored)" : "");
+            } else {
+                Outcome.Left l = (Outcome.Left) o.outcome();
+                what = "left: " + l.reason().text() + (l.detail().isEmpty() ? "" : " (" + l.detail() + ")");
+            }
+            sb.append(String.format(Locale.ROOT, "  %-" + w + "s %s%s", o.name(), o.weak() ? "[weak] " : "", what))
+                    .append('\n');
+        }
+        return sb.toString();
     }
 
     /** The one-line error for a failed module: {@code path: message}. */
