@@ -49,6 +49,13 @@ public final class Preresolve {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
     }
 
+    /** A copy with one setting changed: the instances themselves never change. */
+    private Preresolve with(java.util.function.Consumer<Preresolve> change) {
+        Preresolve c = copy();
+        change.accept(c);
+        return c;
+    }
+
     private Preresolve copy() {
         Preresolve c = new Preresolve(kernel);
         c.stripSignature = stripSignature;
@@ -71,9 +78,7 @@ public final class Preresolve {
 
     /** Allow changing signed modules: the output is unsigned (the record keeps the signature for restore). */
     public Preresolve withStripSignature(boolean v) {
-        Preresolve c = copy();
-        c.stripSignature = v;
-        return c;
+        return with(c -> c.stripSignature = v);
     }
 
     /**
@@ -83,9 +88,7 @@ public final class Preresolve {
      * configuration is known, else with the digest of each module's own signature.
      */
     public Preresolve withSigner(ModuleSigner s) {
-        Preresolve c = copy();
-        c.signer = s;
-        return c;
+        return with(c -> c.signer = s);
     }
 
     /**
@@ -106,30 +109,22 @@ public final class Preresolve {
 
     /** Preresolve modules of architectures that no test of this project has proven. */
     public Preresolve withAllowUnverifiedArch(boolean v) {
-        Preresolve c = copy();
-        c.allowUnverifiedArch = v;
-        return c;
+        return with(c -> c.allowUnverifiedArch = v);
     }
 
     /** The kernel randomises its base but will always boot with {@code nokaslr}. */
     public Preresolve withAssumeNokaslr(boolean v) {
-        Preresolve c = copy();
-        c.assumeNokaslr = v;
-        return c;
+        return with(c -> c.assumeNokaslr = v);
     }
 
     /** Stop at the first module that fails. */
     public Preresolve withFailFast(boolean v) {
-        Preresolve c = copy();
-        c.failFast = v;
-        return c;
+        return with(c -> c.failFast = v);
     }
 
     /** Keep every symbol's outcome in the module reports ({@link ModuleReport#outcomes()}). */
     public Preresolve withOutcomes(boolean v) {
-        Preresolve c = copy();
-        c.keepOutcomes = v;
-        return c;
+        return with(c -> c.keepOutcomes = v);
     }
 
     /**
@@ -137,9 +132,7 @@ public final class Preresolve {
      * stay atomic for other processes, but not across a power loss: for build trees.
      */
     public Preresolve withSync(boolean v) {
-        Preresolve c = copy();
-        c.sync = v;
-        return c;
+        return with(c -> c.sync = v);
     }
 
     /** Worker threads, at least 1. */
@@ -147,9 +140,7 @@ public final class Preresolve {
         if (n < 1) {
             throw new IllegalArgumentException("threads must be at least 1");
         }
-        Preresolve c = copy();
-        c.threads = n;
-        return c;
+        return with(c -> c.threads = n);
     }
 
     /**
@@ -157,16 +148,12 @@ public final class Preresolve {
      * built out of tree: the installed tree it will load into).
      */
     public Preresolve withProviderTrees(List<Path> trees) {
-        Preresolve c = copy();
-        c.providerTrees = List.copyOf(trees);
-        return c;
+        return with(c -> c.providerTrees = List.copyOf(trees));
     }
 
     /** Called once per module, in input order, as results come (from the calling thread). */
     public Preresolve withListener(Consumer<ModuleReport> l) {
-        Preresolve c = copy();
-        c.listener = Objects.requireNonNull(l, "listener");
-        return c;
+        return with(c -> c.listener = Objects.requireNonNull(l, "listener"));
     }
 
     /**

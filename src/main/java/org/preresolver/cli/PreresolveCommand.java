@@ -3,7 +3,6 @@ package org.preresolver.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.preresolver.api.Preresolve;
 import org.preresolver.report.JsonFormat;
 import org.preresolver.report.ModuleReport;
@@ -11,9 +10,7 @@ import org.preresolver.report.RunReport;
 import org.preresolver.report.TextFormat;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver preresolve}: the main job. */
 @Command(name = "preresolve", mixinStandardHelpOptions = true, sortOptions = false,
@@ -22,13 +19,7 @@ import picocli.CommandLine.Spec;
             "  PRERESV <path> (<n>/<m> preresolved)   or   (<n>/<n> *fully* preresolved),",
             "then a summary. Errors go to stderr, one line each: <path>: <what is wrong>."},
         footer = ExitCodes.HELP)
-final class PreresolveCommand implements Callable<Integer> {
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    KernelOptions kernel;
-
+final class PreresolveCommand extends TreeCommand {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Mode mode;
 
@@ -95,15 +86,8 @@ final class PreresolveCommand implements Callable<Integer> {
                     + "for other processes and if this one is killed, but not across a power loss. For build trees.")
     boolean noFsync;
 
-    @Mixin
-    TreeArgs modules;
-
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        modules.defaultTo(kernel);
-        int jobs = modules.jobs();
+    int run(PrintWriter out, PrintWriter err, List<Path> inputs, int jobs) throws Exception {
         List<ReportSpec> reportSpecs = new java.util.ArrayList<>();
         for (String r : reports) {
             reportSpecs.add(ReportSpec.parse(r));
@@ -124,7 +108,7 @@ final class PreresolveCommand implements Callable<Integer> {
             err.println("lkm-preresolver: " + w);
             err.flush();
         });
-        Progress progress = Progress.forRun(err, modules.inputs(), quiet);
+        Progress progress = Progress.forRun(err, inputs, quiet);
         pre = pre.withListener(m -> {
             progress.clear();
             print(m, out, err);
@@ -133,8 +117,8 @@ final class PreresolveCommand implements Callable<Integer> {
             }
             progress.step();
         });
-        RunReport report = mode.dryRun ? pre.dryRun(modules.inputs())
-                : mode.inPlace ? pre.inPlace(modules.inputs()) : pre.toDirectory(modules.inputs(), mode.output);
+        RunReport report = mode.dryRun ? pre.dryRun(inputs)
+                : mode.inPlace ? pre.inPlace(inputs) : pre.toDirectory(inputs, mode.output);
         progress.finish();
         if (json) {
             JsonFormat.write(report, out);

@@ -5,16 +5,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import org.preresolver.api.Kernel;
 import org.preresolver.api.Preresolve;
 import org.preresolver.preresolve.RefusedException;
 import org.preresolver.report.ReportFormat;
 import org.preresolver.report.RunReport;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver report}: what preresolving a tree does, as tables and charts. Writes no module. */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
@@ -26,13 +23,7 @@ import picocli.CommandLine.Spec;
             "with SVG charts). A report of a real run: preresolve --report FORMAT[:FILE].",
             "Exits 0 once the report is written, whatever it says about the modules."},
         footer = ExitCodes.HELP)
-final class ReportCommand implements Callable<Integer> {
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    KernelOptions kernel;
-
+final class ReportCommand extends TreeCommand {
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", defaultValue = "text",
             description = "text, markdown, csv, json or html (default: ${DEFAULT-VALUE}).")
     String format;
@@ -66,15 +57,8 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress bar, no notes; errors only.")
     boolean quiet;
 
-    @Mixin
-    TreeArgs modules;
-
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        modules.defaultTo(kernel);
-        int jobs = modules.jobs();
+    int run(PrintWriter out, PrintWriter err, List<Path> inputs, int jobs) throws Exception {
         if (top < 0) {
             throw new UsageException("--top must not be negative");
         }
@@ -99,10 +83,10 @@ final class ReportCommand implements Callable<Integer> {
                 err.flush();
             });
         }
-        Progress progress = Progress.forRun(err, modules.inputs(), quiet);
+        Progress progress = Progress.forRun(err, inputs, quiet);
         RunReport run = Preresolve.against(k).withAssumeNokaslr(plain).withStripSignature(stripSignature)
                 .withAllowUnverifiedArch(allowUnverifiedArch).withThreads(jobs).withProviderTrees(trees)
-                .withListener(m -> progress.step()).dryRun(modules.inputs());
+                .withListener(m -> progress.step()).dryRun(inputs);
         progress.finish();
         long failed = run.failures();
         if (failed > 0 && !quiet) {

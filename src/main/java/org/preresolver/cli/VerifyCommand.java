@@ -4,12 +4,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.preresolver.api.Verify;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code lkm-preresolver verify}: are the preresolved modules right for this kernel? */
 @Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
@@ -25,13 +22,7 @@ import picocli.CommandLine.Spec;
             "now refuse one. Exit code 6 when any module is stale; a plain module is",
             "not an error."},
         footer = ExitCodes.HELP)
-final class VerifyCommand implements Callable<Integer> {
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    KernelOptions kernel;
-
+final class VerifyCommand extends TreeCommand {
     @Option(names = "--target", paramLabel = "DIR",
             description = "A running target's state, captured by the script of 'lkm-preresolver target-script'.")
     Path target;
@@ -46,28 +37,21 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print only stale modules and errors.")
     boolean quiet;
 
-    @Mixin
-    TreeArgs modules;
-
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        modules.defaultTo(kernel);
-        int jobs = modules.jobs();
+    int run(PrintWriter out, PrintWriter err, List<Path> inputs, int jobs) throws Exception {
         boolean kernelGiven = kernel.kernel != null || kernel.symvers != null || kernel.systemMap != null;
         Verify.Summary s;
         if (target != null) {
             if (kernelGiven) {
                 throw new UsageException("give either a kernel (--kernel, --symvers/--system-map) or --target, not both");
             }
-            s = Verify.againstTarget(target, modules.inputs(), jobs, r -> print(r, out, err));
+            s = Verify.againstTarget(target, inputs, jobs, r -> print(r, out, err));
         } else {
             if (!kernelGiven) {
                 throw new UsageException("no kernel given: use --kernel FILE, --symvers FILE --system-map FILE, "
                         + "or --target DIR");
             }
-            s = Verify.againstKernel(kernel.load(), modules.inputs(), trees, jobs, r -> print(r, out, err));
+            s = Verify.againstKernel(kernel.load(), inputs, trees, jobs, r -> print(r, out, err));
         }
         if (!quiet) {
             out.println("verify: " + s.count(Verify.Status.OK) + " ok, " + s.count(Verify.Status.STALE) + " stale, "

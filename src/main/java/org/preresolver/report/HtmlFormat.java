@@ -179,15 +179,12 @@ public final class HtmlFormat {
         if (total == 0) {
             return empty("chart-share", label, "No module has undefined symbols.");
         }
-        int left = 50;
-        int right = W - 10;
-        int top = 20;
-        int bottom = 250;
-        long step = Svg.niceStep(peak);
-        long max = Svg.axisMax(peak, step);
-        double scale = (bottom - top) / (double) max;
-        Svg s = new Svg("chart-share", W, bottom + 44, label);
-        axis(s, top, bottom, left, right, max, step, false);
+        Columns c = Columns.open("chart-share", label, 50, 20, peak);
+        Svg s = c.svg();
+        int left = c.left();
+        int right = c.right();
+        int bottom = c.bottom();
+        double scale = c.scale();
         double slot = (right - left) / (double) bins.length;
         for (int i = 0; i < bins.length; i++) {
             double x = left + i * slot + 3;
@@ -201,6 +198,19 @@ public final class HtmlFormat {
         }
         s.text((left + right) / 2.0, bottom + 36, "middle", "axis-title", "share of the module's undefined symbols preresolved");
         return s.end();
+    }
+
+    /** A column chart begun: its SVG with the value axis drawn, the plot area and pixels per unit. */
+    private record Columns(Svg svg, int left, int right, int bottom, double scale) {
+        static Columns open(String id, String label, int left, int top, long peak) {
+            int bottom = 250;
+            int right = W - 10;
+            long step = Svg.niceStep(peak);
+            long max = Svg.axisMax(peak, step);
+            Svg s = new Svg(id, W, bottom + 44, label);
+            axis(s, top, bottom, left, right, max, step, false);
+            return new Columns(s, left, right, bottom, (bottom - top) / (double) max);
+        }
     }
 
     /** Horizontal bars: symbols left undefined, by reason. */
@@ -242,16 +252,13 @@ public final class HtmlFormat {
         if (peak == 0) {
             return empty("chart-classes", label, "No module has undefined symbols.");
         }
-        int left = 60;
-        int right = W - 10;
-        int top = 40;
-        int bottom = 250;
-        long step = Svg.niceStep(peak);
-        long max = Svg.axisMax(peak, step);
-        double scale = (bottom - top) / (double) max;
-        Svg s = new Svg("chart-classes", W, bottom + 44, label);
-        legend(s, left, 16);
-        axis(s, top, bottom, left, right, max, step, false);
+        Columns frame = Columns.open("chart-classes", label, 60, 40, peak);
+        Svg s = frame.svg();
+        legend(s, frame.left(), 16);
+        int left = frame.left();
+        double scale = frame.scale();
+        int bottom = frame.bottom();
+        int right = frame.right();
         double slot = (right - left) / (double) cls.size();
         double bw = Math.min(60, slot / 3);
         for (int i = 0; i < cls.size(); i++) {
