@@ -215,20 +215,25 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         }
     }
 
+    /** One raw-deflate compressor per thread, reset between uses: a fresh one per section cost more than its work. */
+    private static final ThreadLocal<java.util.zip.Deflater> DEFLATERS = ThreadLocal.withInitial(
+            () -> new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true));
+
     private static byte[] deflate(byte[] data) {
-        java.util.zip.Deflater d = new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true);
-        try {
-            d.setInput(data);
-            d.finish();
-            ByteArrayOutputStream o = new ByteArrayOutputStream(data.length / 3 + 64);
-            byte[] buf = new byte[64 * 1024];
-            while (!d.finished()) {
-                o.write(buf, 0, d.deflate(buf));
+        java.util.zip.Deflater d = DEFLATERS.get();
+        d.reset();
+        d.setInput(data);
+        d.finish();
+        // zlib's deflateBound for raw deflate: stored blocks at worst, 5 bytes per 16 KiB block and a few more.
+        byte[] out = new byte[data.length + (data.length >> 12) + (data.length >> 14) + 64];
+        int n = 0;
+        while (!d.finished()) {
+            if (n == out.length) {
+                out = java.util.Arrays.copyOf(out, out.length * 2);
             }
-            return o.toByteArray();
-        } finally {
-            d.end();
+            n += d.deflate(out, n, out.length - n);
         }
+        return java.util.Arrays.copyOf(out, n);
     }
 
     /** Inflates exactly {@code size} bytes, or says the record is damaged. */
