@@ -36,6 +36,18 @@ public final class Elf {
     public static final int EM_RISCV = 243;
     public static final int EM_LOONGARCH = 258;
 
+    // Relocation types this tool names outside the loader tables (kernel.LoaderRelocations), by machine.
+    public static final int R_386_RELATIVE = 8;
+    public static final int R_X86_64_RELATIVE = 8;
+    public static final int R_390_RELATIVE = 12;
+    public static final int R_AARCH64_RELATIVE = 1027;
+    public static final int R_PPC_RELATIVE = 22;
+    public static final int R_PPC64_RELATIVE = 22;
+    public static final int R_PPC64_REL24 = 10;
+    public static final int R_PPC64_REL24_NOTOC = 116;
+    public static final int R_ARM_RELATIVE = 23;
+    public static final int R_RISCV_RELATIVE = 3;
+
     public static final int SHN_UNDEF = 0;
     public static final int SHN_LORESERVE = 0xff00;
     public static final int SHN_LIVEPATCH = 0xff20;

@@ -49,8 +49,8 @@ public final class ElfEditor {
                     sym.entryOffset());
         }
         int e = (int) sym.entryOffset();
-        int valueOff = is64 ? e + 8 : e + 4;
-        int shndxOff = is64 ? e + 6 : e + 14;
+        int valueOff = e + Layout.sym(is64).value().at();
+        int shndxOff = e + Layout.sym(is64).shndx().at();
         long oldValue = is64 ? ByteReader.u64(out, valueOff, little) : ByteReader.u32(out, valueOff, little);
         int oldShndx = ByteReader.u16(out, shndxOff, little);
         if (oldValue != sym.value() || oldShndx != sym.rawShndx()) {
@@ -105,7 +105,7 @@ public final class ElfEditor {
         long strOff = dataOff + contents.length;
         byte[] nameBytes = name.getBytes(StandardCharsets.ISO_8859_1);
         long newStrSize = shstr.size() + nameBytes.length + 1;
-        int ent = is64 ? 64 : 40;
+        int ent = Layout.shdr(is64).bytes();
         long tableOff = alignUp(strOff + newStrSize, is64 ? 8 : 4);
         int newCount = h.shnum() + 1;
         long end = tableOff + (long) newCount * ent;
@@ -118,34 +118,30 @@ public final class ElfEditor {
         System.arraycopy(nameBytes, 0, res, (int) (strOff + shstr.size()), nameBytes.length);
         // Copy the table, then fix the name table's header and add ours.
         System.arraycopy(file.data(), (int) h.shoff(), res, (int) tableOff, h.shnum() * ent);
+        Layout.Shdr sh = Layout.shdr(is64);
         int strHdr = (int) (tableOff + (long) h.shstrndx() * ent);
-        ByteReader.putWord(res, strHdr + (is64 ? 24 : 16), strOff, is64, little);
-        ByteReader.putWord(res, strHdr + (is64 ? 32 : 20), newStrSize, is64, little);
+        sh.offset().write(res, strHdr, strOff, little);
+        sh.size().write(res, strHdr, newStrSize, little);
         for (Map.Entry<Integer, Replacement> r : replaced.entrySet()) {
-            int sh = (int) (tableOff + (long) r.getKey() * ent);
-            ByteReader.putWord(res, sh + (is64 ? 32 : 20), r.getValue().size(), is64, little);
-            ByteReader.put32(res, sh + (is64 ? 44 : 28), r.getValue().info(), little);
+            int at = (int) (tableOff + (long) r.getKey() * ent);
+            sh.size().write(res, at, r.getValue().size(), little);
+            sh.info().write(res, at, r.getValue().info(), little);
         }
         int nh = (int) (tableOff + (long) h.shnum() * ent);
-        ByteReader.put32(res, nh, shstr.size(), little); // sh_name
-        ByteReader.put32(res, nh + 4, type, little);
-        if (is64) {
-            ByteReader.put64(res, nh + 8, flags, little);
-            ByteReader.put64(res, nh + 24, dataOff, little);
-            ByteReader.put64(res, nh + 32, contents.length, little);
-            ByteReader.put64(res, nh + 48, align, little);
-        } else {
-            ByteReader.put32(res, nh + 8, flags, little);
-            ByteReader.put32(res, nh + 16, dataOff, little);
-            ByteReader.put32(res, nh + 20, contents.length, little);
-            ByteReader.put32(res, nh + 32, align, little);
-        }
-        ByteReader.putWord(res, is64 ? 40 : 32, tableOff, is64, little);
+        sh.name().write(res, nh, shstr.size(), little);
+        sh.type().write(res, nh, type, little);
+        sh.flags().write(res, nh, flags, little);
+        sh.offset().write(res, nh, dataOff, little);
+        sh.size().write(res, nh, contents.length, little);
+        sh.addralign().write(res, nh, align, little);
+        Layout.Ehdr eh = Layout.ehdr(is64);
+        eh.shoff().write(res, 0, tableOff, little);
         if (newCount >= Elf.SHN_LORESERVE) {
-            ByteReader.put16(res, is64 ? 60 : 48, 0, little);
-            ByteReader.putWord(res, (int) tableOff + (is64 ? 32 : 20), newCount, is64, little);
+            // Extended numbering: e_shnum 0, the count in section header 0's sh_size.
+            eh.shnum().write(res, 0, 0, little);
+            sh.size().write(res, (int) tableOff, newCount, little);
         } else {
-            ByteReader.put16(res, is64 ? 60 : 48, newCount, little);
+            eh.shnum().write(res, 0, newCount, little);
         }
         return new Appended(res, origLength, dataOff, h.shoff(), h.rawShnum());
     }
@@ -162,14 +158,14 @@ public final class ElfEditor {
      */
     public static byte[] restorePrefix(byte[] edited, boolean is64, ByteOrder order, long origLength, long origShoff,
             int origRawShnum) throws FormatException {
-        if (origLength < (is64 ? 64 : 52) || origLength > edited.length) {
+        if (origLength < Layout.ehdr(is64).bytes() || origLength > edited.length) {
             throw new FormatException("recorded original length " + origLength + " does not fit the file ("
                     + edited.length + " bytes)", 0);
         }
         boolean little = order == ByteOrder.LITTLE_ENDIAN;
         byte[] res = Arrays.copyOf(edited, (int) origLength);
-        ByteReader.putWord(res, is64 ? 40 : 32, origShoff, is64, little);
-        ByteReader.put16(res, is64 ? 60 : 48, origRawShnum, little);
+        Layout.ehdr(is64).shoff().write(res, 0, origShoff, little);
+        Layout.ehdr(is64).shnum().write(res, 0, origRawShnum, little);
         return res;
     }
 
@@ -182,7 +178,8 @@ public final class ElfEditor {
             throws FormatException {
         boolean is64 = f.header().is64();
         boolean little = f.header().order() == ByteOrder.LITTLE_ENDIAN;
-        int ent = is64 ? 24 : 16;
+        Layout.Sym l = Layout.sym(is64);
+        int ent = l.bytes();
         byte[] res = new byte[keep.length * ent];
         byte[] d = f.data();
         for (int i = 0; i < keep.length; i++) {
@@ -194,8 +191,8 @@ public final class ElfEditor {
                     throw new FormatException("cannot patch symbol " + sym.index() + " with st_shndx 0x"
                             + Long.toHexString(p[1]), sym.entryOffset());
                 }
-                ByteReader.putWord(res, i * ent + (is64 ? 8 : 4), p[0], is64, little);
-                ByteReader.put16(res, i * ent + (is64 ? 6 : 14), (int) p[1], little);
+                l.value().write(res, i * ent, p[0], little);
+                l.shndx().write(res, i * ent, p[1], little);
             }
         }
         return res;
@@ -212,17 +209,18 @@ public final class ElfEditor {
         }
         boolean little = h.order() == ByteOrder.LITTLE_ENDIAN;
         boolean is64 = h.is64();
-        int ent = is64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+        int ent = RelocationTable.entrySize(is64, rela);
         byte[] res = new byte[relocs.size() * ent];
         for (int i = 0; i < relocs.size(); i++) {
             Relocation r = relocs.get(i);
             int o = i * ent;
             long info = is64 ? ((long) r.symbol() << 32) | (r.type() & 0xffffffffL)
                     : ((long) r.symbol() << 8) | (r.type() & 0xff);
-            ByteReader.putWord(res, o, r.offset(), is64, little);
-            ByteReader.putWord(res, o + (is64 ? 8 : 4), info, is64, little);
+            Layout.Rel l = Layout.rel(is64);
+            l.offset().write(res, o, r.offset(), little);
+            l.info().write(res, o, info, little);
             if (rela) {
-                ByteReader.putWord(res, o + (is64 ? 16 : 8), r.addend(), is64, little);
+                l.addend().write(res, o, r.addend(), little);
             } else if (r.addend() != 0) {
                 throw new IllegalArgumentException("SHT_REL entry with an addend");
             }

@@ -56,18 +56,19 @@ public final class ElfFile {
         boolean is64 = cls == Elf.ELFCLASS64;
         ByteOrder order = enc == Elf.ELFDATA2LSB ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
         ByteReader in = new ByteReader(data, order);
-        int ehsize = is64 ? 64 : 52;
+        Layout.Ehdr eh = Layout.ehdr(is64);
+        int ehsize = eh.bytes();
         in.check(0, ehsize, "ELF header");
-        int type = in.u16(16, "e_type");
-        int machine = in.u16(18, "e_machine");
-        long flags = in.u32(is64 ? 48 : 36, "e_flags");
-        long shoff = in.word(is64 ? 40 : 32, is64, "e_shoff");
-        int shentsize = in.u16(is64 ? 58 : 46, "e_shentsize");
-        int rawShnum = in.u16(is64 ? 60 : 48, "e_shnum");
-        int rawShstrndx = in.u16(is64 ? 62 : 50, "e_shstrndx");
+        int type = (int) eh.type().read(in, 0);
+        int machine = (int) eh.machine().read(in, 0);
+        long flags = eh.flags().read(in, 0);
+        long shoff = eh.shoff().read(in, 0);
+        int shentsize = (int) eh.shentsize().read(in, 0);
+        int rawShnum = (int) eh.shnum().read(in, 0);
+        int rawShstrndx = (int) eh.shstrndx().read(in, 0);
         int osabi = data[7] & 0xff;
 
-        int expectedEnt = is64 ? 64 : 40;
+        int expectedEnt = Layout.shdr(is64).bytes();
         int shnum = rawShnum;
         int shstrndx = rawShstrndx;
         if (shoff == 0) {
@@ -76,83 +77,82 @@ public final class ElfFile {
             return new ElfFile(in, h, List.of());
         }
         if (shentsize != expectedEnt) {
-            throw new FormatException("e_shentsize " + shentsize + ", expected " + expectedEnt, is64 ? 58 : 46);
+            throw new FormatException("e_shentsize " + shentsize + ", expected " + expectedEnt, eh.shentsize().at());
         }
         if (rawShnum == 0 || rawShstrndx == Elf.SHN_XINDEX) {
             // Extended numbering: the real values live in section header 0.
             in.check(shoff, expectedEnt, "section header 0");
             if (rawShnum == 0) {
-                long n = in.word(shoff + (is64 ? 32 : 20), is64, "sh_size of section header 0");
+                long n = Layout.shdr(is64).size().read(in, shoff);
                 if (n > Integer.MAX_VALUE) {
                     throw new FormatException("extended section count " + n + " too large", shoff);
                 }
                 shnum = (int) n;
             }
             if (rawShstrndx == Elf.SHN_XINDEX) {
-                shstrndx = (int) in.u32(shoff + (is64 ? 40 : 24), "sh_link of section header 0");
+                shstrndx = (int) Layout.shdr(is64).link().read(in, shoff);
             }
         }
         long tableSize;
         try {
             tableSize = Math.multiplyExact((long) shnum, expectedEnt);
         } catch (ArithmeticException e) {
-            throw new FormatException("section header table size overflows", is64 ? 40 : 32);
+            throw new FormatException("section header table size overflows", eh.shoff().at());
         }
         in.check(shoff, tableSize, "section header table of " + shnum + " entries");
         if (shnum > 0 && (shstrndx < 0 || shstrndx >= shnum)) {
             throw new FormatException("e_shstrndx " + shstrndx + " out of range (" + shnum + " sections)",
-                    is64 ? 62 : 50);
+                    eh.shstrndx().at());
         }
         ElfHeader header = new ElfHeader(is64, order, osabi, type, machine, flags, shoff, shentsize, shnum, shstrndx,
                 rawShnum);
 
-        long[][] raw = new long[shnum][];
+        Layout.Shdr shdr = Layout.shdr(is64);
+        SectionHeader[] raw = new SectionHeader[shnum];
         for (int i = 0; i < shnum; i++) {
-            long h = shoff + (long) i * expectedEnt;
-            raw[i] = is64
-                    ? new long[] {in.u32(h, "sh_name"), in.u32(h + 4, "sh_type"), in.u64(h + 8, "sh_flags"),
-                        in.u64(h + 16, "sh_addr"), in.u64(h + 24, "sh_offset"), in.u64(h + 32, "sh_size"),
-                        in.u32(h + 40, "sh_link"), in.u32(h + 44, "sh_info"), in.u64(h + 48, "sh_addralign"),
-                        in.u64(h + 56, "sh_entsize"), h}
-                    : new long[] {in.u32(h, "sh_name"), in.u32(h + 4, "sh_type"), in.u32(h + 8, "sh_flags"),
-                        in.u32(h + 12, "sh_addr"), in.u32(h + 16, "sh_offset"), in.u32(h + 20, "sh_size"),
-                        in.u32(h + 24, "sh_link"), in.u32(h + 28, "sh_info"), in.u32(h + 32, "sh_addralign"),
-                        in.u32(h + 36, "sh_entsize"), h};
+            long h = shoff + (long) i * shdr.bytes();
+            raw[i] = new SectionHeader(i, "", shdr.name().read(in, h), shdr.type().read(in, h),
+                    shdr.flags().read(in, h), shdr.addr().read(in, h), shdr.offset().read(in, h), shdr.size().read(in, h),
+                    (int) shdr.link().read(in, h), shdr.info().read(in, h), shdr.addralign().read(in, h),
+                    shdr.entsize().read(in, h), h);
         }
         long strOff = 0;
         long strEnd = 0;
         if (shnum > 0) {
-            long[] s = raw[shstrndx];
-            if (s[1] != Elf.SHT_STRTAB) {
-                throw new FormatException("section name table (section " + shstrndx + ") is not SHT_STRTAB", s[10]);
+            SectionHeader s = raw[shstrndx];
+            if (s.type() != Elf.SHT_STRTAB) {
+                throw new FormatException("section name table (section " + shstrndx + ") is not SHT_STRTAB",
+                        s.headerOffset());
             }
-            in.check(s[4], s[5], "section name table");
-            strOff = s[4];
-            strEnd = s[4] + s[5];
+            in.check(s.offset(), s.size(), "section name table");
+            strOff = s.offset();
+            strEnd = s.offset() + s.size();
         }
         List<SectionHeader> list = new ArrayList<>(shnum);
         for (int i = 0; i < shnum; i++) {
-            long[] s = raw[i];
-            long size = s[5];
+            SectionHeader s = raw[i];
             // Every section but SHT_NOBITS must lie in the file, section 0 included: it may carry a
             // name (and be looked up by it), and with extended numbering its range [0, e_shnum)
             // is inside the section header table anyway.
-            if (s[1] != Elf.SHT_NOBITS && !in.inRange(s[4], size)) {
-                throw new FormatException("section " + i + " data [0x" + Long.toHexString(s[4]) + ", +0x"
-                        + Long.toHexString(size) + ") beyond end of file (" + data.length + " bytes)", s[10]);
+            if (s.type() != Elf.SHT_NOBITS && !in.inRange(s.offset(), s.size())) {
+                throw new FormatException("section " + i + " data [0x" + Long.toHexString(s.offset()) + ", +0x"
+                        + Long.toHexString(s.size()) + ") beyond end of file (" + data.length + " bytes)",
+                        s.headerOffset());
             }
-            if (s[6] >= shnum && s[6] != 0) {
-                throw new FormatException("sh_link " + s[6] + " out of range (" + shnum + " sections) in section header " + i,
-                        s[10]);
+            if (Integer.toUnsignedLong(s.link()) >= shnum && s.link() != 0) {
+                throw new FormatException("sh_link " + Integer.toUnsignedLong(s.link()) + " out of range (" + shnum
+                        + " sections) in section header " + i, s.headerOffset());
             }
             String name = "";
-            if (s[0] != 0 || i != 0) {
-                if (s[0] >= strEnd - strOff) {
-                    throw new FormatException("sh_name " + s[0] + " out of range in section header " + i, s[10]);
+            if (s.nameOffset() != 0 || i != 0) {
+                if (s.nameOffset() >= strEnd - strOff) {
+                    throw new FormatException("sh_name " + s.nameOffset() + " out of range in section header " + i,
+                            s.headerOffset());
                 }
-                name = in.cstring(strOff + s[0], strEnd, "name of section " + i);
+                name = in.cstring(strOff + s.nameOffset(), strEnd, "name of section " + i);
             }
-            list.add(new SectionHeader(i, name, s[0], s[1], s[2], s[3], s[4], size, (int) s[6], s[7], s[8], s[9], s[10]));
+            list.add(new SectionHeader(i, name, s.nameOffset(), s.type(), s.flags(), s.addr(), s.offset(), s.size(),
+                    s.link(), s.info(), s.addralign(), s.entsize(), s.headerOffset()));
         }
         return new ElfFile(in, header, Collections.unmodifiableList(list));
     }

@@ -22,6 +22,7 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
     private final boolean is64;
     private final boolean little;
     private final boolean mips64;
+    private final Layout.Rel layout;
 
     RelocationTable(byte[] data, int start, int count, boolean rela, ElfHeader h) {
         this.data = data;
@@ -29,6 +30,7 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
         this.count = count;
         this.rela = rela;
         this.is64 = h.is64();
+        this.layout = Layout.rel(is64);
         this.entsize = entrySize(is64, rela);
         this.little = h.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
         this.mips64 = is64 && h.machine() == Elf.EM_MIPS;
@@ -36,7 +38,7 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
 
     /** {@code sizeof(Elf32_Rel)}, {@code sizeof(Elf32_Rela)}, {@code sizeof(Elf64_Rel)} or {@code sizeof(Elf64_Rela)}. */
     static int entrySize(boolean is64, boolean rela) {
-        return is64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+        return rela ? Layout.rel(is64).relaBytes() : Layout.rel(is64).bytes();
     }
 
     @Override
@@ -56,8 +58,7 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
 
     /** {@code r_offset} of entry {@code i}. */
     public long offset(int i) {
-        int e = at(i);
-        return is64 ? ByteReader.u64(data, e, little) : ByteReader.u32(data, e, little);
+        return word(at(i) + layout.offset().at());
     }
 
     /** The symbol index of entry {@code i}. */
@@ -66,7 +67,8 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
         if (mips64) {
             return (int) ByteReader.u32(data, e + 8, little);
         }
-        return is64 ? (int) (ByteReader.u64(data, e + 8, little) >>> 32) : (int) (ByteReader.u32(data, e + 4, little) >>> 8);
+        long info = word(e + layout.info().at());
+        return is64 ? (int) (info >>> 32) : (int) (info >>> 8); // ELF64_R_SYM, ELF32_R_SYM
     }
 
     /** The relocation type of entry {@code i}. */
@@ -75,7 +77,8 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
         if (mips64) {
             return data[e + 15] & 0xff;
         }
-        return is64 ? (int) ByteReader.u64(data, e + 8, little) : (int) (ByteReader.u32(data, e + 4, little) & 0xff);
+        long info = word(e + layout.info().at());
+        return is64 ? (int) info : (int) (info & 0xff); // ELF64_R_TYPE, ELF32_R_TYPE
     }
 
     /** {@code r_addend} of entry {@code i}; 0 for {@code SHT_REL}. */
@@ -83,8 +86,8 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
         if (!rela) {
             return 0;
         }
-        int e = at(i);
-        return is64 ? ByteReader.u64(data, e + 16, little) : (int) ByteReader.u32(data, e + 8, little);
+        long a = word(at(i) + layout.addend().at());
+        return is64 ? a : (int) a; // Elf32_Sword: sign-extended
     }
 
     /**
@@ -115,19 +118,19 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
                 out = java.util.Arrays.copyOfRange(data, start, start + count * entsize);
             }
             int e = i * entsize;
-            if (is64) {
-                ByteReader.put64(out, e + 8, ((long) map[s] << 32) | (type(i) & 0xffffffffL), little);
-                if (rela) {
-                    ByteReader.put64(out, e + 16, addend(i) + d, little);
-                }
-            } else {
-                ByteReader.put32(out, e + 4, ((long) map[s] << 8) | type(i), little);
-                if (rela) {
-                    ByteReader.put32(out, e + 8, addend(i) + d, little);
-                }
+            long info = is64 ? ((long) map[s] << 32) | (type(i) & 0xffffffffL) // ELF64_R_INFO
+                    : ((long) map[s] << 8) | type(i); // ELF32_R_INFO
+            layout.info().write(out, e, info, little);
+            if (rela) {
+                layout.addend().write(out, e, addend(i) + d, little);
             }
         }
         return out;
+    }
+
+    /** An address-sized member ({@code Elf32_Addr}/{@code Elf64_Addr}, {@code Elf64_Xword}, ...) at {@code p}. */
+    private long word(int p) {
+        return is64 ? ByteReader.u64(data, p, little) : ByteReader.u32(data, p, little);
     }
 
     private int at(int i) {

@@ -85,21 +85,13 @@ public final class SymbolTable {
         int info;
         int other;
         int shndx;
-        if (h.is64()) {
-            name = ByteReader.u32(d, e, little);
-            info = d[e + 4] & 0xff;
-            other = d[e + 5] & 0xff;
-            shndx = ByteReader.u16(d, e + 6, little);
-            value = ByteReader.u64(d, e + 8, little);
-            size = ByteReader.u64(d, e + 16, little);
-        } else {
-            name = ByteReader.u32(d, e, little);
-            value = ByteReader.u32(d, e + 4, little);
-            size = ByteReader.u32(d, e + 8, little);
-            info = d[e + 12] & 0xff;
-            other = d[e + 13] & 0xff;
-            shndx = ByteReader.u16(d, e + 14, little);
-        }
+        Layout.Sym l = Layout.sym(h.is64());
+        name = ByteReader.u32(d, e + l.name().at(), little);
+        info = d[e + l.info().at()] & 0xff;
+        other = d[e + l.other().at()] & 0xff;
+        shndx = ByteReader.u16(d, e + l.shndx().at(), little);
+        value = h.is64() ? ByteReader.u64(d, e + l.value().at(), little) : ByteReader.u32(d, e + l.value().at(), little);
+        size = h.is64() ? ByteReader.u64(d, e + l.size().at(), little) : ByteReader.u32(d, e + l.size().at(), little);
         int real = shndx;
         if (shndx == Elf.SHN_XINDEX) {
             if (xindex == null) {

@@ -236,12 +236,14 @@ public final class ExportTableReader {
 
         private static int relativeType(int machine) {
             return switch (machine) {
-                case Elf.EM_X86_64, Elf.EM_386 -> 8;
-                case Elf.EM_S390 -> 12;
-                case Elf.EM_AARCH64 -> 1027;
-                case Elf.EM_PPC64, Elf.EM_PPC -> 22;
-                case Elf.EM_ARM -> 23;
-                case Elf.EM_RISCV -> 3;
+                case Elf.EM_X86_64 -> Elf.R_X86_64_RELATIVE;
+                case Elf.EM_386 -> Elf.R_386_RELATIVE;
+                case Elf.EM_S390 -> Elf.R_390_RELATIVE;
+                case Elf.EM_AARCH64 -> Elf.R_AARCH64_RELATIVE;
+                case Elf.EM_PPC64 -> Elf.R_PPC64_RELATIVE;
+                case Elf.EM_PPC -> Elf.R_PPC_RELATIVE;
+                case Elf.EM_ARM -> Elf.R_ARM_RELATIVE;
+                case Elf.EM_RISCV -> Elf.R_RISCV_RELATIVE;
                 default -> -1;
             };
         }

@@ -13,10 +13,6 @@ import org.preresolver.elf.SectionHeader;
  * The rule for each machine is described in {@link org.preresolver.kernel.Architecture}.
  */
 final class ArchRules {
-    /** {@code R_PPC64_REL24}, {@code R_PPC64_REL24_NOTOC}. */
-    static final int R_PPC64_REL24 = 10;
-    static final int R_PPC64_REL24_NOTOC = 116;
-
     private ArchRules() {}
 
     /**
@@ -30,7 +26,7 @@ final class ArchRules {
                     continue;
                 }
                 for (Relocation r : elf.relocations(s)) {
-                    if (r.type() == R_PPC64_REL24 || r.type() == R_PPC64_REL24_NOTOC) {
+                    if (r.type() == Elf.R_PPC64_REL24 || r.type() == Elf.R_PPC64_REL24_NOTOC) {
                         out.putIfAbsent(r.symbol(), "ppc64: R_PPC64_REL24 target; module_64.c "
                                 + "branches through a stub only to SHN_UNDEF symbols, else 'REL24 out of range'");
                     }
