@@ -221,7 +221,9 @@ public final class Preresolver {
         ElfFile elf = module.elf();
         ModInfo info = module.modinfo();
         ModVersions versions = module.versions();
-        boolean gplOk = info.isGplCompatible() && !PROPRIETARY_BY_NAME.contains(module.name());
+        String moduleName = module.name();
+        boolean inTree = info.get("intree").isPresent();
+        boolean gplOk = info.isGplCompatible() && !PROPRIETARY_BY_NAME.contains(moduleName);
         Set<String> imported = new HashSet<>(info.importedNamespaces());
         Set<Integer> livepatch = livepatchSymbols(elf);
         java.util.Map<Integer, String> archKeep = ArchRules.keepUndefined(elf);
@@ -250,6 +252,8 @@ public final class Preresolver {
             }
         }
 
+        ModuleFacts facts = new ModuleFacts(gplOk, imported, versions, livepatch, archKeep, machine, moduleName, inTree,
+                lastUnsafeProvider);
         List<SymbolOutcome> out = new ArrayList<>();
         for (Symbol s : symbols) {
             if (isLivepatchSymbol(s)) {
@@ -262,8 +266,7 @@ public final class Preresolver {
                 continue;
             }
             boolean weak = s.bind() == Elf.STB_WEAK;
-            out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, gplOk, imported, versions,
-                    livepatch, archKeep, machine, module.name(), info.get("intree").isPresent(), lastUnsafeProvider)));
+            out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, facts)));
         }
         Plan plain = new Plan(out);
         if (options.mode() == Options.Mode.ANCHOR) {
@@ -273,14 +276,30 @@ public final class Preresolver {
         return plain;
     }
 
-    private Outcome decide(Symbol s, boolean weak, boolean gplOk, Set<String> imported, ModVersions versions,
-            Set<Integer> livepatch, java.util.Map<Integer, String> archKeep, int machine, String moduleName,
-            boolean inTree, int lastUnsafeProvider) {
+    /**
+     * What the kernel's checks look at in the module itself, gathered once per module.
+     *
+     * @param gplOk the licence is GPL-compatible and the name is not one the kernel calls proprietary
+     * @param imported the namespaces of {@code import_ns=}
+     * @param livepatch symbols named by livepatch relocation sections
+     * @param archKeep symbols the architecture's loader must see undefined, with the rule
+     * @param inTree {@code intree=Y} in {@code .modinfo}: {@code module:} namespaces may admit it by name
+     * @param lastUnsafeProvider the last symbol taken from a module not known to be GPL-compatible, or -1
+     */
+    private record ModuleFacts(boolean gplOk, Set<String> imported, ModVersions versions, Set<Integer> livepatch,
+            java.util.Map<Integer, String> archKeep, int machine, String moduleName, boolean inTree,
+            int lastUnsafeProvider) {}
+
+    private Outcome decide(Symbol s, boolean weak, ModuleFacts m) {
         String name = s.name();
+        boolean gplOk = m.gplOk();
+        Set<String> imported = m.imported();
+        ModVersions versions = m.versions();
+        int machine = m.machine();
         if (isIgnoredName(name, machine)) {
             return new Outcome.Left(Reason.IGNORED_NAME, "");
         }
-        if (livepatch.contains(s.index())) {
+        if (m.livepatch().contains(s.index())) {
             return new Outcome.Left(Reason.LIVEPATCH, "");
         }
         KernelExport e = kernel.get(name);
@@ -308,19 +327,19 @@ public final class Preresolver {
             }
         }
         if (e.hasNamespace() && !imported.contains(e.namespace())
-                && !(inTree && moduleNamespaceMatches(e.namespace(), moduleName))) {
+                && !(m.inTree() && moduleNamespaceMatches(e.namespace(), m.moduleName()))) {
             return new Outcome.Left(Reason.NAMESPACE_NOT_IMPORTED, e.namespace());
         }
         if (e.protectedSymbol()) {
             return new Outcome.Left(Reason.PROTECTED, "");
         }
-        if (e.gplOnly() && lastUnsafeProvider >= 0) {
+        if (e.gplOnly() && m.lastUnsafeProvider() >= 0) {
             return new Outcome.Left(Reason.GPL_TAINT_GUARD, "");
         }
         if (e.address() == 0) {
             return new Outcome.Left(Reason.ADDRESS_ZERO, "");
         }
-        String rule = archKeep.get(s.index());
+        String rule = m.archKeep().get(s.index());
         if (rule != null) {
             return new Outcome.Left(Reason.ARCH_RULE, rule);
         }
