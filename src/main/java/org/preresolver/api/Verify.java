@@ -19,6 +19,7 @@ import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.RunningKernel;
 import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Verifier;
+import org.preresolver.report.VerifyFormat;
 
 /**
  * Verifies module files and trees against a kernel image or a captured running target, in
@@ -51,12 +52,12 @@ public final class Verify {
     public record ModuleResult(String path, Status status, Verifier.Verdict verdict, String error) {
         /** The problems that make the module stale, in words; empty when it is not stale. */
         public List<String> problems() {
-            return verdict == null ? List.of() : verdict.problems().stream().map(Verifier.Problem::text).toList();
+            return verdict == null ? List.of() : VerifyFormat.problems(verdict);
         }
 
         /** Notes that do not make the module stale. */
         public List<String> notes() {
-            return verdict == null ? List.of() : verdict.notes();
+            return verdict == null ? List.of() : VerifyFormat.notes(verdict);
         }
 
         /** How many symbols the record says were preresolved. */

@@ -52,8 +52,80 @@ public final class Verifier {
         CHECKS
     }
 
-    /** One reason a module is stale, as one clause of text. */
-    public record Problem(Kind kind, String text) {}
+    /** A patched symbol found at another address: where it is, and where it was preresolved to. */
+    public record Move(String name, long actual, long preresolved) {}
+
+    /** A patched symbol the kernel's checks would now leave undefined, and why. */
+    public record Refusal(String name, Reason reason, String detail) {}
+
+    /**
+     * One reason a module is stale, as data; {@code report.VerifyFormat} puts it into words.
+     * {@code target}: found against a running target's capture, else against a kernel image.
+     */
+    public sealed interface Problem {
+        Kind kind();
+
+        /** The record names release {@code recorded}, the kernel or target is {@code actual}. */
+        record OtherRelease(String recorded, String actual, boolean target) implements Problem {
+            public Kind kind() {
+                return Kind.RELEASE;
+            }
+        }
+
+        /** The record names build-id {@code recorded}, the kernel or target has {@code actual}. */
+        record OtherBuild(String recorded, String actual, boolean target) implements Problem {
+            public Kind kind() {
+                return Kind.BUILD_ID;
+            }
+        }
+
+        /** Patched symbols exported (or in kallsyms) at other addresses, not by one common shift. */
+        record Moved(List<Move> moves, int of, boolean target) implements Problem {
+            public Kind kind() {
+                return Kind.MOVED;
+            }
+        }
+
+        /** Anchored symbols moved by {@code offsets} different offsets: not one slide of this build. */
+        record AnchorsSplit(int offsets) implements Problem {
+            public Kind kind() {
+                return Kind.MOVED;
+            }
+        }
+
+        /** The whole kernel shifted by {@code delta} ({@code count} of {@code of} moved; {@code first} shown). */
+        record Shifted(long delta, Move first, int count, int of, boolean nokaslr) implements Problem {
+            public Kind kind() {
+                return Kind.KASLR;
+            }
+        }
+
+        /** Patched symbols no longer exported by vmlinux, or not in the target's kallsyms. */
+        record Gone(List<String> names, int of, boolean target) implements Problem {
+            public Kind kind() {
+                return Kind.NOT_EXPORTED;
+            }
+        }
+
+        /** The kernel's checks would now leave patched symbols undefined; {@code guard}: the GPL taint guard among them. */
+        record Refused(List<Refusal> refusals, int of, boolean guard) implements Problem {
+            public Kind kind() {
+                return Kind.CHECKS;
+            }
+        }
+    }
+
+    /** A remark that does not make a module stale; {@code report.VerifyFormat} puts it into words. */
+    public sealed interface Note {
+        /** {@code count} more symbols could be preresolved now. */
+        record MorePreresolvable(int count) implements Note {}
+
+        /** The target placed the kernel at {@code delta} (KASLR), and anchor mode follows it. */
+        record AnchorFollows(long delta) implements Note {}
+
+        /** {@code count} patched symbols are not in kallsyms; the build-id vouches for them. */
+        record CheckedByBuildId(int count) implements Note {}
+    }
 
     /**
      * The verdict for one module.
@@ -62,7 +134,7 @@ public final class Verifier {
      * @param problems why it is stale; empty when it is right for the kernel
      * @param notes remarks that do not make it stale (e.g. symbols that could now be preresolved too)
      */
-    public record Verdict(Optional<PreresolvedRecord> record, List<Problem> problems, List<String> notes) {
+    public record Verdict(Optional<PreresolvedRecord> record, List<Problem> problems, List<Note> notes) {
         public Verdict {
             problems = List.copyOf(problems);
             notes = List.copyOf(notes);
@@ -134,27 +206,25 @@ public final class Verifier {
         PreresolvedRecord rec = r.get().record();
         KernelIdentity id = kernel.identity();
         List<Problem> problems = new ArrayList<>();
-        identity(rec, id.release(), id.buildId(), "the kernel", problems);
+        identity(rec, id.release(), id.buildId(), false, problems);
 
         List<PreresolvedRecord.Patch> patches = rec.patches();
         List<String> names = r.get().names();
-        List<String> moved = new ArrayList<>();
+        List<Move> moved = new ArrayList<>();
         List<String> gone = new ArrayList<>();
         for (int i = 0; i < patches.size(); i++) {
             KernelExport e = kernel.get(names.get(i));
             if (e == null) {
                 gone.add(names.get(i));
             } else if (e.address() != patches.get(i).newValue()) {
-                moved.add(names.get(i) + " is at " + hex(e.address()) + ", preresolved " + hex(patches.get(i).newValue()));
+                moved.add(new Move(names.get(i), e.address(), patches.get(i).newValue()));
             }
         }
         if (!moved.isEmpty()) {
-            problems.add(new Problem(Kind.MOVED, count(moved.size(), patches.size()) + are(moved.size())
-                    + " exported at another address (" + examples(moved, 1) + ")"));
+            problems.add(new Problem.Moved(moved, patches.size(), false));
         }
         if (!gone.isEmpty()) {
-            problems.add(new Problem(Kind.NOT_EXPORTED, count(gone.size(), patches.size()) + are(gone.size())
-                    + " no longer exported by vmlinux (" + examples(gone, 2) + ")"));
+            problems.add(new Problem.Gone(gone, patches.size(), false));
         }
 
         // Would the kernel's checks still admit every patched symbol? Plan the original again.
@@ -163,7 +233,7 @@ public final class Verifier {
         for (SymbolOutcome o : plan.outcomes()) {
             byIndex.put(o.index(), o);
         }
-        List<String> refused = new ArrayList<>();
+        List<Refusal> refused = new ArrayList<>();
         boolean guard = false;
         for (PreresolvedRecord.Patch p : patches) {
             SymbolOutcome o = byIndex.get(p.index());
@@ -172,16 +242,14 @@ public final class Verifier {
                         + " is not an undefined symbol of the original");
             }
             if (o.outcome() instanceof Outcome.Left l && !UNEXPORTED.contains(l.reason())) {
-                refused.add(o.name() + ": " + l.reason().text() + (l.detail().isEmpty() ? "" : " " + l.detail()));
+                refused.add(new Refusal(o.name(), l.reason(), l.detail()));
                 guard |= l.reason() == Reason.GPL_TAINT_GUARD;
             }
         }
         if (!refused.isEmpty()) {
-            problems.add(new Problem(Kind.CHECKS, "the kernel's checks now keep " + count(refused.size(), patches.size())
-                    + " undefined (" + examples(refused, 1) + ")" + (guard ? "; if the modules that export the other "
-                    + "symbols are GPL-compatible, verify them together (or pass their tree)" : "")));
+            problems.add(new Problem.Refused(refused, patches.size(), guard));
         }
-        List<String> notes = new ArrayList<>();
+        List<Note> notes = new ArrayList<>();
         Set<Integer> patched = new java.util.HashSet<>();
         patches.forEach(p -> patched.add(p.index()));
         int more = 0;
@@ -191,7 +259,7 @@ public final class Verifier {
             }
         }
         if (more > 0) {
-            notes.add(more + " more symbol" + (more == 1 ? "" : "s") + " could be preresolved now");
+            notes.add(new Note.MorePreresolvable(more));
         }
         return new Verdict(Optional.of(rec), problems, notes);
     }
@@ -208,12 +276,12 @@ public final class Verifier {
         }
         PreresolvedRecord rec = r.get().record();
         List<Problem> problems = new ArrayList<>();
-        identity(rec, target.release(), target.buildId(), "the target", problems);
+        identity(rec, target.release(), target.buildId(), true, problems);
         boolean sameBuild = !rec.buildId().isEmpty() && rec.buildId().equals(target.buildId());
 
         List<PreresolvedRecord.Patch> patches = rec.patches();
         List<String> names = r.get().names();
-        List<String> moved = new ArrayList<>();
+        List<Move> moved = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         Set<Long> deltas = new java.util.HashSet<>();
         Set<Long> anchoredDeltas = new java.util.TreeSet<>();
@@ -225,85 +293,43 @@ public final class Verifier {
             } else if (patches.get(i).anchored()) {
                 anchoredDeltas.add(a.get() - want); // anchored symbols follow the image: one offset for all
             } else if (a.get() != want) {
-                moved.add(names.get(i) + " is at " + hex(a.get()) + ", preresolved " + hex(want));
+                moved.add(new Move(names.get(i), a.get(), want));
                 deltas.add(a.get() - want);
             }
         }
         if (!moved.isEmpty()) {
             if (deltas.size() == 1 && (sameBuild || rec.buildId().isEmpty())) {
-                String d = signedHex(deltas.iterator().next());
-                String n = count(moved.size(), patches.size());
-                problems.add(new Problem(Kind.KASLR, target.nokaslr()
-                        ? "the running kernel is shifted by " + d + " from the preresolved addresses although "
-                                + "/proc/cmdline has 'nokaslr' (" + moved.get(0) + "; " + n + "): preresolved for "
-                                + "another placement of this build; preresolve again for this kernel"
-                        : "kernel booted with KASLR: " + moved.get(0) + " (" + n + " moved by " + d
-                                + "; /proc/cmdline has no 'nokaslr'); boot it with 'nokaslr' or preresolve for "
-                                + "this address"));
+                problems.add(new Problem.Shifted(deltas.iterator().next(), moved.get(0), moved.size(), patches.size(),
+                        target.nokaslr()));
             } else {
-                problems.add(new Problem(Kind.MOVED, count(moved.size(), patches.size()) + are(moved.size())
-                        + " elsewhere in the running kernel (" + examples(moved, 1) + ")"));
+                problems.add(new Problem.Moved(moved, patches.size(), true));
             }
         }
         if (anchoredDeltas.size() > 1) {
-            problems.add(new Problem(Kind.MOVED, "anchored symbols moved by " + anchoredDeltas.size() + " different "
-                    + "offsets in the running kernel, not by one slide: another build"));
+            problems.add(new Problem.AnchorsSplit(anchoredDeltas.size()));
         }
         // Same build and no symbol moved: a symbol that kallsyms does not list (a kernel without
         // CONFIG_KALLSYMS_ALL lists no data symbols) is at its link-time address all the same.
         if (!missing.isEmpty() && !(sameBuild && moved.isEmpty())) {
-            problems.add(new Problem(Kind.NOT_EXPORTED, count(missing.size(), patches.size()) + are(missing.size())
-                    + " not in the target's kallsyms (" + examples(missing, 2) + ")"));
+            problems.add(new Problem.Gone(missing, patches.size(), true));
         }
-        List<String> notes = new ArrayList<>();
+        List<Note> notes = new ArrayList<>();
         if (anchoredDeltas.size() == 1 && anchoredDeltas.iterator().next() != 0 && problems.isEmpty()) {
-            notes.add("kernel placed at " + signedHex(anchoredDeltas.iterator().next()) + " (KASLR); anchor mode "
-                    + "follows it");
+            notes.add(new Note.AnchorFollows(anchoredDeltas.iterator().next()));
         }
         if (!missing.isEmpty() && problems.isEmpty()) {
-            notes.add(missing.size() + " patched symbol" + (missing.size() == 1 ? "" : "s") + " not in kallsyms, "
-                    + "checked by the build-id");
+            notes.add(new Note.CheckedByBuildId(missing.size()));
         }
         return new Verdict(Optional.of(rec), problems, notes);
     }
 
-    private static void identity(PreresolvedRecord rec, String release, String buildId, String whose,
+    private static void identity(PreresolvedRecord rec, String release, String buildId, boolean target,
             List<Problem> problems) {
         if (!rec.release().isEmpty() && !release.isEmpty() && !rec.release().equals(release)) {
-            problems.add(new Problem(Kind.RELEASE, "preresolved for release " + rec.release() + ", " + whose + " is "
-                    + release));
+            problems.add(new Problem.OtherRelease(rec.release(), release, target));
         }
         if (!rec.buildId().isEmpty() && !buildId.isEmpty() && !rec.buildId().equals(buildId)) {
-            problems.add(new Problem(Kind.BUILD_ID, "preresolved for build-id " + shortId(rec.buildId()) + ", " + whose
-                    + " has " + shortId(buildId)));
+            problems.add(new Problem.OtherBuild(rec.buildId(), buildId, target));
         }
-    }
-
-    /** "all 5 patched symbols", "2 of 5 patched symbols", "the patched symbol". */
-    private static String count(int n, int of) {
-        return n == of ? (n == 1 ? "the patched symbol" : "all " + n + " patched symbols")
-                : n + " of " + of + " patched symbol" + (of == 1 ? "" : "s");
-    }
-
-    private static String are(int n) {
-        return n == 1 ? " is" : " are";
-    }
-
-    /** The first {@code max} items, then "..." if there are more. */
-    private static String examples(List<String> items, int max) {
-        String s = String.join(", ", items.subList(0, Math.min(max, items.size())));
-        return items.size() > max ? s + ", ..." : s;
-    }
-
-    private static String shortId(String id) {
-        return id.length() > 16 ? id.substring(0, 16) + "..." : id;
-    }
-
-    static String hex(long v) {
-        return "0x" + Long.toHexString(v);
-    }
-
-    private static String signedHex(long d) {
-        return d < 0 ? "-0x" + Long.toHexString(-d) : "+0x" + Long.toHexString(d);
     }
 }

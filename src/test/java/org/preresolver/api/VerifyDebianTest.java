@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.preresolver.report.VerifyFormat;
 import org.preresolver.cli.Cli;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.io.KernelLoader;
@@ -172,24 +173,24 @@ class VerifyDebianTest {
         assertThat(v.get("same").patched()).isEqualTo(rec.patches().size());
         assertThat(v.get("crc").problems()).singleElement().satisfies(p -> {
             assertThat(p.kind()).isEqualTo(Verifier.Kind.CHECKS);
-            assertThat(p.text()).contains(sym + ": modversions CRC mismatch");
+            assertThat(VerifyFormat.text(p)).contains(sym + ": modversions CRC mismatch");
         });
         assertThat(v.get("namespace").problems()).singleElement().satisfies(p -> {
             assertThat(p.kind()).isEqualTo(Verifier.Kind.CHECKS);
-            assertThat(p.text()).contains(sym + ": namespace not imported LKMPR_TEST");
+            assertThat(VerifyFormat.text(p)).contains(sym + ": namespace not imported LKMPR_TEST");
         });
         assertThat(v.get("address").problems()).singleElement().satisfies(p -> {
             assertThat(p.kind()).isEqualTo(Verifier.Kind.MOVED);
-            assertThat(p.text()).contains(sym + " is at 0x" + Long.toHexString(e.address() + 0x40) + ", preresolved 0x"
+            assertThat(VerifyFormat.text(p)).contains(sym + " is at 0x" + Long.toHexString(e.address() + 0x40) + ", preresolved 0x"
                     + Long.toHexString(e.address()));
         });
         // A vmlinux export that vanished may come from a module now, which might not be GPL-compatible:
         // the kernel's inherit_taint() rule then keeps every GPL-only import undefined, so those go too.
         assertThat(v.get("gone").problems()).extracting(Verifier.Problem::kind)
                 .containsExactly(Verifier.Kind.NOT_EXPORTED, Verifier.Kind.CHECKS);
-        assertThat(v.get("gone").problems().get(0).text()).contains("1 of " + rec.patches().size()
+        assertThat(VerifyFormat.text(v.get("gone").problems().get(0))).contains("1 of " + rec.patches().size()
                 + " patched symbols is no longer exported by vmlinux (" + sym + ")");
-        assertThat(v.get("gone").problems().get(1).text()).contains("GPL-only export kept for the "
+        assertThat(VerifyFormat.text(v.get("gone").problems().get(1))).contains("GPL-only export kept for the "
                 + "proprietary-provider check");
     }
 
@@ -218,7 +219,7 @@ class VerifyDebianTest {
             assertThat(x.status()).isEqualTo(Verify.Status.STALE);
             assertThat(x.verdict().problems()).singleElement().satisfies(p -> {
                 assertThat(p.kind()).isEqualTo(Verifier.Kind.CHECKS);
-                assertThat(p.text()).contains("GPL-only export kept for the proprietary-provider check",
+                assertThat(VerifyFormat.text(p)).contains("GPL-only export kept for the proprietary-provider check",
                         "verify them together (or pass their tree)");
             });
         });

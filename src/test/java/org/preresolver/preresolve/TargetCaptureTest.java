@@ -18,6 +18,7 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.preresolver.report.VerifyFormat;
 import org.preresolver.cli.Cli;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.elf.ElfFile;
@@ -115,14 +116,14 @@ class TargetCaptureTest {
         long at = kernel.get(first).address();
         assertThat(v.problems()).singleElement().satisfies(p -> {
             assertThat(p.kind()).isEqualTo(Verifier.Kind.KASLR);
-            assertThat(p.text()).isEqualTo("kernel booted with KASLR: " + first + " is at 0x" + Long.toHexString(at + slide)
+            assertThat(VerifyFormat.text(p)).isEqualTo("kernel booted with KASLR: " + first + " is at 0x" + Long.toHexString(at + slide)
                     + ", preresolved 0x" + Long.toHexString(at) + " (all " + patched.size() + " patched symbols moved by "
                     + "+0x1da00000; /proc/cmdline has no 'nokaslr'); boot it with 'nokaslr' or preresolve for this "
                     + "address");
         });
         Verifier.Verdict n = Verifier.againstTarget(module, target(debian.release(), id(), "nokaslr",
                 kallsyms(a -> a + slide, x -> true)));
-        assertThat(n.problems()).singleElement().satisfies(p -> assertThat(p.text())
+        assertThat(n.problems()).singleElement().satisfies(p -> assertThat(VerifyFormat.text(p))
                 .startsWith("the running kernel is shifted by +0x1da00000 from the preresolved addresses although "
                         + "/proc/cmdline has 'nokaslr'"));
     }
@@ -134,9 +135,9 @@ class TargetCaptureTest {
                 kallsyms(a -> a + 0x1000 + ((a >>> 4) & 0xf) * 0x1000, n -> true)));
         assertThat(v.problems()).extracting(Verifier.Problem::kind).containsExactly(Verifier.Kind.RELEASE,
                 Verifier.Kind.BUILD_ID, Verifier.Kind.MOVED);
-        assertThat(v.problems().get(0).text()).isEqualTo("preresolved for release " + debian.release()
+        assertThat(VerifyFormat.text(v.problems().get(0))).isEqualTo("preresolved for release " + debian.release()
                 + ", the target is 6.1.0-99-amd64");
-        assertThat(v.problems().get(1).text()).isEqualTo("preresolved for build-id " + id().substring(0, 16)
+        assertThat(VerifyFormat.text(v.problems().get(1))).isEqualTo("preresolved for build-id " + id().substring(0, 16)
                 + "..., the target has 0123456789abcdef...");
     }
 
@@ -147,12 +148,12 @@ class TargetCaptureTest {
         byte[] k = kallsyms(a -> a, n -> !n.equals(gone));
         Verifier.Verdict same = Verifier.againstTarget(module, target(debian.release(), id(), "nokaslr", k));
         assertThat(same.problems()).isEmpty();
-        assertThat(same.notes()).containsExactly("1 patched symbol not in kallsyms, checked by the build-id");
+        assertThat(VerifyFormat.notes(same)).containsExactly("1 patched symbol not in kallsyms, checked by the build-id");
         Verifier.Verdict other = Verifier.againstTarget(module, target(debian.release(),
                 "0123456789abcdef0123456789abcdef01234567", "nokaslr", k));
         assertThat(other.problems()).extracting(Verifier.Problem::kind).containsExactly(Verifier.Kind.BUILD_ID,
                 Verifier.Kind.NOT_EXPORTED);
-        assertThat(other.problems().get(1).text()).contains("1 of " + patched.size()
+        assertThat(VerifyFormat.text(other.problems().get(1))).contains("1 of " + patched.size()
                 + " patched symbols is not in the target's kallsyms (" + gone + ")");
     }
 
