@@ -25,6 +25,8 @@ cache=${LKMPR_CACHE:-${HOME:-/root}/.cache/lkm-preresolver}
 arch=${APT_ARCH:-amd64}
 
 log() { echo "fetch-debian-kernel: $*" >&2; }
+# shellcheck source=scripts/lib/debian-apt.sh
+. "$(dirname "$0")/lib/debian-apt.sh"
 
 # --- SUITE: a private apt configuration (sources.list, lists, cache) for another Debian suite ---
 suite=${SUITE:-}
@@ -32,28 +34,7 @@ if [ -n "$suite" ]; then
     case $suite in
         *[!a-z0-9-]*|"") log "bad SUITE '$suite'"; exit 2 ;;
     esac
-    # One private state per suite and architecture (amd64 keeps the plain suite name).
-    state="$cache/apt/$suite"
-    if [ "$arch" != amd64 ]; then state="$cache/apt/$suite-$arch"; fi
-    mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
-    if [ ! -f "$state/sources.list" ]; then
-        # The machine's archive (deb822 .sources or one-line .list), the suite asked for.
-        mirror=$(sed -n 's/^URIs: *\([^ ]*\/debian\)\/*$/\1/p; s/^deb *\(\[[^]]*\] *\)\{0,1\}\([^ ]*\/debian\)\/* .*/\2/p' \
-            /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/apt/sources.list 2>/dev/null | head -n1)
-        [ -n "$mirror" ] || { log "no Debian archive in the machine's apt sources"; exit 1; }
-        echo "deb [arch=$arch] $mirror $suite main" >"$state/sources.list.tmp"
-        mv "$state/sources.list.tmp" "$state/sources.list"
-    fi
-    aptopts="-oDir::Etc::sourcelist=$state/sources.list -oDir::Etc::sourceparts=- \
--oDir::State::Lists=$state/lists -oDir::Cache=$state/cache -oAPT::Architecture=$arch -oAPT::Sandbox::User=root -q"
-    # shellcheck disable=SC2086
-    suite_update() {
-        log "apt-get update ($suite, private state in $state)"
-        apt-get $aptopts update >&2 || log "apt-get update reported errors; going on with the lists it has"
-    }
-    # shellcheck disable=SC2086
-    suite_cache() { apt-cache $aptopts "$@" 2>/dev/null; }
-    if ! ls "$state/lists/"*_Packages* >/dev/null 2>&1; then suite_update; fi
+    private_apt
     abi=${1:-}
     if [ -z "$abi" ]; then
         dep=$(suite_cache depends "linux-image-$arch" | sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n1)
@@ -79,26 +60,8 @@ if [ -n "$suite" ]; then
     pkgs="$image linux-headers-$abi $(suite_cache depends "linux-headers-$abi" \
         | sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ <]*\)$/\1/p' | sort -u | tr '\n' ' ')"
     case $pkgs in *linux-kbuild-*) ;; *) log "linux-headers-$abi names no linux-kbuild package in $suite"; exit 1 ;; esac
-    mkdir -p "$dir/debs"
-    tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
-    for p in $pkgs; do
-        if ! ls "$dir/debs/${p}_"*.deb >/dev/null 2>&1; then
-            log "apt-get download $p ($suite)"
-            # shellcheck disable=SC2086
-            if ! (cd "$tmp" && apt-get $aptopts download "$p" >&2); then
-                suite_update
-                # shellcheck disable=SC2086
-                (cd "$tmp" && apt-get $aptopts download "$p" >&2) || { log "cannot download $p ($suite)"; exit 1; }
-            fi
-            mv "$tmp"/*.deb "$dir/debs/"
-        fi
-    done
-    rm -rf "$dir/root"
-    mkdir -p "$tmp/root"
-    for d in "$dir"/debs/*.deb; do dpkg -x "$d" "$tmp/root"; done
-    mv "$tmp/root" "$dir/root"
-    touch "$dir/.complete"
+    # shellcheck disable=SC2086
+    fetch_unpack "$dir" 1 $pkgs
     echo "$dir"
     exit 0
 fi
@@ -144,26 +107,7 @@ esac
 pkgs="linux-image-$abi-unsigned linux-headers-$abi linux-headers-$version-common$commonflav linux-kbuild-$series"
 if [ -n "$commonflav" ]; then pkgs="$pkgs linux-headers-$version-common"; fi
 
-mkdir -p "$dir/debs"
-tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-for p in $pkgs; do
-    if ! ls "$dir/debs/${p}_"*.deb >/dev/null 2>&1; then
-        log "apt-get download $p"
-        if ! (cd "$tmp" && apt-get download -q "$p" >&2); then
-            apt-get update -q >&2
-            (cd "$tmp" && apt-get download -q "$p" >&2) || {
-                log "cannot download $p"
-                rm -rf "$tmp"; rmdir "$dir/debs" "$dir" 2>/dev/null || true
-                exit 3
-            }
-        fi
-        mv "$tmp"/*.deb "$dir/debs/"
-    fi
-done
-rm -rf "$dir/root"
-mkdir -p "$tmp/root"
-for d in "$dir"/debs/*.deb; do dpkg -x "$d" "$tmp/root"; done
-mv "$tmp/root" "$dir/root"
-touch "$dir/.complete"
+machine_apt
+# shellcheck disable=SC2086
+fetch_unpack "$dir" 3 $pkgs
 echo "$dir"
