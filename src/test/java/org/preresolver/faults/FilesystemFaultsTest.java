@@ -2,6 +2,7 @@ package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.cli.ExitCodes;
+import org.preresolver.testing.CliRun;
 
 /**
  * File system faults, each in a tree of Debian modules (fs/nls, fat, isofs, udf: 56 on 6.1.0-56): a read-only output directory, a full
@@ -54,7 +56,7 @@ class FilesystemFaultsTest {
         fx.copyModules(src, TREE);
         orig = Fixture.hashes(src);
         Path ref = shared.resolve("ref");
-        Fixture.Run r = fx.preresolve("-q", "-o", ref.toString(), src.toString());
+        CliRun r = fx.preresolve("-q", "-o", ref.toString(), src.toString());
         assertThat(r.code()).as(r.err()).isZero();
         pre = Fixture.hashes(ref);
         // The .ko files of those directories in the kernel in use, counted on the file system.
@@ -79,7 +81,7 @@ class FilesystemFaultsTest {
         Path nls = Files.createDirectories(out.resolve("fs/nls"));
         readOnly(nls);
 
-        Fixture.Run r = Fixture.get().preresolve("-o", out.toString(), src.toString());
+        CliRun r = Fixture.get().preresolve("-o", out.toString(), src.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         List<String> errors = r.errors();
         long inNls = orig.keySet().stream().filter(k -> k.startsWith("fs/nls/")).count();
@@ -94,7 +96,7 @@ class FilesystemFaultsTest {
     void failFastStopsAtTheFirstModuleThatCannotBeWritten() throws IOException {
         Path out = tmp.resolve("out");
         readOnly(Files.createDirectories(out.resolve("fs/nls")));
-        Fixture.Run r = Fixture.get().preresolve("--fail-fast", "-j", "1", "-o", out.toString(), src.toString());
+        CliRun r = Fixture.get().preresolve("--fail-fast", "-j", "1", "-o", out.toString(), src.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).hasSize(1);
         assertThat(out.resolve("fs/udf/udf.ko")).as("a module after the failure").doesNotExist();
@@ -107,7 +109,7 @@ class FilesystemFaultsTest {
     @Test
     void aFullDiskFailsTheModulesThatDoNotFitAndLeavesNoPartialFile() throws IOException {
         Path out = tmpfs(tmp.resolve("out"), "1m");
-        Fixture.Run r = Fixture.get().preresolve("-o", out.toString(), src.toString());
+        CliRun r = Fixture.get().preresolve("-o", out.toString(), src.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).isNotEmpty().allSatisfy(l -> assertThat(l).contains("No space left on device"));
         int written = countModules(out);
@@ -127,7 +129,7 @@ class FilesystemFaultsTest {
         Files.write(filler, new byte[(int) Math.max(0, free - (120 << 10))]);
         String fillerHash = Fixture.sha256(Files.readAllBytes(filler));
 
-        Fixture.Run r = Fixture.get().preresolve("--in-place", work.toString());
+        CliRun r = Fixture.get().preresolve("--in-place", work.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).isNotEmpty().allSatisfy(l -> assertThat(l).contains("No space left on device"));
         Map<String, String> now = Fixture.hashes(work);
@@ -152,7 +154,7 @@ class FilesystemFaultsTest {
         Path work = tmp.resolve("work");
         Fixture.copyTree(src, work);
         Path bad = work.resolve("fs/nls/nls_cp437.ko");
-        Fixture.Run r = runWithUnreadable(work, bad, false);
+        CliRun r = runWithUnreadable(work, bad, false);
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).containsExactly("lkm-preresolver: fs/nls/nls_cp437.ko: cannot read: permission denied");
         Map<String, String> now = Fixture.hashes(work);
@@ -166,7 +168,7 @@ class FilesystemFaultsTest {
     void failFastStopsAtTheUnreadableModule() throws Exception {
         Path work = tmp.resolve("work");
         Fixture.copyTree(src, work);
-        Fixture.Run r = runWithUnreadable(work, work.resolve("fs/nls/nls_cp437.ko"), true);
+        CliRun r = runWithUnreadable(work, work.resolve("fs/nls/nls_cp437.ko"), true);
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).hasSize(1);
         assertThat(Fixture.sha256(Files.readAllBytes(work.resolve("fs/udf/udf.ko")))).as("a module after the failure")
@@ -177,7 +179,7 @@ class FilesystemFaultsTest {
      * Runs in place with {@code bad} unreadable. As root, as a separate JVM under {@code nobody}
      * (setpriv), with the tree, kernel and class path where {@code nobody} can read them.
      */
-    private Fixture.Run runWithUnreadable(Path work, Path bad, boolean failFast) throws Exception {
+    private CliRun runWithUnreadable(Path work, Path bad, boolean failFast) throws Exception {
         Fixture fx = Fixture.get();
         List<String> args = new ArrayList<>(List.of("preresolve", "--kernel", "", "--config", "", "--assume-nokaslr",
                 "--strip-signature", "-j", "1", "--in-place", work.toString()));
@@ -189,7 +191,7 @@ class FilesystemFaultsTest {
             cleanup.add(() -> chmod(bad, "rw-r--r--"));
             args.set(args.indexOf("--kernel") + 1, fx.vmlinux.toString());
             args.set(args.indexOf("--config") + 1, fx.debian.config().toString());
-            return Fixture.cli(args);
+            return cli(args);
         }
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path kdir = Files.createDirectories(tmp.resolve("kernel"));
@@ -231,7 +233,7 @@ class FilesystemFaultsTest {
         Path victim = Files.copy(src.resolve("fs/isofs/isofs.ko"), outside.resolve("victim.ko"));
         Path link = Files.createSymbolicLink(work.resolve("fs/nls/evil.ko"), Path.of("../../../outside/victim.ko"));
 
-        Fixture.Run r = Fixture.get().preresolve("--in-place", work.toString());
+        CliRun r = Fixture.get().preresolve("--in-place", work.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).containsExactly("lkm-preresolver: fs/nls/evil.ko: is a symbolic link; not followed");
         assertThat(Fixture.sha256(Files.readAllBytes(victim))).isEqualTo(orig.get("fs/isofs/isofs.ko"));
@@ -250,7 +252,7 @@ class FilesystemFaultsTest {
         Path elsewhere = Files.createDirectories(outside.resolve("fat"));
         Files.createSymbolicLink(out.resolve("fs/fat"), elsewhere);
 
-        Fixture.Run r = Fixture.get().preresolve("-o", out.toString(), src.toString());
+        CliRun r = Fixture.get().preresolve("-o", out.toString(), src.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).hasSize(4).allSatisfy(l -> assertThat(l).contains("symbolic link"));
         assertThat(r.errors()).anySatisfy(l -> assertThat(l).startsWith("lkm-preresolver: fs/isofs/isofs.ko: "));
@@ -271,7 +273,7 @@ class FilesystemFaultsTest {
         Fixture.copyTree(src, work);
         Path fifo = work.resolve("fs/nls/fifo.ko");
         Fixture.sh("mkfifo", fifo.toString());
-        Fixture.Run r = assertTimeoutPreemptively(Duration.ofSeconds(60),
+        CliRun r = assertTimeoutPreemptively(Duration.ofSeconds(60),
                 () -> Fixture.get().preresolve("--dry-run", "-q", work.toString()));
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).containsExactly("lkm-preresolver: fs/nls/fifo.ko: not a regular file");

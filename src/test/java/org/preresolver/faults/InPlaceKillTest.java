@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.TreeLock;
+import org.preresolver.testing.CliRun;
 
 /**
  * Crash safety of in-place runs: the CLI, as a separate process, is killed with SIGKILL at
@@ -57,7 +58,7 @@ class InPlaceKillTest {
         // The reference: the complete preresolved form of every module (-o), and how long a run takes.
         Path ref = tmp.resolve("ref");
         long t0 = System.nanoTime();
-        Fixture.Run r = Fixture.child(Duration.ofMinutes(5), command(fx, "-o", ref.toString(), src.toString()));
+        CliRun r = Fixture.child(Duration.ofMinutes(5), command(fx, "-o", ref.toString(), src.toString()));
         long fullMillis = (System.nanoTime() - t0) / 1_000_000;
         assertThat(r.code()).as("reference run: " + r.err()).isZero();
         Map<String, String> pre = Fixture.hashes(ref);
@@ -154,7 +155,7 @@ class InPlaceKillTest {
         assertThat(midWrite).as("kills that landed while modules were being written").isGreaterThanOrEqualTo(10);
 
         // The next run finishes the job and cleans up what the killed runs left.
-        Fixture.Run fin = Fixture.child(Duration.ofMinutes(5), command(fx, "--in-place", "-q", work.toString()));
+        CliRun fin = Fixture.child(Duration.ofMinutes(5), command(fx, "--in-place", "-q", work.toString()));
         assertThat(fin.code()).as("final run: " + fin.err()).isZero();
         State end = state(work, orig, pre);
         assertThat(Fixture.hashes(work)).as("every module in its preresolved form after the final run").isEqualTo(pre);
@@ -178,7 +179,7 @@ class InPlaceKillTest {
         Path elsewhere = sub.resolve(".x.ko" + AtomicWriter.TEMP_INFIX + "1-1");
         Files.write(elsewhere, new byte[] {2});
 
-        Fixture.Run r = fx.preresolve("--in-place", "-q", work.toString());
+        CliRun r = fx.preresolve("--in-place", "-q", work.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(stale).as("stale temp file beside the modules").doesNotExist();
         assertThat(other).as("an unrelated dot file").exists();

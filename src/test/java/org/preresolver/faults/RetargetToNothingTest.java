@@ -18,6 +18,7 @@ import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Preresolver;
 import org.preresolver.report.ModuleReport;
 import org.preresolver.report.RunReport;
+import org.preresolver.testing.CliRun;
 
 /**
  * Found by fuzzing: a preresolved module run again against a kernel that gives it nothing (here:
@@ -34,7 +35,7 @@ class RetargetToNothingTest {
         Path work = tmp.resolve("tree");
         fx.copyModules(work, "lib/math");
         Map<String, String> orig = Fixture.hashes(work);
-        Fixture.Run first = fx.preresolve("--in-place", "-q", work.toString());
+        CliRun first = fx.preresolve("--in-place", "-q", work.toString());
         assertThat(first.code()).as(first.err()).isZero();
         assertThat(Fixture.hashes(work)).isNotEqualTo(orig);
 

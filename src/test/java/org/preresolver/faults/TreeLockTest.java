@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.io.TreeLock;
+import org.preresolver.testing.CliRun;
 
 /**
  * Two in-place runs on one tree, as two processes: while the first holds the tree's lock (it is
@@ -44,7 +45,7 @@ class TreeLockTest {
             stopped = true;
             Map<String, String> frozen = Fixture.hashes(work);
 
-            Fixture.Run b = Fixture.child(Duration.ofMinutes(3), command(fx, work));
+            CliRun b = Fixture.child(Duration.ofMinutes(3), command(fx, work));
             assertThat(b.code()).as("second run's exit status; stderr: " + b.err()).isEqualTo(ExitCodes.IO);
             assertThat(b.errors()).as("second run's error lines").hasSize(1);
             assertThat(b.errors().get(0)).contains(work.toString())
@@ -70,7 +71,7 @@ class TreeLockTest {
         assertThat(Fixture.lockFile(work)).as("lock file after the first run").isFalse();
 
         // The lock is free again: a third run goes ahead (and finds nothing left to do).
-        Fixture.Run c = fx.preresolve("--in-place", "-q", work.toString());
+        CliRun c = fx.preresolve("--in-place", "-q", work.toString());
         assertThat(c.code()).as(c.err()).isZero();
         assertThat(Fixture.hashes(work)).isEqualTo(done);
     }
@@ -82,7 +83,7 @@ class TreeLockTest {
         fx.copyModules(work, "lib/math");
         Map<String, String> orig = Fixture.hashes(work);
         try (TreeLock held = TreeLock.acquire(work.toAbsolutePath())) {
-            Fixture.Run r = fx.preresolve("--in-place", work.toString());
+            CliRun r = fx.preresolve("--in-place", work.toString());
             assertThat(r.code()).isEqualTo(ExitCodes.IO);
             assertThat(r.errors()).singleElement().asString().contains("another lkm-preresolver run is working on this tree");
         }

@@ -1,10 +1,9 @@
 package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +17,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.preresolver.cli.Cli;
+import org.preresolver.testing.CliRun;
 import org.preresolver.testing.PreresvLines;
 
 /**
@@ -121,10 +120,8 @@ class NewKernelsBootTest {
         for (Path f : set.signedFiles()) {
             args.add(f.toString());
         }
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int exit = Cli.run(args.toArray(String[]::new), new PrintWriter(o), new PrintWriter(e));
-        return new Tool(exit, e.toString(), PreresvLines.byFileName(o.toString()), out);
+        CliRun r = cli(args);
+        return new Tool(r.code(), r.err(), PreresvLines.byFileName(r.out()), out);
     }
 
     @ParameterizedTest

@@ -2,12 +2,11 @@ package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,9 +23,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.preresolver.cli.Cli;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.kernel.SymbolFiles;
+import org.preresolver.testing.CliRun;
 
 /**
  * {@code target-script} and {@code verify --target} on Debian's kernel under QEMU. The script that
@@ -87,7 +86,7 @@ class TargetVerifyBootTest {
             Files.copy(tree.path(m), to);
         }
         pre = work.resolve("pre");
-        Run p = cli("preresolve", "-q", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
+        CliRun p = cli("preresolve", "-q", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
                 "--strip-signature", "-o", pre.toString(), signed.toString());
         assertThat(p.code()).as(p.err()).isZero();
         Map<String, String> a = hashes(signed);
@@ -95,7 +94,7 @@ class TargetVerifyBootTest {
         setSize = set.size();
         preresolvedCount = a.keySet().stream().filter(k -> !a.get(k).equals(b.get(k))).count();
 
-        Run ts = cli("target-script");
+        CliRun ts = cli("target-script");
         assertThat(ts.code()).isZero();
         Path script = work.resolve("lkmpr-capture.sh");
         Files.writeString(script, ts.out(), StandardCharsets.UTF_8);
@@ -171,7 +170,7 @@ class TargetVerifyBootTest {
 
     @Test
     void verifyTargetPassesForANokaslrBoot() {
-        Run v = cli("verify", "--target", nokaslr.toString(), pre.toString(), work.resolve("std").toString());
+        CliRun v = cli("verify", "--target", nokaslr.toString(), pre.toString(), work.resolve("std").toString());
         assertThat(v.code()).as(v.err() + v.out()).isEqualTo(ExitCodes.OK);
         long ok = v.out().lines().filter(l -> l.startsWith("  OK      ")).count();
         assertThat(ok).isEqualTo(preresolvedCount).isGreaterThanOrEqualTo(80);
@@ -184,7 +183,7 @@ class TargetVerifyBootTest {
     @Test
     void verifyTargetFailsForAKaslrBootAndSaysWhy() throws Exception {
         assumeKaslrMovedTheKernel();
-        Run v = cli("verify", "-q", "--target", kaslr.toString(), pre.toString());
+        CliRun v = cli("verify", "-q", "--target", kaslr.toString(), pre.toString());
         assertThat(v.code()).as(v.err()).isEqualTo(ExitCodes.STALE);
         List<String> lines = v.out().lines().toList();
         assertThat(lines).hasSizeGreaterThanOrEqualTo(80).allSatisfy(l -> assertThat(l)
@@ -206,7 +205,7 @@ class TargetVerifyBootTest {
             Files.write(zero.resolve("kallsyms"), s.map(l -> "0000000000000000" + l.substring(l.indexOf(' ')))
                     .toList(), StandardCharsets.ISO_8859_1);
         }
-        Run v = cli("verify", "--target", zero.toString(), pre.toString());
+        CliRun v = cli("verify", "--target", zero.toString(), pre.toString());
         assertThat(v.code()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(v.out()).isEmpty();
         assertThat(v.err().lines().toList()).singleElement().satisfies(l -> assertThat(l)
@@ -221,7 +220,7 @@ class TargetVerifyBootTest {
         DiskImages.deleteTree(re);
         copyTree(pre, re);
         Path symvers = debian.root().resolve("usr/src/linux-headers-" + debian.release() + "/Module.symvers");
-        Run p = cli("preresolve", "-v", "--symvers", symvers.toString(), "--system-map",
+        CliRun p = cli("preresolve", "-v", "--symvers", symvers.toString(), "--system-map",
                 kaslr.resolve("kallsyms").toString(), "--release", debian.release(), "--config",
                 debian.config().toString(), "--assume-nokaslr", "--strip-signature", "--in-place", re.toString());
         assertThat(p.code()).as(p.err()).isZero();
@@ -229,13 +228,13 @@ class TargetVerifyBootTest {
         assertThat(retargeted).as(p.out()).isGreaterThanOrEqualTo(80);
         assertThat(p.out().lines().filter(l -> l.startsWith("          unchanged")).count()).isZero();
 
-        Run ok = cli("verify", "--target", kaslr.toString(), re.toString());
+        CliRun ok = cli("verify", "--target", kaslr.toString(), re.toString());
         assertThat(ok.code()).as(ok.out() + ok.err()).isEqualTo(ExitCodes.OK);
         assertThat(ok.out()).contains("verify: " + retargeted + " ok, 0 stale");
-        Run stale = cli("verify", "-q", "--target", nokaslr.toString(), re.toString());
+        CliRun stale = cli("verify", "-q", "--target", nokaslr.toString(), re.toString());
         assertThat(stale.code()).isEqualTo(ExitCodes.STALE);
 
-        Run back = cli("preresolve", "-v", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
+        CliRun back = cli("preresolve", "-v", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
                 "--strip-signature", "--in-place", re.toString());
         assertThat(back.code()).as(back.err()).isZero();
         assertThat(back.out().lines().filter(l -> l.startsWith("          retargeted")).count()).isEqualTo(retargeted);
@@ -271,14 +270,5 @@ class TargetVerifyBootTest {
             }
         }
         return m;
-    }
-
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new Run(code, o.toString(), e.toString());
     }
 }

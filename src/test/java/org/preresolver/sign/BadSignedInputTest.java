@@ -15,6 +15,7 @@ import org.preresolver.cli.ExitCodes;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.kernel.Compression;
 import org.preresolver.kernel.ModuleSignature;
+import org.preresolver.testing.CliRun;
 
 /**
  * Damaged signed and compressed modules: a cut signature trailer, a lying {@code sig_len}, a
@@ -66,10 +67,10 @@ class BadSignedInputTest {
             Files.write(in.resolve(e.getKey()), e.getValue());
         }
 
-        SignTools.CliResult r = t.preresolve("--sign-key", t.rsaPem.toString(), "--sign-cert", t.rsaDer.toString(),
+        CliRun r = t.preresolve("--sign-key", t.rsaPem.toString(), "--sign-cert", t.rsaDer.toString(),
                 "--json", "-o", out.toString(), in.toString());
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.BAD_INPUT);
-        List<String> lines = r.errLines();
+        List<String> lines = r.errors();
         assertThat(lines).hasSize(files.size());
         for (Map.Entry<String, String> e : expect.entrySet()) {
             assertThat(lines).as(e.getKey()).filteredOn(l -> l.startsWith("lkm-preresolver: " + e.getKey() + ": "))

@@ -1,10 +1,9 @@
 package org.preresolver.qemu.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +17,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.preresolver.cli.Cli;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.Architecture;
 import org.preresolver.kernel.KernelExport;
@@ -28,6 +26,7 @@ import org.preresolver.qemu.BootLog;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
 import org.preresolver.qemu.SignatureStripper;
+import org.preresolver.testing.CliRun;
 
 /**
  * The whole route on one architecture, with Debian's own kernel and modules:
@@ -166,11 +165,10 @@ abstract class ArchBootTestBase {
         cliArgs.addAll(List.of("--config", kernel.config().toString(), "--assume-nokaslr", "--strip-signature"));
         cliArgs.addAll(extraPreresolveArgs());
         cliArgs.addAll(List.of("-j", "2", "-o", pre.toString(), orig.toString()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cliExit = Cli.run(cliArgs.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        cliOut = out.toString();
-        cliErr = err.toString();
+        CliRun r = cli(cliArgs);
+        cliExit = r.code();
+        cliOut = r.out();
+        cliErr = r.err();
         Files.writeString(work.resolve("preresolve.out"), String.join(" ", cliArgs) + "\n" + cliOut + cliErr);
         counts.putAll(org.preresolver.testing.PreresvLines.byFileName(cliOut));
         long tPreresolved = System.nanoTime();

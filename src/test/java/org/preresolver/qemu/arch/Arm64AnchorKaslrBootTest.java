@@ -1,10 +1,9 @@
 package org.preresolver.qemu.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +21,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.preresolver.cli.Cli;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
@@ -34,6 +32,7 @@ import org.preresolver.kernel.SymbolFiles;
 import org.preresolver.qemu.BootLog;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
+import org.preresolver.testing.CliRun;
 
 /**
  * Anchor mode on arm64, judged by the kernel with KASLR on: Debian's arm64 6.1 kernel and the functional
@@ -109,11 +108,10 @@ class Arm64AnchorKaslrBootTest {
         List<String> args = new ArrayList<>(List.of("preresolve", "--symvers", kernel.symvers().toString(),
                 "--system-map", kallsymsFile.toString(), "--release", kernel.release(), "--config",
                 kernel.config().toString(), "--strip-signature", "-j", "2", "-o", pre.toString(), orig.toString()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cliExit = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        cliOut = out.toString();
-        cliErr = err.toString();
+        CliRun r = cli(args);
+        cliExit = r.code();
+        cliOut = r.out();
+        cliErr = r.err();
         Files.writeString(work.resolve("preresolve.out"), String.join(" ", args) + "\n" + cliOut + cliErr);
         counts.putAll(org.preresolver.testing.PreresvLines.byFileName(cliOut));
         long tPreresolved = System.nanoTime();
