@@ -3,6 +3,7 @@ package org.preresolver.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,16 +57,16 @@ class CommandGuardsTest {
         Path work = tmp.resolve("tree");
         CliRun pre = fx.preresolve("-q", "-o", work.toString(), src.toString());
         assertThat(pre.code()).as(pre.err()).isZero();
-        Map<String, String> before = Fixture.hashes(work);
+        Map<String, String> before = moduleHashes(work);
         try (TreeLock held = TreeLock.acquire(work.toAbsolutePath())) {
             CliRun r = cli(List.of("restore", "--in-place", work.toString()));
             assertThat(r.code()).isEqualTo(ExitCodes.IO);
             assertThat(r.errors()).singleElement().asString().contains("another lkm-preresolver run is working on this tree");
         }
-        assertThat(Fixture.hashes(work)).isEqualTo(before);
+        assertThat(moduleHashes(work)).isEqualTo(before);
         // Unlocked, it restores the originals.
         CliRun r = cli(List.of("restore", "--in-place", work.toString()));
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(Fixture.hashes(work)).isEqualTo(Fixture.hashes(src));
+        assertThat(moduleHashes(work)).isEqualTo(moduleHashes(src));
     }
 }

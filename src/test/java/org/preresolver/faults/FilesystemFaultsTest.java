@@ -3,6 +3,9 @@ package org.preresolver.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.copyTree;
+import static org.preresolver.testing.TestFiles.moduleHashes;
+import static org.preresolver.testing.TestFiles.sha256;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,11 +57,11 @@ class FilesystemFaultsTest {
         Fixture fx = Fixture.get();
         src = shared.resolve("src");
         fx.copyModules(src, TREE);
-        orig = Fixture.hashes(src);
+        orig = moduleHashes(src);
         Path ref = shared.resolve("ref");
         CliRun r = fx.preresolve("-q", "-o", ref.toString(), src.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        pre = Fixture.hashes(ref);
+        pre = moduleHashes(ref);
         // The .ko files of those directories in the kernel in use, counted on the file system.
         try (var s = Files.walk(src)) {
             modules = (int) s.filter(p -> p.toString().endsWith(".ko")).count();
@@ -122,17 +125,17 @@ class FilesystemFaultsTest {
     @Test
     void anInPlaceRunOnAFullDiskKeepsEveryOriginalIntact() throws IOException {
         Path work = tmpfs(tmp.resolve("work"), "3m");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         // Leave about 120 KiB free: the small modules fit beside their temp file, the large do not.
         long free = Files.getFileStore(work).getUsableSpace();
         Path filler = work.resolve("filler");
         Files.write(filler, new byte[(int) Math.max(0, free - (120 << 10))]);
-        String fillerHash = Fixture.sha256(Files.readAllBytes(filler));
+        String fillerHash = sha256(Files.readAllBytes(filler));
 
         CliRun r = Fixture.get().preresolve("--in-place", work.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).isNotEmpty().allSatisfy(l -> assertThat(l).contains("No space left on device"));
-        Map<String, String> now = Fixture.hashes(work);
+        Map<String, String> now = moduleHashes(work);
         assertThat(now.keySet()).isEqualTo(orig.keySet());
         int done = 0;
         for (String m : now.keySet()) {
@@ -144,7 +147,7 @@ class FilesystemFaultsTest {
         assertThat(done).as("modules preresolved").isPositive();
         assertThat(done + r.errors().size()).isEqualTo(modules);
         assertThat(Fixture.temps(work)).isEmpty();
-        assertThat(Fixture.sha256(Files.readAllBytes(filler))).isEqualTo(fillerHash);
+        assertThat(sha256(Files.readAllBytes(filler))).isEqualTo(fillerHash);
     }
 
     // ----- unreadable module
@@ -152,12 +155,12 @@ class FilesystemFaultsTest {
     @Test
     void anUnreadableModuleIsOneErrorAndTheRestOfTheTreeIsPreresolved() throws Exception {
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         Path bad = work.resolve("fs/nls/nls_cp437.ko");
         CliRun r = runWithUnreadable(work, bad, false);
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).containsExactly("lkm-preresolver: fs/nls/nls_cp437.ko: cannot read: permission denied");
-        Map<String, String> now = Fixture.hashes(work);
+        Map<String, String> now = moduleHashes(work);
         for (String m : orig.keySet()) {
             assertThat(now.get(m)).as(m).isEqualTo(m.equals("fs/nls/nls_cp437.ko") ? orig.get(m) : pre.get(m));
         }
@@ -167,11 +170,11 @@ class FilesystemFaultsTest {
     @Test
     void failFastStopsAtTheUnreadableModule() throws Exception {
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         CliRun r = runWithUnreadable(work, work.resolve("fs/nls/nls_cp437.ko"), true);
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).hasSize(1);
-        assertThat(Fixture.sha256(Files.readAllBytes(work.resolve("fs/udf/udf.ko")))).as("a module after the failure")
+        assertThat(sha256(Files.readAllBytes(work.resolve("fs/udf/udf.ko")))).as("a module after the failure")
                 .isEqualTo(orig.get("fs/udf/udf.ko"));
     }
 
@@ -209,7 +212,7 @@ class FilesystemFaultsTest {
             }
             Path dst = cp.resolve(i++ + "-" + e.getFileName());
             if (Files.isDirectory(e)) {
-                Fixture.copyTree(e, dst);
+                copyTree(e, dst);
             } else {
                 Files.copy(e, dst);
             }
@@ -228,7 +231,7 @@ class FilesystemFaultsTest {
     @Test
     void aModuleThatIsASymlinkOutOfTheTreeIsNotFollowedInPlace() throws IOException {
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         Path outside = Files.createDirectories(tmp.resolve("outside"));
         Path victim = Files.copy(src.resolve("fs/isofs/isofs.ko"), outside.resolve("victim.ko"));
         Path link = Files.createSymbolicLink(work.resolve("fs/nls/evil.ko"), Path.of("../../../outside/victim.ko"));
@@ -236,10 +239,10 @@ class FilesystemFaultsTest {
         CliRun r = Fixture.get().preresolve("--in-place", work.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).containsExactly("lkm-preresolver: fs/nls/evil.ko: is a symbolic link; not followed");
-        assertThat(Fixture.sha256(Files.readAllBytes(victim))).isEqualTo(orig.get("fs/isofs/isofs.ko"));
+        assertThat(sha256(Files.readAllBytes(victim))).isEqualTo(orig.get("fs/isofs/isofs.ko"));
         assertThat(Files.isSymbolicLink(link)).isTrue();
         assertThat(Files.readSymbolicLink(link)).isEqualTo(Path.of("../../../outside/victim.ko"));
-        assertThat(Fixture.hashes(work)).as("the other modules").isEqualTo(pre);
+        assertThat(moduleHashes(work)).as("the other modules").isEqualTo(pre);
     }
 
     @Test
@@ -256,7 +259,7 @@ class FilesystemFaultsTest {
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).hasSize(4).allSatisfy(l -> assertThat(l).contains("symbolic link"));
         assertThat(r.errors()).anySatisfy(l -> assertThat(l).startsWith("lkm-preresolver: fs/isofs/isofs.ko: "));
-        assertThat(Fixture.sha256(Files.readAllBytes(victim))).as("the file the link points to").isEqualTo(
+        assertThat(sha256(Files.readAllBytes(victim))).as("the file the link points to").isEqualTo(
                 orig.get("fs/isofs/isofs.ko"));
         try (Stream<Path> s = Files.list(elsewhere)) {
             assertThat(s.toList()).as("the directory the link points to").isEmpty();
@@ -270,7 +273,7 @@ class FilesystemFaultsTest {
     @Test
     void aFifoNamedLikeAModuleIsAnErrorNotAHang() throws IOException {
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         Path fifo = work.resolve("fs/nls/fifo.ko");
         Fixture.sh("mkfifo", fifo.toString());
         CliRun r = assertTimeoutPreemptively(Duration.ofSeconds(60),
@@ -283,7 +286,7 @@ class FilesystemFaultsTest {
 
     /** Every module under {@code out} is complete (its reference hash); there are {@code n}. */
     private static void assertComplete(Path out, Map<String, String> expected, int n) throws IOException {
-        Map<String, String> got = Fixture.hashes(out);
+        Map<String, String> got = moduleHashes(out);
         assertThat(got).hasSize(n);
         got.forEach((k, v) -> assertThat(v).as(k + " complete").isEqualTo(expected.get(k)));
     }

@@ -1,6 +1,9 @@
 package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.TestFiles.copyTree;
+import static org.preresolver.testing.TestFiles.moduleHashes;
+import static org.preresolver.testing.TestFiles.sha256;
 
 import java.io.File;
 import java.io.IOException;
@@ -49,11 +52,11 @@ class InPlaceKillTest {
         Fixture fx = Fixture.get();
         Path src = tmp.resolve("src");
         if (Boolean.getBoolean("lkmpr.kill.fullTree")) {
-            Fixture.copyTree(fx.modules(), src); // manual run: FUZZING.md
+            copyTree(fx.modules(), src); // manual run: FUZZING.md
         } else {
             fx.copyModules(src, SUBSET);
         }
-        Map<String, String> orig = Fixture.hashes(src);
+        Map<String, String> orig = moduleHashes(src);
 
         // The reference: the complete preresolved form of every module (-o), and how long a run takes.
         Path ref = tmp.resolve("ref");
@@ -61,7 +64,7 @@ class InPlaceKillTest {
         CliRun r = Fixture.child(Duration.ofMinutes(5), command(fx, "-o", ref.toString(), src.toString()));
         long fullMillis = (System.nanoTime() - t0) / 1_000_000;
         assertThat(r.code()).as("reference run: " + r.err()).isZero();
-        Map<String, String> pre = Fixture.hashes(ref);
+        Map<String, String> pre = moduleHashes(ref);
         assertThat(pre.keySet()).isEqualTo(orig.keySet());
         long changed = orig.keySet().stream().filter(k -> !orig.get(k).equals(pre.get(k))).count();
         assertThat(changed).as("modules the reference run changed").isGreaterThan(orig.size() * 9L / 10);
@@ -69,7 +72,7 @@ class InPlaceKillTest {
         Map<String, Long> origSize = sizes(src);
         Map<String, Long> preSize = sizes(ref);
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         long seed = Long.getLong("lkmpr.kill.seed", System.nanoTime());
         Random rnd = new Random(seed);
         List<String> log = new ArrayList<>();
@@ -158,7 +161,7 @@ class InPlaceKillTest {
         CliRun fin = Fixture.child(Duration.ofMinutes(5), command(fx, "--in-place", "-q", work.toString()));
         assertThat(fin.code()).as("final run: " + fin.err()).isZero();
         State end = state(work, orig, pre);
-        assertThat(Fixture.hashes(work)).as("every module in its preresolved form after the final run").isEqualTo(pre);
+        assertThat(moduleHashes(work)).as("every module in its preresolved form after the final run").isEqualTo(pre);
         assertThat(end.temps()).as("temp files after the final run (" + temps + " seen after kills)").isZero();
         assertThat(end.lock()).as("lock file after the final run").isFalse();
         System.out.println("final run: all " + orig.size() + " modules in their preresolved form; " + temps
@@ -197,7 +200,7 @@ class InPlaceKillTest {
 
     private static Map<String, Long> sizes(Path root) throws IOException {
         Map<String, Long> out = new java.util.TreeMap<>();
-        for (String m : Fixture.hashes(root).keySet()) {
+        for (String m : moduleHashes(root).keySet()) {
             out.put(m, Files.size(root.resolve(m)));
         }
         return out;
@@ -220,7 +223,7 @@ class InPlaceKillTest {
                     lock = true;
                 } else {
                     assertThat(orig).as("an unexpected file appeared: " + rel).containsKey(rel);
-                    String h = Fixture.sha256(Files.readAllBytes(f));
+                    String h = sha256(Files.readAllBytes(f));
                     if (h.equals(orig.get(rel))) {
                         o++;
                     } else {

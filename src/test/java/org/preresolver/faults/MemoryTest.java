@@ -2,6 +2,7 @@ package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,7 +83,7 @@ class MemoryTest {
         zeros[0] = 0x7f;
         Files.write(tree.resolve("bomb.ko.zst"), com.github.luben.zstd.Zstd.compress(zeros, 19));
         zeros = null;
-        Map<String, String> before = Fixture.hashes(tree);
+        Map<String, String> before = moduleHashes(tree);
         List<String> args = new ArrayList<>(List.of("preresolve"));
         args.addAll(fx.kernelArgs());
         args.addAll(List.of("-j", "1", "--in-place", tree.toString()));
@@ -93,7 +94,7 @@ class MemoryTest {
         assertThat(r.errors()).singleElement().asString().matches("lkm-preresolver: bomb\\.ko\\.zst: out of memory "
                 + "\\(\\d+ MiB Java heap\\); give Java more \\(LKMPR_JAVA_OPTS=-Xmx\\.\\.\\.\\)");
         assertThat(r.code()).isEqualTo(org.preresolver.cli.ExitCodes.BAD_INPUT);
-        Map<String, String> after = Fixture.hashes(tree);
+        Map<String, String> after = moduleHashes(tree);
         assertThat(after.keySet()).isEqualTo(before.keySet());
         assertThat(after.keySet().stream().filter(k -> !after.get(k).equals(before.get(k))))
                 .as("modules preresolved beside the bomb").hasSize(before.size());

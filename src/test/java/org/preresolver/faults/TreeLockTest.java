@@ -1,6 +1,7 @@
 package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.io.File;
 import java.io.IOException;
@@ -33,7 +34,7 @@ class TreeLockTest {
         Fixture fx = Fixture.get();
         Path work = tmp.resolve("tree");
         fx.copyModules(work, "lib", "arch");
-        Map<String, String> orig = Fixture.hashes(work);
+        Map<String, String> orig = moduleHashes(work);
         Path aOut = tmp.resolve("a.out");
         Path aErr = tmp.resolve("a.err");
         Process a = new ProcessBuilder(command(fx, work)).redirectOutput(aOut.toFile()).redirectError(aErr.toFile())
@@ -43,7 +44,7 @@ class TreeLockTest {
             awaitLock(a, work);
             Fixture.sh("kill", "-STOP", Long.toString(a.pid()));
             stopped = true;
-            Map<String, String> frozen = Fixture.hashes(work);
+            Map<String, String> frozen = moduleHashes(work);
 
             CliRun b = Fixture.child(Duration.ofMinutes(3), command(fx, work));
             assertThat(b.code()).as("second run's exit status; stderr: " + b.err()).isEqualTo(ExitCodes.IO);
@@ -51,7 +52,7 @@ class TreeLockTest {
             assertThat(b.errors().get(0)).contains(work.toString())
                     .contains("another lkm-preresolver run is working on this tree");
             assertThat(b.out()).as("the second run reports no module").doesNotContain("PRERESV");
-            assertThat(Fixture.hashes(work)).as("the tree while the first run is stopped").isEqualTo(frozen);
+            assertThat(moduleHashes(work)).as("the tree while the first run is stopped").isEqualTo(frozen);
 
             Fixture.sh("kill", "-CONT", Long.toString(a.pid()));
             stopped = false;
@@ -63,7 +64,7 @@ class TreeLockTest {
             }
             a.destroyForcibly();
         }
-        Map<String, String> done = Fixture.hashes(work);
+        Map<String, String> done = moduleHashes(work);
         assertThat(done.keySet()).isEqualTo(orig.keySet());
         assertThat(done.keySet().stream().filter(k -> !done.get(k).equals(orig.get(k))).count())
                 .as("modules the first run preresolved").isGreaterThan(orig.size() / 2L);
@@ -73,7 +74,7 @@ class TreeLockTest {
         // The lock is free again: a third run goes ahead (and finds nothing left to do).
         CliRun c = fx.preresolve("--in-place", "-q", work.toString());
         assertThat(c.code()).as(c.err()).isZero();
-        assertThat(Fixture.hashes(work)).isEqualTo(done);
+        assertThat(moduleHashes(work)).isEqualTo(done);
     }
 
     @Test
@@ -81,13 +82,13 @@ class TreeLockTest {
         Fixture fx = Fixture.get();
         Path work = tmp.resolve("tree");
         fx.copyModules(work, "lib/math");
-        Map<String, String> orig = Fixture.hashes(work);
+        Map<String, String> orig = moduleHashes(work);
         try (TreeLock held = TreeLock.acquire(work.toAbsolutePath())) {
             CliRun r = fx.preresolve("--in-place", work.toString());
             assertThat(r.code()).isEqualTo(ExitCodes.IO);
             assertThat(r.errors()).singleElement().asString().contains("another lkm-preresolver run is working on this tree");
         }
-        assertThat(Fixture.hashes(work)).isEqualTo(orig);
+        assertThat(moduleHashes(work)).isEqualTo(orig);
     }
 
     private static List<String> command(Fixture fx, Path work) {

@@ -2,6 +2,7 @@ package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,7 +49,7 @@ class AnchorKaslrBootTest {
     static void preresolveAndBoot() throws IOException {
         set = StdBoot.set();
         Path work = Host.projectDir().resolve("target/qemu/AnchorKaslrBootTest");
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         outDir = work.resolve("anchored");
         List<String> args = new ArrayList<>(List.of("preresolve", "--kernel", set.kernel().vmlinuz().toString(),
                 "--strip-signature", "-o", outDir.toString()));

@@ -2,6 +2,7 @@ package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -92,7 +93,7 @@ class NewKernelsBootTest {
             return r;
         }
         Path work = Host.projectDir().resolve("target/qemu/NewKernelsBootTest/" + suite);
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         FunctionalSet set = FunctionalSet.prepare(work, DebianKernel.fetchSuite(suite), true);
         Tool plain = tool(set, work.resolve("plain"), "--assume-nokaslr");
         Tool anchor = tool(set, work.resolve("anchored"));

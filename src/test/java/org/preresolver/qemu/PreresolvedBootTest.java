@@ -2,6 +2,7 @@ package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ class PreresolvedBootTest {
     static void preresolveAndBoot() throws IOException {
         set = StdBoot.set(); // shared with StdModulesBootTest: the same std boot serves both
         preDir = Host.projectDir().resolve("target/qemu/PreresolvedBootTest/preresolved");
-        DiskImages.deleteTree(preDir.getParent());
+        deleteTree(preDir.getParent());
 
         // The tool, in-process, on Debian's signed originals, against the real image (config beside it).
         List<String> args = new ArrayList<>(List.of("preresolve", "--kernel", set.kernel().vmlinuz().toString(),

@@ -2,6 +2,7 @@ package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -99,7 +100,7 @@ class Rules7BootTest {
         exports = KernelLoader.fromImage(kernel.vmlinux(), kernel.config()).exports();
         ModuleTree tree = kernel.modules();
         work = Host.projectDir().resolve("target/qemu/Rules7BootTest");
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         Path in = work.resolve("in");
         Files.createDirectories(in);
 

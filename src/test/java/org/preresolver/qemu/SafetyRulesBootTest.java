@@ -2,6 +2,7 @@ package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -108,7 +109,7 @@ class SafetyRulesBootTest {
         DebianKernel kernel = DebianKernel.fetch();
         mods = TestModules.build();
         Path work = Host.projectDir().resolve("target/qemu/SafetyRulesBootTest");
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         preDir = work.resolve("preresolved");
         Path naiveDir = work.resolve("naive");
         Files.createDirectories(naiveDir);

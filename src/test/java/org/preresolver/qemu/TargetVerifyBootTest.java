@@ -3,6 +3,9 @@ package org.preresolver.qemu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.copyTree;
+import static org.preresolver.testing.TestFiles.deleteTree;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,13 +13,10 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -75,7 +75,7 @@ class TargetVerifyBootTest {
         debian = DebianKernel.fetch();
         tree = debian.modules();
         work = Host.projectDir().resolve("target/qemu/TargetVerifyBootTest");
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         Files.createDirectories(work);
 
         List<String> set = tree.loadOrder(FunctionalSet.MODULES);
@@ -89,8 +89,8 @@ class TargetVerifyBootTest {
         CliRun p = cli("preresolve", "-q", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
                 "--strip-signature", "-o", pre.toString(), signed.toString());
         assertThat(p.code()).as(p.err()).isZero();
-        Map<String, String> a = hashes(signed);
-        Map<String, String> b = hashes(pre);
+        Map<String, String> a = moduleHashes(signed);
+        Map<String, String> b = moduleHashes(pre);
         setSize = set.size();
         preresolvedCount = a.keySet().stream().filter(k -> !a.get(k).equals(b.get(k))).count();
 
@@ -217,7 +217,7 @@ class TargetVerifyBootTest {
     void retargetingToTheKaslrBootsAddressesMakesVerifyPassAndVmlinuzGivesTheFirstOutputBack() throws Exception {
         assumeKaslrMovedTheKernel();
         Path re = work.resolve("retarget");
-        DiskImages.deleteTree(re);
+        deleteTree(re);
         copyTree(pre, re);
         Path symvers = debian.root().resolve("usr/src/linux-headers-" + debian.release() + "/Module.symvers");
         CliRun p = cli("preresolve", "-v", "--symvers", symvers.toString(), "--system-map",
@@ -238,7 +238,7 @@ class TargetVerifyBootTest {
                 "--strip-signature", "--in-place", re.toString());
         assertThat(back.code()).as(back.err()).isZero();
         assertThat(back.out().lines().filter(l -> l.startsWith("          retargeted")).count()).isEqualTo(retargeted);
-        assertThat(hashes(re)).isEqualTo(hashes(pre));
+        assertThat(moduleHashes(re)).isEqualTo(moduleHashes(pre));
     }
 
     /** KASLR picks one of hundreds of slots; in the rare boot that keeps the link address there is nothing to test. */
@@ -246,29 +246,5 @@ class TargetVerifyBootTest {
         Map<String, Long> n = SymbolFiles.parseSystemMap(Files.readAllBytes(nokaslr.resolve("kallsyms")));
         Map<String, Long> k = SymbolFiles.parseSystemMap(Files.readAllBytes(kaslr.resolve("kallsyms")));
         assumeThat(k.get("_printk")).as("KASLR slot").isNotEqualTo(n.get("_printk"));
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-    }
-
-    private static Map<String, String> hashes(Path dir) throws Exception {
-        Map<String, String> m = new TreeMap<>();
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.filter(x -> x.toString().endsWith(".ko")).toList()) {
-                m.put(dir.relativize(p).toString(), HexFormat.of().formatHex(
-                        MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
-            }
-        }
-        return m;
     }
 }

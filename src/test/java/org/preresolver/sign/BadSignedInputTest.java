@@ -1,6 +1,7 @@
 package org.preresolver.sign;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -60,8 +61,8 @@ class BadSignedInputTest {
 
         Path in = t.dir.resolve("bad-in");
         Path out = t.dir.resolve("bad-out");
-        SignTools.deleteTree(in);
-        SignTools.deleteTree(out);
+        deleteTree(in);
+        deleteTree(out);
         Files.createDirectories(in);
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
             Files.write(in.resolve(e.getKey()), e.getValue());

@@ -2,6 +2,8 @@ package org.preresolver.sign;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
+import static org.preresolver.testing.TestFiles.sha256;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -48,7 +50,7 @@ class CompressedTreeTest {
         long t0 = System.nanoTime();
         t = SignTools.get();
         Path base = t.dir.resolve("compressed");
-        SignTools.deleteTree(base);
+        deleteTree(base);
         plain = base.resolve("plain");
         packed = base.resolve("packed");
         plainOut = base.resolve("plain-out");
@@ -183,7 +185,7 @@ class CompressedTreeTest {
             byte[] bytes = Files.readAllBytes(restored);
             assertThat(Compression.detect(bytes).label()).isEqualTo(format(i)[0]);
             byte[] original = Compression.detect(bytes).decompress(bytes, 0, bytes.length, Compression.DEFAULT_LIMIT);
-            assertThat(SignTools.sha256(original)).isEqualTo(SignTools.sha256(Files.readAllBytes(
+            assertThat(sha256(original)).isEqualTo(sha256(Files.readAllBytes(
                     t.module(modules.get(i).toString()))));
         }
     }

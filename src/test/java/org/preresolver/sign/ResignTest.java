@@ -2,6 +2,8 @@ package org.preresolver.sign;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
+import static org.preresolver.testing.TestFiles.sha256;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +40,7 @@ class ResignTest {
     static void setUp() throws Exception {
         t = SignTools.get();
         in = t.dir.resolve("resign-in");
-        SignTools.deleteTree(in);
+        deleteTree(in);
         for (String m : MODULES) {
             Path dst = in.resolve(m);
             Files.createDirectories(dst.getParent());
@@ -48,7 +50,7 @@ class ResignTest {
 
     private static Path resign(String name, String key, String cert, String hash) throws Exception {
         Path out = t.dir.resolve(name);
-        SignTools.deleteTree(out);
+        deleteTree(out);
         CliRun r = t.preresolve("--sign-key", key, "--sign-cert", cert, "--sign-hash", hash, "-o",
                 out.toString(), in.toString());
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.OK);
@@ -127,12 +129,12 @@ class ResignTest {
     void restoreAfterResigningGivesBackTheDebianSignedFile() throws Exception {
         Path out = resign("resign-restore", t.rsaPem.toString(), t.rsaDer.toString(), "sha256");
         Path back = t.dir.resolve("resign-restored");
-        SignTools.deleteTree(back);
+        deleteTree(back);
         CliRun r = cli("restore", "-o", back.toString(), out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         for (String m : MODULES) {
-            assertThat(SignTools.sha256(Files.readAllBytes(back.resolve(m)))).as(m)
-                    .isEqualTo(SignTools.sha256(Files.readAllBytes(t.module(m))));
+            assertThat(sha256(Files.readAllBytes(back.resolve(m)))).as(m)
+                    .isEqualTo(sha256(Files.readAllBytes(t.module(m))));
         }
     }
 
@@ -158,7 +160,7 @@ class ResignTest {
     @Test
     void signedModuleWithoutKeyIsRefusedAndNotWritten() throws Exception {
         Path out = t.dir.resolve("resign-refused");
-        SignTools.deleteTree(out);
+        deleteTree(out);
         CliRun r = t.preresolve("-o", out.toString(), in.resolve(MODULES.get(0)).toString());
         assertThat(r.code()).isEqualTo(ExitCodes.REFUSED);
         assertThat(r.errors()).singleElement().asString().contains("dummy.ko: module is signed", "--sign-key");

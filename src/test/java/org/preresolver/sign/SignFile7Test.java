@@ -2,6 +2,7 @@ package org.preresolver.sign;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ class SignFile7Test {
         sid = SignTools.sid();
         vmlinux = sid.kernel.vmlinux();
         in = sid.dir.resolve("in");
-        SignTools.deleteTree(in);
+        deleteTree(in);
         for (String m : MODULES) {
             Path dst = in.resolve(m + ".xz");
             Files.createDirectories(dst.getParent());
@@ -64,7 +65,7 @@ class SignFile7Test {
     private static Path resign(String name, Path input, Path config, String key, String cert, String hash)
             throws Exception {
         Path out = sid.dir.resolve(name);
-        SignTools.deleteTree(out);
+        deleteTree(out);
         List<String> args = new ArrayList<>(List.of("preresolve", "-k", vmlinux.toString(), "--config",
                 config.toString(), "--assume-nokaslr", "-j", "2", "--sign-key", key, "--sign-cert", cert));
         if (hash != null) {
@@ -132,7 +133,7 @@ class SignFile7Test {
         Files.writeString(config, Files.readString(sid.kernel.config())
                 .replace("CONFIG_MODULE_SIG_HASH=\"sha256\"", "CONFIG_MODULE_SIG_HASH=\"sha3-512\""));
         Path out = sid.dir.resolve("api-config-hash");
-        SignTools.deleteTree(out);
+        deleteTree(out);
         org.preresolver.api.Preresolve.against(org.preresolver.api.Kernel.fromImage(vmlinux, config))
                 .withAssumeNokaslr(true)
                 .withSigner(org.preresolver.io.SigningKeys.load(t.rsaPem, t.rsaDer, null, null))
@@ -148,7 +149,7 @@ class SignFile7Test {
         // Modules signed by 7.x's sign-file with sha3-384, a config that names no digest (as one
         // without CONFIG_MODULE_SIG): the output keeps sha3-384.
         Path presigned = sid.dir.resolve("in-sha3-384");
-        SignTools.deleteTree(presigned);
+        deleteTree(presigned);
         for (String m : MODULES) {
             Path dst = presigned.resolve(m);
             Files.createDirectories(dst.getParent());
@@ -170,7 +171,7 @@ class SignFile7Test {
         // SHA-1 left CONFIG_MODULE_SIG_HASH in 7.0: a module signed with it (by 6.1's sign-file) and
         // a config that names no digest leave nothing to follow; one line, nothing written.
         Path presigned = sid.dir.resolve("in-sha1");
-        SignTools.deleteTree(presigned);
+        deleteTree(presigned);
         Path module = presigned.resolve("dummy.ko");
         Files.createDirectories(presigned);
         t.run(t.signFile.toString(), "sha1", t.rsaPem.toString(), t.rsaDer.toString(),
@@ -179,7 +180,7 @@ class SignFile7Test {
         Path config = sid.dir.resolve("config-no-hash-sha1");
         Files.writeString(config, Files.readString(sid.kernel.config()).replaceAll("(?m)^CONFIG_MODULE_SIG_HASH=.*\n", ""));
         Path out = sid.dir.resolve("out-sha1");
-        SignTools.deleteTree(out);
+        deleteTree(out);
         CliRun r = cli("preresolve", "-k", vmlinux.toString(), "--config", config.toString(),
                 "--assume-nokaslr", "--sign-key", t.rsaPem.toString(), "--sign-cert", t.rsaDer.toString(), "-o",
                 out.toString(), module.toString());

@@ -1,6 +1,7 @@
 package org.preresolver.sign;
 
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -118,17 +119,6 @@ final class SignTools {
         return Arrays.copyOf(file, s.moduleLength());
     }
 
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(x);
-            }
-        }
-    }
-
     private static Sid sid;
 
     /**
@@ -215,9 +205,5 @@ final class SignTools {
         Host.Result run(String... cmd) throws IOException {
             return Host.run(Duration.ofMinutes(2), dir, cmd);
         }
-    }
-
-    static String sha256(byte[] b) throws Exception {
-        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
     }
 }

@@ -2,6 +2,7 @@ package org.preresolver.qemu.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -81,7 +82,6 @@ abstract class ArchBootTestBase {
             unload_all
             lsmod_snapshot final
             """;
-
 
     final GuestArch arch;
     ArchKernel kernel;
@@ -367,16 +367,5 @@ abstract class ArchBootTestBase {
         Architecture a = Architecture.of(arch.machine()).orElseThrow();
         assertThat(a.isVerified()).isTrue();
         assertThat(a.verified()).contains(getClass().getSimpleName());
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

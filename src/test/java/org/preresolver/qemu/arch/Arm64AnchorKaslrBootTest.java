@@ -2,6 +2,7 @@ package org.preresolver.qemu.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +73,7 @@ class Arm64AnchorKaslrBootTest {
     void run() throws Exception {
         long t0 = System.nanoTime();
         work = Host.projectDir().resolve("target/qemu/" + getClass().getSimpleName());
-        ArchBootTestBase.deleteTree(work);
+        deleteTree(work);
         Files.createDirectories(work);
         kernel = ArchKernel.fetch(arch);
         tree = kernel.modules();

@@ -1,5 +1,7 @@
 package org.preresolver.qemu.sh4;
 
+import static org.preresolver.testing.TestFiles.deleteTree;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -10,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
-
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveOutputStream;
 import org.apache.commons.compress.archivers.cpio.CpioConstants;
@@ -92,12 +93,12 @@ final class Sh4Boot {
     static Path ext2Image(Path image, String hello) throws IOException {
         Files.deleteIfExists(image);
         Path dir = image.resolveSibling(image.getFileName() + ".d");
-        Sh4Kit.deleteTree(dir);
+        deleteTree(dir);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("hello.txt"), hello, StandardCharsets.UTF_8);
         Host.run(Duration.ofMinutes(1), null, Host.tool("mkfs.ext2"), "-q", "-b", "1024", "-d", dir.toString(),
                 image.toString(), "8192");
-        Sh4Kit.deleteTree(dir);
+        deleteTree(dir);
         return image;
     }
 

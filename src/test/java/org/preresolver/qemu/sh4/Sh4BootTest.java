@@ -2,6 +2,7 @@ package org.preresolver.qemu.sh4;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,7 +75,7 @@ class Sh4BootTest {
         kit = Sh4Kit.find();
         Sh4Boot.ensurePackages();
         work = Host.projectDir().resolve("target/qemu/Sh4BootTest");
-        Sh4Kit.deleteTree(work);
+        deleteTree(work);
         Files.createDirectories(work);
         order = kit.loadOrder();
         assertThat(order).hasSize(Sh4Kit.MODULE_COUNT).doesNotHaveDuplicates();

@@ -1,6 +1,7 @@
 package org.preresolver.qemu.sh4;
 
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -193,18 +194,6 @@ public final class Sh4Kit {
         }
         args.add(std.toString());
         return cli(args);
-    }
-
-    /** Deletes a directory tree, if it exists. */
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     /** Runs a host command with a timeout and returns its output (stdout and stderr merged). */

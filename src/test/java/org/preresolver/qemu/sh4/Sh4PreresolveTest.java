@@ -2,6 +2,7 @@ package org.preresolver.qemu.sh4;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +41,7 @@ class Sh4PreresolveTest {
     static void preresolve() throws IOException {
         kit = Sh4Kit.find();
         work = Host.projectDir().resolve("target/sh4/Sh4PreresolveTest");
-        Sh4Kit.deleteTree(work);
+        deleteTree(work);
         run = kit.preresolveInto(work, false);
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.err()).as("no KASLR warning: the kit's config has none").isEmpty();
