@@ -63,7 +63,7 @@ class AnchorKaslrBootTest {
         std = StdBoot.log();
         String script = "mark TEXT \"$(grep ' T _text$' /proc/kallsyms | cut -d' ' -f1)\"\n" + FunctionalSet.SCRIPT;
         for (int i = 1; i <= BOOTS; i++) {
-            boots.add(QemuX86.builder(set.kernel().vmlinuz()).kaslr(true).modules(set.moduleFiles(outDir))
+            boots.add(QemuGuest.x86_64(set.kernel().vmlinuz()).kaslr(true).modules(set.moduleFiles(outDir))
                     .script(script).disk(set.ext4Image()).disk(set.vfatImage())
                     .timeout(java.time.Duration.ofSeconds(300)).boot(work.resolve("boot-" + i)));
         }

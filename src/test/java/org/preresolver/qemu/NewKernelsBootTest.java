@@ -100,7 +100,7 @@ class NewKernelsBootTest {
         BootLog plainBoot = set.boot(plain.outDir(), work.resolve("boot-plain"));
         List<BootLog> anchorBoots = new ArrayList<>();
         for (int i = 1; i <= ANCHOR_BOOTS; i++) {
-            anchorBoots.add(QemuX86.builder(set.kernel().vmlinuz()).kaslr(true)
+            anchorBoots.add(QemuGuest.x86_64(set.kernel().vmlinuz()).kaslr(true)
                     .modules(set.moduleFiles(anchor.outDir())).script(TEXT_MARK + FunctionalSet.SCRIPT)
                     .disk(set.ext4Image()).disk(set.vfatImage()).timeout(Duration.ofSeconds(300))
                     .boot(work.resolve("boot-anchor-" + i)));

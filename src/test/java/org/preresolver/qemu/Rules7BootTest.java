@@ -200,7 +200,7 @@ class Rules7BootTest {
             throws IOException {
         Path v = work.resolve("variant-" + variant);
         Files.writeString(v, variant + "\n");
-        QemuX86 q = QemuX86.builder(kernel.vmlinuz()).script(SCRIPT).file(v, "/variant")
+        QemuGuest q = QemuGuest.x86_64(kernel.vmlinuz()).script(SCRIPT).file(v, "/variant")
                 .timeout(Duration.ofSeconds(240));
         StringBuilder order = new StringBuilder();
         for (Case c : cases) {

@@ -177,7 +177,7 @@ class SafetyRulesBootTest {
             List<Path> naive) throws IOException {
         Path v = work.resolve("variant-" + variant);
         Files.writeString(v, variant + "\n");
-        QemuX86 q = QemuX86.builder(kernel.vmlinuz()).modules(modules).script(SCRIPT).file(v, "/variant")
+        QemuGuest q = QemuGuest.x86_64(kernel.vmlinuz()).modules(modules).script(SCRIPT).file(v, "/variant")
                 .file(ksyms, "/ksyms.txt").timeout(Duration.ofSeconds(180));
         for (Map.Entry<String, List<Path>> d : Map.of("naive", naive).entrySet()) {
             StringBuilder order = new StringBuilder();

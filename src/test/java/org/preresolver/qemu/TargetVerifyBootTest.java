@@ -120,7 +120,7 @@ class TargetVerifyBootTest {
         try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
             f.setLength(32L << 20);
         }
-        BootLog log = QemuX86.builder(debian.vmlinuz()).modules(modules).script(SCRIPT)
+        BootLog log = QemuGuest.x86_64(debian.vmlinuz()).modules(modules).script(SCRIPT)
                 .file(script, "/capture.sh").kaslr(withKaslr)
                 .qemuArgs("-drive", "file=" + img.toAbsolutePath() + ",format=raw,if=virtio")
                 .timeout(Duration.ofSeconds(240)).boot(work.resolve("boot-" + name));

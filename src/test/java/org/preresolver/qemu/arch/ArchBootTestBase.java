@@ -26,6 +26,7 @@ import org.preresolver.kernel.SymbolFiles;
 import org.preresolver.qemu.BootLog;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
+import org.preresolver.qemu.QemuGuest;
 import org.preresolver.qemu.SignatureStripper;
 import org.preresolver.testing.CliRun;
 
@@ -146,7 +147,7 @@ abstract class ArchBootTestBase {
             exports = KernelLoader.fromImage(kernel.image(), kernel.config()).exports();
         } else {
             // 2b. A first nokaslr boot captures kallsyms; exports are Module.symvers plus its addresses.
-            capture = QemuGuest.of(kernel).script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
+            capture = kernel.guest().script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
                     .timeout(Duration.ofSeconds(180)).boot(work.resolve("boot-capture"));
             List<String> captured = Kallsyms.lines(capture);
             Files.writeString(kallsymsFile, String.join("\n", captured) + "\n", StandardCharsets.ISO_8859_1);
@@ -179,7 +180,7 @@ abstract class ArchBootTestBase {
             Path p = pre.resolve(tree.relativePath(m));
             files.add(Files.exists(p) ? p : orig.resolve(tree.relativePath(m)));
         }
-        QemuGuest guest = QemuGuest.of(kernel).modules(files).script(FS_SCRIPT + extraScript() + Kallsyms.script())
+        QemuGuest guest = kernel.guest().modules(files).script(FS_SCRIPT + extraScript() + Kallsyms.script())
                 .file(namesFile, Kallsyms.NAMES).file(ext4, "/images/ext4.img").file(vfat, "/images/vfat.img")
                 .timeout(Duration.ofSeconds(300));
         for (Map.Entry<Path, String> f : extraFiles().entrySet()) {

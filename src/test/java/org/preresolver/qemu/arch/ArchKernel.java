@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
+import org.preresolver.qemu.QemuGuest;
 import org.preresolver.testing.TestKernels;
 
 /**
@@ -117,5 +118,14 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
 
     public ModuleTree modules() throws IOException {
         return ModuleTree.open(modulesDir());
+    }
+
+    /** A guest for this kernel: its architecture's board, its image and busybox, and the device tree it needs. */
+    public QemuGuest guest() {
+        QemuGuest g = QemuGuest.of(arch.board(), image()).busybox(busybox);
+        if (!arch.dtb().isEmpty()) {
+            g.qemuArgs("-dtb", root.resolve("usr/lib/linux-image-" + release).resolve(arch.dtb()).toString());
+        }
+        return g;
     }
 }

@@ -33,6 +33,7 @@ import org.preresolver.kernel.SymbolFiles;
 import org.preresolver.qemu.BootLog;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
+import org.preresolver.qemu.QemuGuest;
 import org.preresolver.testing.CliRun;
 
 /**
@@ -96,7 +97,7 @@ class Arm64AnchorKaslrBootTest {
                 .filter(SymbolFiles.SymversEntry::fromVmlinux).map(SymbolFiles.SymversEntry::name).toList();
         Path namesFile = work.resolve("kallsyms-names.txt");
         Files.writeString(namesFile, Kallsyms.namesFile(names), StandardCharsets.ISO_8859_1);
-        capture = QemuGuest.of(kernel).script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
+        capture = kernel.guest().script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
                 .timeout(Duration.ofSeconds(180)).boot(work.resolve("boot-capture"));
         List<String> captured = Kallsyms.lines(capture);
         Path kallsymsFile = work.resolve("kallsyms.txt");
@@ -127,7 +128,7 @@ class Arm64AnchorKaslrBootTest {
                 + "mark EXT4_BASE \"$(awk '$1==\"ext4\"{print $6}' /proc/modules)\"\n"
                 + fs.substring("load_all\n".length()) + Kallsyms.script();
         for (int i = 1; i <= BOOTS; i++) {
-            QemuGuest guest = QemuGuest.of(kernel).kaslr(true).modules(moduleFiles(pre)).script(script)
+            QemuGuest guest = kernel.guest().kaslr(true).modules(moduleFiles(pre)).script(script)
                     .file(namesFile, Kallsyms.NAMES).file(ext4, "/images/ext4.img").file(vfat, "/images/vfat.img")
                     .timeout(Duration.ofSeconds(300));
             BootLog b = guest.boot(work.resolve("boot-kaslr-" + i));

@@ -97,7 +97,7 @@ class Arm64Sid7BootTest {
                 .map(SymbolFiles.SymversEntry::name).toList();
         Path namesFile = work.resolve("kallsyms-names.txt");
         Files.writeString(namesFile, Kallsyms.namesFile(names), StandardCharsets.ISO_8859_1);
-        capture = QemuGuest.of(kernel).script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
+        capture = kernel.guest().script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
                 .timeout(Duration.ofSeconds(240)).boot(work.resolve("boot-capture"));
         List<String> captured = Kallsyms.lines(capture);
         Path kallsymsFile = work.resolve("kallsyms.txt");
@@ -119,7 +119,7 @@ class Arm64Sid7BootTest {
             args.addAll(List.of("-j", "2", "-o", pre.toString(), orig.toString()));
             CliRun r = cli(args);
             Files.writeString(work.resolve(mode + ".out"), String.join(" ", args) + "\n" + r.out() + r.err());
-            BootLog b = QemuGuest.of(kernel).kaslr(mode.equals("anchor")).modules(moduleFiles(pre)).script(script)
+            BootLog b = kernel.guest().kaslr(mode.equals("anchor")).modules(moduleFiles(pre)).script(script)
                     .file(namesFile, Kallsyms.NAMES).file(ext4, "/images/ext4.img").file(vfat, "/images/vfat.img")
                     .timeout(Duration.ofSeconds(360)).boot(work.resolve("boot-" + mode));
             runs.put(mode, new Run(r.code(), r.out(), r.err(),
