@@ -1,10 +1,9 @@
 package org.preresolver.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.report.VerifyFormat;
-import org.preresolver.cli.Cli;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.io.ModuleFiles;
@@ -32,6 +30,7 @@ import org.preresolver.preresolve.Verifier;
 import org.preresolver.qemu.DebianKernel;
 import org.preresolver.report.ModuleReport;
 import org.preresolver.report.RunReport;
+import org.preresolver.testing.CliRun;
 import org.preresolver.testing.LoadedKernels;
 
 /**
@@ -103,7 +102,7 @@ class VerifyDebianTest {
         // The command: OK lines, a signed original is PLAIN (not an error), exit 0.
         String one = FAT;
         assertThat(gen.resolve(one)).exists();
-        Run r = cli("verify", "-k", generic.vmlinuz().toString(), pre.resolve(one).toString(),
+        CliRun r = cli("verify", "-k", generic.vmlinuz().toString(), pre.resolve(one).toString(),
                 gen.resolve(one).toString());
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.OK);
         assertThat(r.out()).containsPattern("(?m)^  OK      fat\\.ko \\(\\d+ preresolved symbols\\)$")
@@ -112,7 +111,7 @@ class VerifyDebianTest {
 
     @Test
     void everyModuleIsStaleForTheCloudFlavourWithTheReasonsOnOneLine() throws Exception {
-        Run r = cli("verify", "-q", "-k", cloud.vmlinuz().toString(), pre.toString());
+        CliRun r = cli("verify", "-q", "-k", cloud.vmlinuz().toString(), pre.toString());
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.STALE);
         assertThat(r.err()).isEmpty();
         List<String> lines = r.out().lines().toList();
@@ -284,14 +283,5 @@ class VerifyDebianTest {
 
     static int threads() {
         return Runtime.getRuntime().availableProcessors();
-    }
-
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new Run(code, o.toString(), e.toString());
     }
 }

@@ -1,12 +1,11 @@
 package org.preresolver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +23,7 @@ import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.SectionHeader;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.CliRun;
 
 /** The command line in-process, on Debian's kernel and real modules: outputs, errors and exit codes. */
 class CliTest {
@@ -31,22 +31,9 @@ class CliTest {
     Path tmp;
     static DebianKernel kernel;
 
-    record Run(int code, String out, String err) {
-        List<String> errLines() {
-            return err.lines().filter(l -> !l.contains("WARNING: this kernel has CONFIG_RANDOMIZE_BASE=y")).toList();
-        }
-    }
-
     @BeforeAll
     static void fetch() throws Exception {
         kernel = DebianKernel.fetch();
-    }
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new Run(code, o.toString(), e.toString());
     }
 
     Path module(String rel) {
@@ -72,7 +59,7 @@ class CliTest {
 
     @Test
     void helpListsTheCommandsAndTheExitCodes() {
-        Run r = cli("--help");
+        CliRun r = cli("--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("preresolve", "explain", "exports", "restore", "Exit codes:",
                 "3  malformed input", "5  refused for safety");
@@ -82,24 +69,24 @@ class CliTest {
 
     @Test
     void usageErrorsGetOneLineAndExitCode2() {
-        Run unknown = cli("preresolve", "--bogus", tmp.toString());
+        CliRun unknown = cli("preresolve", "--bogus", tmp.toString());
         assertThat(unknown.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(unknown.err()).startsWith("lkm-preresolver: Unknown option: '--bogus'");
-        Run noKernel = cli("preresolve", "-n", tmp.toString());
+        CliRun noKernel = cli("preresolve", "-n", tmp.toString());
         assertThat(noKernel.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(noKernel.err().strip()).isEqualTo(
                 "lkm-preresolver: no kernel given: use --kernel FILE, or --symvers FILE --system-map FILE");
-        Run twoModes = cli(preresolve("-n", "--in-place", tmp.toString()));
+        CliRun twoModes = cli(preresolve("-n", "--in-place", tmp.toString()));
         assertThat(twoModes.code()).isEqualTo(ExitCodes.USAGE);
     }
 
     @Test
     void aMissingKernelIsAnIoErrorAndANonKernelIsBadInput() throws Exception {
-        Run missing = cli("preresolve", "--kernel", tmp.resolve("nope").toString(), "-n", tmp.toString());
+        CliRun missing = cli("preresolve", "--kernel", tmp.resolve("nope").toString(), "-n", tmp.toString());
         assertThat(missing.code()).isEqualTo(ExitCodes.IO);
         assertThat(missing.err().strip()).isEqualTo("lkm-preresolver: " + tmp.resolve("nope") + ": no such file or directory");
         Path text = Files.writeString(tmp.resolve("vmlinux"), "not a kernel at all, just text\n".repeat(100));
-        Run bad = cli("preresolve", "--kernel", text.toString(), "-n", tmp.toString());
+        CliRun bad = cli("preresolve", "--kernel", text.toString(), "-n", tmp.toString());
         assertThat(bad.code()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(bad.err().lines()).hasSize(1);
         assertThat(bad.err()).startsWith("lkm-preresolver: " + text + ": not an ELF vmlinux");
@@ -116,15 +103,15 @@ class CliTest {
         Files.write(in.resolve("bad-shoff.ko"), badOffset);
         Files.write(in.resolve("no-symtab.ko"), withoutSymtab(good));
         Path out = tmp.resolve("out");
-        Run r = cli(preresolve("-o", out.toString(), in.toString()));
+        CliRun r = cli(preresolve("-o", out.toString(), in.toString()));
         assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
-        assertThat(r.errLines()).containsExactlyInAnyOrder(
+        assertThat(r.errLinesBesideKaslr()).containsExactlyInAnyOrder(
                 "lkm-preresolver: bad-shoff.ko: section header table of 34 entries (2176 bytes) beyond end of the "
                         + "module data (" + elfLength + " bytes before the signature) at 0x"
                         + Long.toHexString(good.length + 4096L),
                 "lkm-preresolver: no-symtab.ko: no .symtab section",
-                r.errLines().stream().filter(l -> l.startsWith("lkm-preresolver: truncated.ko: ")).findFirst()
-                        .orElse("missing line for truncated.ko"));
+                r.errLinesBesideKaslr().stream().filter(l -> l.startsWith("lkm-preresolver: truncated.ko: "))
+                        .findFirst().orElse("missing line for truncated.ko"));
         assertThat(out.resolve("truncated.ko")).doesNotExist();
         assertThat(out.resolve("bad-shoff.ko")).doesNotExist();
         assertThat(out.resolve("no-symtab.ko")).doesNotExist();
@@ -157,7 +144,7 @@ class CliTest {
                 .ofKernel(kernel.root(), kernel.release()).expect(in.resolve("fs/jbd2/jbd2.ko"), in);
         assertThat(jbd2.undefined()).hasSizeGreaterThan(100);
         String full = jbd2.left().isEmpty() ? " *fully*" : "";
-        Run text = cli(preresolve("-n", in.toString()));
+        CliRun text = cli(preresolve("-n", in.toString()));
         assertThat(text.code()).isZero();
         assertThat(text.out()).contains("  PRERESV fs/jbd2/jbd2.ko (" + jbd2.ratio() + full + " preresolved)")
                 .contains("dry run: 2 modules");
@@ -165,7 +152,7 @@ class CliTest {
         try (Stream<Path> s = Files.walk(in)) {
             assertThat(s.filter(Files::isRegularFile).count()).isEqualTo(2);
         }
-        Run json = cli(preresolve("-n", "--json", in.toString()));
+        CliRun json = cli(preresolve("-n", "--json", in.toString()));
         assertThat(json.code()).isZero();
         Map<String, Object> top = topLevelNumbers(json.out());
         assertThat(top).containsEntry("modules", 2L).containsEntry("errors", 0L);
@@ -199,15 +186,15 @@ class CliTest {
     void inPlaceTwiceChangesNothingTheSecondTimeAndRestoreGivesTheSignedOriginalBack() throws Exception {
         Path in = tree(tmp.resolve("in"), "fs/jbd2/jbd2.ko", "fs/mbcache.ko");
         byte[] signed = Files.readAllBytes(in.resolve("fs/jbd2/jbd2.ko"));
-        Run first = cli(preresolve("--in-place", in.toString()));
+        CliRun first = cli(preresolve("--in-place", in.toString()));
         assertThat(first.code()).isZero();
         byte[] once = Files.readAllBytes(in.resolve("fs/jbd2/jbd2.ko"));
         assertThat(once).isNotEqualTo(signed);
-        Run second = cli(preresolve("--in-place", "-v", in.toString()));
+        CliRun second = cli(preresolve("--in-place", "-v", in.toString()));
         assertThat(second.code()).isZero();
         assertThat(second.out()).contains("unchanged");
         assertThat(Files.readAllBytes(in.resolve("fs/jbd2/jbd2.ko"))).isEqualTo(once);
-        Run restore = cli("restore", "--in-place", in.toString());
+        CliRun restore = cli("restore", "--in-place", in.toString());
         assertThat(restore.code()).isZero();
         assertThat(restore.out()).contains("  RESTORE fs/jbd2/jbd2.ko", "2 restored");
         assertThat(Files.readAllBytes(in.resolve("fs/jbd2/jbd2.ko"))).isEqualTo(signed);
@@ -217,10 +204,10 @@ class CliTest {
     @Test
     void aSignedModuleIsRefusedWithoutStripSignature() throws Exception {
         Path in = tree(tmp.resolve("in"), "fs/nls/nls_utf8.ko");
-        Run r = cli("preresolve", "--kernel", kernel.vmlinuz().toString(), "--assume-nokaslr", "-o",
+        CliRun r = cli("preresolve", "--kernel", kernel.vmlinuz().toString(), "--assume-nokaslr", "-o",
                 tmp.resolve("out").toString(), in.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.REFUSED);
-        assertThat(r.errLines()).containsExactly("lkm-preresolver: fs/nls/nls_utf8.ko: module is signed and "
+        assertThat(r.errLinesBesideKaslr()).containsExactly("lkm-preresolver: fs/nls/nls_utf8.ko: module is signed and "
                 + "preresolving would invalidate the signature; pass --strip-signature (output unsigned) or re-sign it with "
                 + "--sign-key/--sign-cert");
         assertThat(tmp.resolve("out/fs/nls/nls_utf8.ko")).doesNotExist();
@@ -228,12 +215,12 @@ class CliTest {
 
     @Test
     void exportsDumpDiffsCleanlyAgainstModuleSymvers() throws Exception {
-        Run r = cli("exports", "--symvers-only", "--kernel", kernel.vmlinuz().toString());
+        CliRun r = cli("exports", "--symvers-only", "--kernel", kernel.vmlinuz().toString());
         assertThat(r.code()).isZero();
         List<String> symvers = Files.readAllLines(kernel.root().resolve("usr/src/linux-headers-" + kernel.release()
                 + "/Module.symvers")).stream().filter(l -> l.split("\t")[2].equals("vmlinux")).sorted().toList();
         assertThat(r.out().lines().sorted().toList()).isEqualTo(symvers);
-        Run withAddr = cli("exports", "--kernel", kernel.vmlinuz().toString());
+        CliRun withAddr = cli("exports", "--kernel", kernel.vmlinuz().toString());
         assertThat(withAddr.out().lines().filter(l -> l.contains("\t_printk\t")).findFirst().orElseThrow())
                 .matches("0x[0-9a-f]{8}\t_printk\tvmlinux\tEXPORT_SYMBOL\t\tffffffff8[0-9a-f]{7}");
     }

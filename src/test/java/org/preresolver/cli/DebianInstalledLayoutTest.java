@@ -1,6 +1,7 @@
 package org.preresolver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.CliRun;
 
 /**
  * Debian 13+ installs {@code vmlinuz}, {@code config} and {@code System.map} in
@@ -30,7 +32,7 @@ class DebianInstalledLayoutTest {
         assertThat(k.configNote()).isEqualTo(sid.modulesDir().resolve("config").toString());
         assertThat(k.config()).hasValueSatisfying(c -> assertThat(c.randomizesBase()).isTrue());
         Path one = sid.modulesDir().resolve("kernel/fs/isofs/isofs.ko.xz");
-        InProcessCli plain = InProcessCli.run("preresolve", "-n", "--assume-nokaslr", "--strip-signature", "-k",
+        CliRun plain = cli("preresolve", "-n", "--assume-nokaslr", "--strip-signature", "-k",
                 image.toString(), one.toString());
         assertThat(plain.code()).as(plain.toString()).isZero();
         assertThat(plain.errLines()).as(plain.toString()).singleElement().asString()
@@ -51,10 +53,10 @@ class DebianInstalledLayoutTest {
         assertThat(k.config()).hasValueSatisfying(c -> assertThat(c.randomizesBase()).isTrue());
         // Without it: anchor mode, which is right either way; plain mode warns, saying where it looked.
         Files.delete(config);
-        InProcessCli r = InProcessCli.run("preresolve", "-n", "-k", image.toString(), dir.toString());
+        CliRun r = cli("preresolve", "-n", "-k", image.toString(), dir.toString());
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.err()).isEmpty();
-        InProcessCli plain = InProcessCli.run("preresolve", "-n", "--assume-nokaslr", "-k", image.toString(),
+        CliRun plain = cli("preresolve", "-n", "--assume-nokaslr", "-k", image.toString(),
                 dir.toString());
         assertThat(plain.code()).as(plain.toString()).isZero();
         assertThat(plain.err()).contains("cannot tell").contains("no configuration found")
@@ -74,7 +76,7 @@ class DebianInstalledLayoutTest {
             Files.createDirectories(to.getParent());
             Files.copy(sid.modulesDir().resolve("kernel/" + n), to);
         }
-        InProcessCli r = InProcessCli.run("preresolve", "-n", "--assume-nokaslr", "--strip-signature", "-k",
+        CliRun r = cli("preresolve", "-n", "--assume-nokaslr", "--strip-signature", "-k",
                 image.toString());
         assertThat(r.code()).as(r.toString()).isZero();
         List<String> lines;
@@ -83,7 +85,7 @@ class DebianInstalledLayoutTest {
         }
         assertThat(lines).containsExactly("kernel/fs/isofs/isofs.ko.xz", "kernel/net/key/af_key.ko.xz");
         // An image elsewhere implies nothing: a usage error.
-        InProcessCli none = InProcessCli.run("preresolve", "-n", "--assume-nokaslr", "-k", sid.vmlinux().toString());
+        CliRun none = cli("preresolve", "-n", "--assume-nokaslr", "-k", sid.vmlinux().toString());
         assertThat(none.code()).as(none.toString()).isEqualTo(2);
         assertThat(none.err()).contains("no modules given");
     }

@@ -1,6 +1,7 @@
 package org.preresolver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.Symbol;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.CliRun;
 
 /**
  * Every module of Debian's kernel package, dry run with {@code --json}: every undefined symbol is
@@ -28,7 +30,7 @@ class DebianTreeReasonCountsTest {
     @SuppressWarnings("unchecked")
     static void dryRunTheWholeTree() throws Exception {
         kernel = DebianKernel.fetch();
-        InProcessCli r = InProcessCli.run("preresolve", "-k", kernel.vmlinux().toString(), "--assume-nokaslr",
+        CliRun r = cli("preresolve", "-k", kernel.vmlinux().toString(), "--assume-nokaslr",
                 "--strip-signature", "--dry-run", "--json", kernel.modulesDir().toString());
         assertThat(r.code()).as(r.toString()).isZero();
         report = Json.object(r.out());

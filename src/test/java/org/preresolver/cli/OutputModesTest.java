@@ -1,6 +1,7 @@
 package org.preresolver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.File;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.io.ModuleFiles;
 import org.preresolver.qemu.DebianKernel;
 import org.preresolver.qemu.Host;
+import org.preresolver.testing.CliRun;
 
 /**
  * What a run prints: one stable PRERESV line per module by default, more with -v, only errors
@@ -47,15 +49,6 @@ class OutputModesTest {
         assertThat(bigCount).isGreaterThan(Progress.MIN_MODULES);
     }
 
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new Run(code, o.toString(), e.toString());
-    }
-
     static List<String> preresolve(String... more) {
         List<String> a = new ArrayList<>(List.of("preresolve", "--kernel", kernel.vmlinuz().toString(),
                 "--assume-nokaslr", "--strip-signature", "-n"));
@@ -78,7 +71,7 @@ class OutputModesTest {
 
     @Test
     void byDefaultEachModuleGetsOneKbuildStyleLineAndErrorsGoToStderr() throws IOException {
-        Run r = cli(preresolve(smallTree().toString()).toArray(String[]::new));
+        CliRun r = cli(preresolve(smallTree().toString()).toArray(String[]::new));
         assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
         List<String> lines = r.out().lines().filter(l -> l.startsWith("  PRERESV")).toList();
         assertThat(lines).hasSize(3).allMatch(l -> LINE.matcher(l).matches());
@@ -86,13 +79,13 @@ class OutputModesTest {
         // nothing else but the summary
         assertThat(r.out().lines().filter(l -> !l.startsWith("  PRERESV"))).allMatch(l -> l.startsWith("dry run: ")
                 || l.startsWith("left undefined:") || l.contains("now unsigned"));
-        assertThat(r.err().lines().filter(l -> !l.contains("WARNING"))).singleElement().asString()
+        assertThat(r.errors()).singleElement().asString()
                 .startsWith("lkm-preresolver: broken.ko: ");
     }
 
     @Test
     void verboseExplainsUnderEachLineAndQuietPrintsOnlyErrors() throws IOException {
-        Run v = cli(preresolve("-v", smallTree().toString()).toArray(String[]::new));
+        CliRun v = cli(preresolve("-v", smallTree().toString()).toArray(String[]::new));
         List<String> out = v.out().lines().toList();
         int preresv = 0;
         for (int i = 0; i < out.size(); i++) {
@@ -104,7 +97,7 @@ class OutputModesTest {
         assertThat(preresv).isEqualTo(3);
         assertThat(v.out()).contains("exported by a module"); // async_xor's symbols from async_tx and xor
 
-        Run q = cli(preresolve("-q", smallTree().toString()).toArray(String[]::new));
+        CliRun q = cli(preresolve("-q", smallTree().toString()).toArray(String[]::new));
         assertThat(q.code()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(q.out()).isEmpty();
         assertThat(q.err()).contains("broken.ko: ");

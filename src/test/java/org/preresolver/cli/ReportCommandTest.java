@@ -1,9 +1,8 @@
 package org.preresolver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +14,7 @@ import org.preresolver.qemu.Host;
 import org.preresolver.report.GoldenSet;
 import org.preresolver.report.ReportFormat;
 import org.preresolver.report.ReportModel;
+import org.preresolver.testing.CliRun;
 
 /** {@code report} and {@code preresolve --report} on the command line: what the API reports, in every format. */
 class ReportCommandTest {
@@ -29,15 +29,6 @@ class ReportCommandTest {
         tree = GoldenSet.copyTo(tmp.resolve("tree"));
     }
 
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new Run(code, o.toString(), e.toString());
-    }
-
     /**
      * What the API's report of the same set renders to: ReportGoldenTest holds every number of it against
      * an independent oracle (readelf, modinfo, __versions, Module.symvers), so the CLI must write exactly it.
@@ -49,21 +40,21 @@ class ReportCommandTest {
     @Test
     void reportWritesTheCheckedTablesAndFollowsTheKaslrDecision() throws Exception {
         Path csv = tmp.resolve("r.csv");
-        Run r = cli("report", "-k", kernel.vmlinuz().toString(), "--strip-signature", "--assume-nokaslr", "-f",
+        CliRun r = cli("report", "-k", kernel.vmlinuz().toString(), "--strip-signature", "--assume-nokaslr", "-f",
                 "csv", "-o", csv.toString(), tree.toString());
         assertThat(r.code()).isZero();
         assertThat(r.out()).isEmpty();
         assertThat(Files.readString(csv)).isEqualTo(expected(ReportFormat.CSV, ReportModel.DEFAULT_TOP));
         // without --assume-nokaslr the report is made in anchor mode, as preresolve would, with nothing to note
         Path anchored = tmp.resolve("anchored.csv");
-        Run a = cli("report", "-k", kernel.vmlinuz().toString(), "--strip-signature", "-f", "csv", "-o",
+        CliRun a = cli("report", "-k", kernel.vmlinuz().toString(), "--strip-signature", "-f", "csv", "-o",
                 anchored.toString(), tree.toString());
         assertThat(a.code()).isZero();
         assertThat(a.err()).doesNotContain("refuse").doesNotContain("WARNING");
         assertThat(Files.readString(anchored)).isNotEqualTo(expected(ReportFormat.CSV, ReportModel.DEFAULT_TOP))
                 .contains("anchor=1");
 
-        Run text = cli("report", "-k", kernel.vmlinuz().toString(), "--strip-signature", "--assume-nokaslr",
+        CliRun text = cli("report", "-k", kernel.vmlinuz().toString(), "--strip-signature", "--assume-nokaslr",
                 "--top", "5", tree.toString());
         assertThat(text.code()).isZero();
         assertThat(text.out()).isEqualTo(expected(ReportFormat.TEXT, 5));
@@ -71,7 +62,7 @@ class ReportCommandTest {
 
     @Test
     void withoutStripSignatureSignedModulesAreReportedAsRefusedAndTheReportStillSucceeds() throws Exception {
-        Run r = cli("report", "-k", kernel.vmlinuz().toString(), "--assume-nokaslr", "-f", "csv", tree.toString());
+        CliRun r = cli("report", "-k", kernel.vmlinuz().toString(), "--assume-nokaslr", "-f", "csv", tree.toString());
         assertThat(r.code()).isZero();
         int n = GoldenSet.MODULES.size();
         // every module that has something to preresolve is signed, hence refused; cast_common has nothing
@@ -85,7 +76,7 @@ class ReportCommandTest {
     void preresolveWritesReportsOfItsOwnRunToFilesAndStdout() throws Exception {
         Path md = tmp.resolve("reports/run.md");
         Path html = tmp.resolve("reports/run.html");
-        Run r = cli("preresolve", "-k", kernel.vmlinuz().toString(), "--assume-nokaslr", "--strip-signature", "-n",
+        CliRun r = cli("preresolve", "-k", kernel.vmlinuz().toString(), "--assume-nokaslr", "--strip-signature", "-n",
                 "--report", "markdown:" + md, "--report", "html:" + html, "--report", "csv", tree.toString());
         assertThat(r.code()).isZero();
         assertThat(md).isRegularFile();
@@ -104,10 +95,10 @@ class ReportCommandTest {
 
     @Test
     void aBadFormatIsAUsageError() {
-        Run r = cli("report", "-k", kernel.vmlinuz().toString(), "-f", "pdf", tree.toString());
+        CliRun r = cli("report", "-k", kernel.vmlinuz().toString(), "-f", "pdf", tree.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err()).contains("unknown report format 'pdf'");
-        Run p = cli("preresolve", "-k", kernel.vmlinuz().toString(), "-n", "--report", "xls:x", tree.toString());
+        CliRun p = cli("preresolve", "-k", kernel.vmlinuz().toString(), "-n", "--report", "xls:x", tree.toString());
         assertThat(p.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(p.err()).contains("--report xls:x");
     }

@@ -1,6 +1,7 @@
 package org.preresolver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,6 +19,7 @@ import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.qemu.DebianKernel;
 import org.preresolver.qemu.TestModules;
+import org.preresolver.testing.CliRun;
 import org.preresolver.testing.SymbolOracle;
 
 /**
@@ -60,7 +62,7 @@ class SafetyRefusalsCliTest {
     void kaslrKernelGetsAnchorModeWithoutAnyOption(@TempDir Path tmp) throws IOException {
         assertThat(Files.readString(kernel.config(), StandardCharsets.ISO_8859_1)).contains("\nCONFIG_RANDOMIZE_BASE=y\n");
         Path out = tmp.resolve("out");
-        InProcessCli r = InProcessCli.run("preresolve", "-k", vmlinuz, "-o", out.toString(),
+        CliRun r = cli("preresolve", "-k", vmlinuz, "-o", out.toString(),
                 mods.ko("lkmpr_plain").toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.OK);
         assertThat(r.err()).as(r.toString()).isEmpty();
@@ -69,10 +71,10 @@ class SafetyRefusalsCliTest {
         assertThat(files(out)).hasSize(1);
 
         // The same with the config named explicitly, and with the extracted ELF vmlinux (config-RELEASE beside it).
-        for (InProcessCli again : List.of(
-                InProcessCli.run("preresolve", "-k", vmlinux, "--config", kernel.config().toString(), "--dry-run",
+        for (CliRun again : List.of(
+                cli("preresolve", "-k", vmlinux, "--config", kernel.config().toString(), "--dry-run",
                         mods.ko("lkmpr_plain").toString()),
-                InProcessCli.run("preresolve", "-k", vmlinux, "--dry-run", mods.ko("lkmpr_plain").toString()))) {
+                cli("preresolve", "-k", vmlinux, "--dry-run", mods.ko("lkmpr_plain").toString()))) {
             assertThat(again.code()).as(again.toString()).isEqualTo(ExitCodes.OK);
             assertThat(again.err()).isEmpty();
             assertThat(again.out()).contains("(" + (undefined - 1) + "/" + undefined + " preresolved)");
@@ -98,7 +100,7 @@ class SafetyRefusalsCliTest {
         List<String> args = new ArrayList<>(List.of("preresolve", "-k", vmlinuz, "--assume-nokaslr", "-o",
                 out.toString()));
         TestModules.MODULES.forEach(m -> args.add(mods.ko(m).toString()));
-        InProcessCli r = InProcessCli.run(args);
+        CliRun r = cli(args);
         assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.OK);
         assertThat(r.errLines()).as(r.toString()).singleElement().asString()
                 .startsWith("lkm-preresolver: WARNING: ").contains("CONFIG_RANDOMIZE_BASE=y").contains("'nokaslr'")
@@ -117,7 +119,7 @@ class SafetyRefusalsCliTest {
         Files.writeString(cfg, Files.readString(kernel.config(), StandardCharsets.ISO_8859_1)
                 .replace("\nCONFIG_RANDOMIZE_BASE=y\n", "\n# CONFIG_RANDOMIZE_BASE is not set\n"),
                 StandardCharsets.ISO_8859_1);
-        InProcessCli r = InProcessCli.run("preresolve", "-k", vmlinux, "--config", cfg.toString(), "--dry-run",
+        CliRun r = cli("preresolve", "-k", vmlinux, "--config", cfg.toString(), "--dry-run",
                 mods.ko("lkmpr_plain").toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.OK);
         assertThat(r.err()).isEmpty();
@@ -133,7 +135,7 @@ class SafetyRefusalsCliTest {
         Files.deleteIfExists(image);
         Files.createSymbolicLink(image, Path.of(vmlinux));
         Path out = tmp.resolve("out");
-        InProcessCli r = InProcessCli.run("preresolve", "-k", image.toString(), "-o", out.toString(),
+        CliRun r = cli("preresolve", "-k", image.toString(), "-o", out.toString(),
                 mods.ko("lkmpr_plain").toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.OK);
         assertThat(r.err()).as(r.toString()).isEmpty();
@@ -141,7 +143,7 @@ class SafetyRefusalsCliTest {
         assertThat(r.out()).contains("(" + (undefined - 1) + "/" + undefined + " preresolved)");
         assertThat(files(out)).hasSize(1);
 
-        InProcessCli assumed = InProcessCli.run("preresolve", "-k", image.toString(), "--assume-nokaslr", "--dry-run",
+        CliRun assumed = cli("preresolve", "-k", image.toString(), "--assume-nokaslr", "--dry-run",
                 mods.ko("lkmpr_plain").toString());
         assertThat(assumed.code()).as(assumed.toString()).isEqualTo(ExitCodes.OK);
         assertThat(assumed.errLines()).singleElement().asString().startsWith("lkm-preresolver: WARNING: ")
@@ -167,7 +169,7 @@ class SafetyRefusalsCliTest {
         Files.copy(mods.ko("lkmpr_plain"), in.resolve("lkmpr_plain.ko"));
 
         Path out = tmp.resolve("out");
-        InProcessCli r = InProcessCli.run("preresolve", "-k", vmlinux, "--assume-nokaslr", "--strip-signature", "-o",
+        CliRun r = cli("preresolve", "-k", vmlinux, "--assume-nokaslr", "--strip-signature", "-o",
                 out.toString(), in.resolve("crc16.ko").toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.REFUSED);
         assertThat(r.errLines()).as(r.toString()).hasSize(2); // the KASLR warning, then the refusal
@@ -176,7 +178,7 @@ class SafetyRefusalsCliTest {
         assertThat(files(out)).isEmpty();
 
         // In a tree, the other modules are still done; the run says so with exit 5.
-        InProcessCli tree = InProcessCli.run("preresolve", "-k", vmlinux, "--assume-nokaslr", "--strip-signature",
+        CliRun tree = cli("preresolve", "-k", vmlinux, "--assume-nokaslr", "--strip-signature",
                 "-o", out.toString(), in.toString());
         assertThat(tree.code()).as(tree.toString()).isEqualTo(ExitCodes.REFUSED);
         assertThat(tree.errLines()).filteredOn(l -> !l.contains("WARNING")).singleElement().asString()
@@ -195,7 +197,7 @@ class SafetyRefusalsCliTest {
         assertThat(kos).hasSizeGreaterThanOrEqualTo(10);
         Path one = kos.stream().filter(p -> p.getFileName().toString().equals("crc16.ko")).findFirst().orElseThrow();
         Path out = tmp.resolve("out");
-        InProcessCli r = InProcessCli.run("preresolve", "-k", vmlinux, "--assume-nokaslr", "-o", out.toString(),
+        CliRun r = cli("preresolve", "-k", vmlinux, "--assume-nokaslr", "-o", out.toString(),
                 one.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.REFUSED);
         assertThat(r.errLines()).filteredOn(l -> !l.contains("WARNING")).singleElement().asString()
@@ -205,7 +207,7 @@ class SafetyRefusalsCliTest {
         List<String> args = new ArrayList<>(List.of("preresolve", "-k", vmlinux, "--assume-nokaslr", "-o",
                 out.toString()));
         kos.forEach(p -> args.add(p.toString()));
-        InProcessCli all = InProcessCli.run(args);
+        CliRun all = cli(args);
         assertThat(all.code()).isEqualTo(ExitCodes.REFUSED);
         assertThat(all.errLines()).filteredOn(l -> l.contains(": module is ELF32 LSB")).hasSameSizeAs(kos);
         assertThat(files(out)).isEmpty();
@@ -218,7 +220,7 @@ class SafetyRefusalsCliTest {
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(18, (short) Elf.EM_AARCH64); // e_machine
         Path in = tmp.resolve("lkmpr_plain.ko");
         Files.write(in, b);
-        InProcessCli r = InProcessCli.run("preresolve", "-k", vmlinux, "--assume-nokaslr", "--dry-run", in.toString());
+        CliRun r = cli("preresolve", "-k", vmlinux, "--assume-nokaslr", "--dry-run", in.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.REFUSED);
         assertThat(r.errLines()).filteredOn(l -> !l.contains("WARNING")).singleElement().asString()
                 .isEqualTo("lkm-preresolver: lkmpr_plain.ko: module is ELF64 LSB " + Elf.machineName(Elf.EM_AARCH64)

@@ -1,6 +1,7 @@
 package org.preresolver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,7 @@ import org.preresolver.elf.Symbol;
 import org.preresolver.kernel.KernelModule;
 import org.preresolver.qemu.DebianKernel;
 import org.preresolver.qemu.TestModules;
+import org.preresolver.testing.CliRun;
 import org.preresolver.testing.SymbolOracle;
 
 /**
@@ -50,16 +52,15 @@ class SafetyRulesExplainTest {
         explained = byModule(run(args));
     }
 
-    private static InProcessCli run(List<String> args) {
-        InProcessCli r = InProcessCli.run(args);
+    private static CliRun run(List<String> args) {
+        CliRun r = cli(args);
         assertThat(r.code()).as(r.toString()).isZero();
-        assertThat(r.err().lines().filter(l -> !l.contains("WARNING: this kernel has CONFIG_RANDOMIZE_BASE=y")))
-                .as(r.toString()).isEmpty();
+        assertThat(r.errLinesBesideKaslr()).as(r.toString()).isEmpty();
         return r;
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Map<String, Object>> byModule(InProcessCli r) throws IOException {
+    private static Map<String, Map<String, Object>> byModule(CliRun r) throws IOException {
         Map<String, Object> root = Json.object(r.out());
         Map<String, Map<String, Object>> m = new LinkedHashMap<>();
         for (Object o : (List<Object>) root.get("modules")) {
@@ -219,7 +220,7 @@ class SafetyRulesExplainTest {
     /** The text form says the same, one line per symbol. */
     @Test
     void textExplainNamesTheReasons() throws IOException {
-        InProcessCli r = run(List.of("explain", "--assume-nokaslr", "-k", vmlinux, mods.ko("lkmpr_crc_bad").toString(),
+        CliRun r = run(List.of("explain", "--assume-nokaslr", "-k", vmlinux, mods.ko("lkmpr_crc_bad").toString(),
                 mods.ko("lkmpr_ns_missing").toString()));
         // The count from an independent oracle (readelf, modinfo, modversions, Module.symvers).
         SymbolOracle.Expected crcBad = SymbolOracle.ofKernel(kernel.root(), kernel.release())
@@ -237,7 +238,7 @@ class SafetyRulesExplainTest {
         List<String> args = new ArrayList<>(List.of("preresolve", "-k", vmlinux,
                 "--assume-nokaslr", "-o", out.toString()));
         TestModules.MODULES.forEach(m -> args.add(mods.ko(m).toString()));
-        InProcessCli r = InProcessCli.run(args);
+        CliRun r = cli(args);
         assertThat(r.code()).as(r.toString()).isZero();
         for (String m : TestModules.MODULES) {
             byte[] in = Files.readAllBytes(mods.ko(m));

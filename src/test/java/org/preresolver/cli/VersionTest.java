@@ -1,9 +1,8 @@
 package org.preresolver.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -11,17 +10,17 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.preresolver.api.Version;
 import org.preresolver.qemu.Host;
+import org.preresolver.testing.CliRun;
 
 /** {@code --version} prints the project's version and the git commit the build was made from. */
 class VersionTest {
     @Test
     void versionPrintsTheProjectVersionAndTheGitCommit() throws Exception {
-        StringWriter out = new StringWriter();
-        int code = Cli.run(new String[] {"--version"}, new PrintWriter(out), new PrintWriter(new StringWriter()));
-        assertThat(code).isZero();
+        CliRun r = cli("--version");
+        assertThat(r.code()).isZero();
         Matcher m = Pattern.compile("^lkm-preresolver (\\S+) \\(commit ([0-9a-f]{7,40})\\)$")
-                .matcher(out.toString().strip());
-        assertThat(m.matches()).as("version line: %s", out).isTrue();
+                .matcher(r.out().strip());
+        assertThat(m.matches()).as("version line: %s", r.out()).isTrue();
 
         String pom = Files.readString(Host.projectDir().resolve("pom.xml"));
         Matcher v = Pattern.compile("<artifactId>lkm-preresolver</artifactId>\\s*<version>([^<]+)</version>")

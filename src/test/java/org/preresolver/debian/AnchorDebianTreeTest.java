@@ -1,9 +1,8 @@
 package org.preresolver.debian;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,11 +20,11 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import org.preresolver.cli.Cli;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.CliRun;
 
 /**
  * Anchor mode over Debian's whole amd64 tree, held against binutils: {@code preresolve} with no
@@ -54,18 +53,11 @@ class AnchorDebianTreeTest {
         kernel = DebianKernel.fetch();
         exports = KernelLoader.fromImage(kernel.vmlinux(), null).exports();
         out = tmp.resolve("out");
-        String[] r = cli("preresolve", "--kernel", kernel.vmlinux().toString(), "--strip-signature", "-o",
+        CliRun r = cli("preresolve", "--kernel", kernel.vmlinux().toString(), "--strip-signature", "-o",
                 out.toString(), kernel.modulesDir().toString());
-        exit = Integer.parseInt(r[0]);
-        stdout = r[1].lines().toList();
-        stderr = r[2];
-    }
-
-    private static String[] cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int rc = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new String[] {Integer.toString(rc), o.toString(), e.toString()};
+        exit = r.code();
+        stdout = r.out().lines().toList();
+        stderr = r.err();
     }
 
     static List<Path> modules(Path dir) throws Exception {
@@ -214,8 +206,8 @@ class AnchorDebianTreeTest {
     @Order(3)
     void restoreGivesBackEverySignedOriginalAndASecondRunChangesNothing() throws Exception {
         Path back = tmp.resolve("back");
-        String[] r = cli("restore", "-o", back.toString(), out.toString());
-        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        CliRun r = cli("restore", "-o", back.toString(), out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
         List<Path> mods = modules(kernel.modulesDir());
         List<String> differ = new ArrayList<>();
         for (Path p : mods) {
@@ -228,13 +220,13 @@ class AnchorDebianTreeTest {
         assertThat(differ).as("modules whose restored bytes differ from Debian's signed original").isEmpty();
 
         // verify replays the kernel's checks on the anchored symbols, named from the restored original.
-        String[] verify = cli("verify", "--kernel", kernel.vmlinux().toString(), out.toString());
-        assertThat(verify[0]).as(verify[2]).isEqualTo("0");
-        assertThat(verify[1]).doesNotContain("STALE");
+        CliRun verify = cli("verify", "--kernel", kernel.vmlinux().toString(), out.toString());
+        assertThat(verify.code()).as(verify.err()).isZero();
+        assertThat(verify.out()).doesNotContain("STALE");
 
-        String[] again = cli("preresolve", "--kernel", kernel.vmlinux().toString(), "--strip-signature", "-n",
+        CliRun again = cli("preresolve", "--kernel", kernel.vmlinux().toString(), "--strip-signature", "-n",
                 "--json", out.toString());
-        assertThat(again[0]).as(again[2]).isEqualTo("0");
-        assertThat(again[1]).doesNotContain("\"status\":\"preresolved\"").doesNotContain("\"status\":\"retargeted\"");
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(again.out()).doesNotContain("\"status\":\"preresolved\"").doesNotContain("\"status\":\"retargeted\"");
     }
 }

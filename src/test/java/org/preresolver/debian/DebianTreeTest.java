@@ -1,9 +1,8 @@
 package org.preresolver.debian;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,11 +15,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.preresolver.cli.Cli;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.CliRun;
 import org.preresolver.testing.SymbolOracle;
 
 /**
@@ -45,13 +44,11 @@ class DebianTreeTest {
         kernel = DebianKernel.fetch();
         exports = KernelLoader.fromImage(kernel.vmlinuz(), null).exports();
         out = tmp.resolve("out");
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        exit = Cli.run(new String[] {"preresolve", "--kernel", kernel.vmlinuz().toString(), "--assume-nokaslr",
-            "--strip-signature", "-o", out.toString(), kernel.modulesDir().toString()}, new PrintWriter(o),
-                new PrintWriter(e));
-        stdout = o.toString().lines().toList();
-        stderr = e.toString();
+        CliRun r = cli("preresolve", "--kernel", kernel.vmlinuz().toString(), "--assume-nokaslr",
+                "--strip-signature", "-o", out.toString(), kernel.modulesDir().toString());
+        exit = r.code();
+        stdout = r.out().lines().toList();
+        stderr = r.err();
     }
 
     static List<Path> modules() throws Exception {

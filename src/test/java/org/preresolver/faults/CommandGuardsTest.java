@@ -2,6 +2,8 @@ package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.io.TreeLock;
+import org.preresolver.testing.CliRun;
 
 /**
  * The guards of the one module read and the tree lock hold for every command that touches modules, not
@@ -38,7 +41,7 @@ class CommandGuardsTest {
                 List.of("preresolve", "--kernel", fx.vmlinux.toString(), "-n", dir.toString()));
         for (List<String> c : commands) {
             // A generous hang guard: reading a FIFO without a writer would block for ever.
-            Fixture.Run r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Fixture.cli(c), c::toString);
+            CliRun r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> cli(c), c::toString);
             assertThat(r.code()).as("%s: %s", c, r.err()).isEqualTo(ExitCodes.IO);
             assertThat(r.errors()).as(c.toString()).singleElement().asString()
                     .startsWith("lkm-preresolver: x.ko: ").contains("not a regular file");
@@ -52,18 +55,18 @@ class CommandGuardsTest {
         Path src = tmp.resolve("src");
         fx.copyModules(src, "lib/math");
         Path work = tmp.resolve("tree");
-        Fixture.Run pre = fx.preresolve("-q", "-o", work.toString(), src.toString());
+        CliRun pre = fx.preresolve("-q", "-o", work.toString(), src.toString());
         assertThat(pre.code()).as(pre.err()).isZero();
-        Map<String, String> before = Fixture.hashes(work);
+        Map<String, String> before = moduleHashes(work);
         try (TreeLock held = TreeLock.acquire(work.toAbsolutePath())) {
-            Fixture.Run r = Fixture.cli(List.of("restore", "--in-place", work.toString()));
+            CliRun r = cli(List.of("restore", "--in-place", work.toString()));
             assertThat(r.code()).isEqualTo(ExitCodes.IO);
             assertThat(r.errors()).singleElement().asString().contains("another lkm-preresolver run is working on this tree");
         }
-        assertThat(Fixture.hashes(work)).isEqualTo(before);
+        assertThat(moduleHashes(work)).isEqualTo(before);
         // Unlocked, it restores the originals.
-        Fixture.Run r = Fixture.cli(List.of("restore", "--in-place", work.toString()));
+        CliRun r = cli(List.of("restore", "--in-place", work.toString()));
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(Fixture.hashes(work)).isEqualTo(Fixture.hashes(src));
+        assertThat(moduleHashes(work)).isEqualTo(moduleHashes(src));
     }
 }

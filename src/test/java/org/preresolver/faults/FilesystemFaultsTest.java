@@ -2,6 +2,10 @@ package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.copyTree;
+import static org.preresolver.testing.TestFiles.moduleHashes;
+import static org.preresolver.testing.TestFiles.sha256;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.cli.ExitCodes;
+import org.preresolver.testing.CliRun;
 
 /**
  * File system faults, each in a tree of Debian modules (fs/nls, fat, isofs, udf: 56 on 6.1.0-56): a read-only output directory, a full
@@ -52,11 +57,11 @@ class FilesystemFaultsTest {
         Fixture fx = Fixture.get();
         src = shared.resolve("src");
         fx.copyModules(src, TREE);
-        orig = Fixture.hashes(src);
+        orig = moduleHashes(src);
         Path ref = shared.resolve("ref");
-        Fixture.Run r = fx.preresolve("-q", "-o", ref.toString(), src.toString());
+        CliRun r = fx.preresolve("-q", "-o", ref.toString(), src.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        pre = Fixture.hashes(ref);
+        pre = moduleHashes(ref);
         // The .ko files of those directories in the kernel in use, counted on the file system.
         try (var s = Files.walk(src)) {
             modules = (int) s.filter(p -> p.toString().endsWith(".ko")).count();
@@ -79,7 +84,7 @@ class FilesystemFaultsTest {
         Path nls = Files.createDirectories(out.resolve("fs/nls"));
         readOnly(nls);
 
-        Fixture.Run r = Fixture.get().preresolve("-o", out.toString(), src.toString());
+        CliRun r = Fixture.get().preresolve("-o", out.toString(), src.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         List<String> errors = r.errors();
         long inNls = orig.keySet().stream().filter(k -> k.startsWith("fs/nls/")).count();
@@ -94,7 +99,7 @@ class FilesystemFaultsTest {
     void failFastStopsAtTheFirstModuleThatCannotBeWritten() throws IOException {
         Path out = tmp.resolve("out");
         readOnly(Files.createDirectories(out.resolve("fs/nls")));
-        Fixture.Run r = Fixture.get().preresolve("--fail-fast", "-j", "1", "-o", out.toString(), src.toString());
+        CliRun r = Fixture.get().preresolve("--fail-fast", "-j", "1", "-o", out.toString(), src.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).hasSize(1);
         assertThat(out.resolve("fs/udf/udf.ko")).as("a module after the failure").doesNotExist();
@@ -107,7 +112,7 @@ class FilesystemFaultsTest {
     @Test
     void aFullDiskFailsTheModulesThatDoNotFitAndLeavesNoPartialFile() throws IOException {
         Path out = tmpfs(tmp.resolve("out"), "1m");
-        Fixture.Run r = Fixture.get().preresolve("-o", out.toString(), src.toString());
+        CliRun r = Fixture.get().preresolve("-o", out.toString(), src.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).isNotEmpty().allSatisfy(l -> assertThat(l).contains("No space left on device"));
         int written = countModules(out);
@@ -120,17 +125,17 @@ class FilesystemFaultsTest {
     @Test
     void anInPlaceRunOnAFullDiskKeepsEveryOriginalIntact() throws IOException {
         Path work = tmpfs(tmp.resolve("work"), "3m");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         // Leave about 120 KiB free: the small modules fit beside their temp file, the large do not.
         long free = Files.getFileStore(work).getUsableSpace();
         Path filler = work.resolve("filler");
         Files.write(filler, new byte[(int) Math.max(0, free - (120 << 10))]);
-        String fillerHash = Fixture.sha256(Files.readAllBytes(filler));
+        String fillerHash = sha256(Files.readAllBytes(filler));
 
-        Fixture.Run r = Fixture.get().preresolve("--in-place", work.toString());
+        CliRun r = Fixture.get().preresolve("--in-place", work.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).isNotEmpty().allSatisfy(l -> assertThat(l).contains("No space left on device"));
-        Map<String, String> now = Fixture.hashes(work);
+        Map<String, String> now = moduleHashes(work);
         assertThat(now.keySet()).isEqualTo(orig.keySet());
         int done = 0;
         for (String m : now.keySet()) {
@@ -142,7 +147,7 @@ class FilesystemFaultsTest {
         assertThat(done).as("modules preresolved").isPositive();
         assertThat(done + r.errors().size()).isEqualTo(modules);
         assertThat(Fixture.temps(work)).isEmpty();
-        assertThat(Fixture.sha256(Files.readAllBytes(filler))).isEqualTo(fillerHash);
+        assertThat(sha256(Files.readAllBytes(filler))).isEqualTo(fillerHash);
     }
 
     // ----- unreadable module
@@ -150,12 +155,12 @@ class FilesystemFaultsTest {
     @Test
     void anUnreadableModuleIsOneErrorAndTheRestOfTheTreeIsPreresolved() throws Exception {
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         Path bad = work.resolve("fs/nls/nls_cp437.ko");
-        Fixture.Run r = runWithUnreadable(work, bad, false);
+        CliRun r = runWithUnreadable(work, bad, false);
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).containsExactly("lkm-preresolver: fs/nls/nls_cp437.ko: cannot read: permission denied");
-        Map<String, String> now = Fixture.hashes(work);
+        Map<String, String> now = moduleHashes(work);
         for (String m : orig.keySet()) {
             assertThat(now.get(m)).as(m).isEqualTo(m.equals("fs/nls/nls_cp437.ko") ? orig.get(m) : pre.get(m));
         }
@@ -165,11 +170,11 @@ class FilesystemFaultsTest {
     @Test
     void failFastStopsAtTheUnreadableModule() throws Exception {
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
-        Fixture.Run r = runWithUnreadable(work, work.resolve("fs/nls/nls_cp437.ko"), true);
+        copyTree(src, work);
+        CliRun r = runWithUnreadable(work, work.resolve("fs/nls/nls_cp437.ko"), true);
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).hasSize(1);
-        assertThat(Fixture.sha256(Files.readAllBytes(work.resolve("fs/udf/udf.ko")))).as("a module after the failure")
+        assertThat(sha256(Files.readAllBytes(work.resolve("fs/udf/udf.ko")))).as("a module after the failure")
                 .isEqualTo(orig.get("fs/udf/udf.ko"));
     }
 
@@ -177,7 +182,7 @@ class FilesystemFaultsTest {
      * Runs in place with {@code bad} unreadable. As root, as a separate JVM under {@code nobody}
      * (setpriv), with the tree, kernel and class path where {@code nobody} can read them.
      */
-    private Fixture.Run runWithUnreadable(Path work, Path bad, boolean failFast) throws Exception {
+    private CliRun runWithUnreadable(Path work, Path bad, boolean failFast) throws Exception {
         Fixture fx = Fixture.get();
         List<String> args = new ArrayList<>(List.of("preresolve", "--kernel", "", "--config", "", "--assume-nokaslr",
                 "--strip-signature", "-j", "1", "--in-place", work.toString()));
@@ -189,7 +194,7 @@ class FilesystemFaultsTest {
             cleanup.add(() -> chmod(bad, "rw-r--r--"));
             args.set(args.indexOf("--kernel") + 1, fx.vmlinux.toString());
             args.set(args.indexOf("--config") + 1, fx.debian.config().toString());
-            return Fixture.cli(args);
+            return cli(args);
         }
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path kdir = Files.createDirectories(tmp.resolve("kernel"));
@@ -207,7 +212,7 @@ class FilesystemFaultsTest {
             }
             Path dst = cp.resolve(i++ + "-" + e.getFileName());
             if (Files.isDirectory(e)) {
-                Fixture.copyTree(e, dst);
+                copyTree(e, dst);
             } else {
                 Files.copy(e, dst);
             }
@@ -226,18 +231,18 @@ class FilesystemFaultsTest {
     @Test
     void aModuleThatIsASymlinkOutOfTheTreeIsNotFollowedInPlace() throws IOException {
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         Path outside = Files.createDirectories(tmp.resolve("outside"));
         Path victim = Files.copy(src.resolve("fs/isofs/isofs.ko"), outside.resolve("victim.ko"));
         Path link = Files.createSymbolicLink(work.resolve("fs/nls/evil.ko"), Path.of("../../../outside/victim.ko"));
 
-        Fixture.Run r = Fixture.get().preresolve("--in-place", work.toString());
+        CliRun r = Fixture.get().preresolve("--in-place", work.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).containsExactly("lkm-preresolver: fs/nls/evil.ko: is a symbolic link; not followed");
-        assertThat(Fixture.sha256(Files.readAllBytes(victim))).isEqualTo(orig.get("fs/isofs/isofs.ko"));
+        assertThat(sha256(Files.readAllBytes(victim))).isEqualTo(orig.get("fs/isofs/isofs.ko"));
         assertThat(Files.isSymbolicLink(link)).isTrue();
         assertThat(Files.readSymbolicLink(link)).isEqualTo(Path.of("../../../outside/victim.ko"));
-        assertThat(Fixture.hashes(work)).as("the other modules").isEqualTo(pre);
+        assertThat(moduleHashes(work)).as("the other modules").isEqualTo(pre);
     }
 
     @Test
@@ -250,11 +255,11 @@ class FilesystemFaultsTest {
         Path elsewhere = Files.createDirectories(outside.resolve("fat"));
         Files.createSymbolicLink(out.resolve("fs/fat"), elsewhere);
 
-        Fixture.Run r = Fixture.get().preresolve("-o", out.toString(), src.toString());
+        CliRun r = Fixture.get().preresolve("-o", out.toString(), src.toString());
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).hasSize(4).allSatisfy(l -> assertThat(l).contains("symbolic link"));
         assertThat(r.errors()).anySatisfy(l -> assertThat(l).startsWith("lkm-preresolver: fs/isofs/isofs.ko: "));
-        assertThat(Fixture.sha256(Files.readAllBytes(victim))).as("the file the link points to").isEqualTo(
+        assertThat(sha256(Files.readAllBytes(victim))).as("the file the link points to").isEqualTo(
                 orig.get("fs/isofs/isofs.ko"));
         try (Stream<Path> s = Files.list(elsewhere)) {
             assertThat(s.toList()).as("the directory the link points to").isEmpty();
@@ -268,10 +273,10 @@ class FilesystemFaultsTest {
     @Test
     void aFifoNamedLikeAModuleIsAnErrorNotAHang() throws IOException {
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         Path fifo = work.resolve("fs/nls/fifo.ko");
         Fixture.sh("mkfifo", fifo.toString());
-        Fixture.Run r = assertTimeoutPreemptively(Duration.ofSeconds(60),
+        CliRun r = assertTimeoutPreemptively(Duration.ofSeconds(60),
                 () -> Fixture.get().preresolve("--dry-run", "-q", work.toString()));
         assertThat(r.code()).isEqualTo(ExitCodes.IO);
         assertThat(r.errors()).containsExactly("lkm-preresolver: fs/nls/fifo.ko: not a regular file");
@@ -281,7 +286,7 @@ class FilesystemFaultsTest {
 
     /** Every module under {@code out} is complete (its reference hash); there are {@code n}. */
     private static void assertComplete(Path out, Map<String, String> expected, int n) throws IOException {
-        Map<String, String> got = Fixture.hashes(out);
+        Map<String, String> got = moduleHashes(out);
         assertThat(got).hasSize(n);
         got.forEach((k, v) -> assertThat(v).as(k + " complete").isEqualTo(expected.get(k)));
     }

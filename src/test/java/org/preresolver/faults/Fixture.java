@@ -1,34 +1,28 @@
 package org.preresolver.faults;
 
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.copyTree;
+
 import java.io.File;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.preresolver.cli.Cli;
 import org.preresolver.elf.FormatException;
 import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.TreeLock;
 import org.preresolver.kernel.KernelImage;
 import org.preresolver.qemu.DebianKernel;
 import org.preresolver.qemu.Host;
+import org.preresolver.testing.CliRun;
 
 /**
  * What the fault tests share: Debian's kernel (as an extracted ELF vmlinux, which loads faster
@@ -85,43 +79,6 @@ public final class Fixture {
         }
     }
 
-    public static void copyTree(Path from, Path to) throws IOException {
-        Files.walkFileTree(from, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.REPLACE_EXISTING,
-                        LinkOption.NOFOLLOW_LINKS);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
-    /** SHA-256 of every {@code .ko} under {@code root}, by path relative to it. */
-    public static Map<String, String> hashes(Path root) throws IOException {
-        Map<String, String> out = new TreeMap<>();
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.filter(p -> p.toString().endsWith(".ko") && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
-                    .toList()) {
-                out.put(root.relativize(p).toString(), sha256(Files.readAllBytes(p)));
-            }
-        }
-        return out;
-    }
-
-    public static String sha256(byte[] b) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** Temp files of {@link AtomicWriter} anywhere under {@code root}. */
     public static List<Path> temps(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
@@ -133,24 +90,8 @@ public final class Fixture {
         return Files.exists(root.resolve(TreeLock.NAME), LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** A CLI run: exit code, stdout, stderr. */
-    public record Run(int code, String out, String err) {
-        /** The error lines ({@code lkm-preresolver: path: message}), without the KASLR warning. */
-        public List<String> errors() {
-            return err.lines().filter(l -> !l.contains("WARNING")).toList();
-        }
-    }
-
-    /** Runs the CLI in this JVM. */
-    public static Run cli(List<String> args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
-
     /** {@code preresolve} with the kernel options, then {@code more}. */
-    public Run preresolve(String... more) {
+    public CliRun preresolve(String... more) {
         List<String> a = new ArrayList<>(List.of("preresolve"));
         a.addAll(kernelArgs());
         a.addAll(List.of(more));
@@ -167,12 +108,12 @@ public final class Fixture {
     }
 
     /** Runs the CLI in another JVM to its end. */
-    public static Run child(Duration timeout, List<String> command) throws IOException, InterruptedException {
+    public static CliRun child(Duration timeout, List<String> command) throws IOException, InterruptedException {
         return child(timeout, command, Map.of());
     }
 
     /** Runs the CLI in another JVM to its end, with more environment variables. */
-    public static Run child(Duration timeout, List<String> command, Map<String, String> env)
+    public static CliRun child(Duration timeout, List<String> command, Map<String, String> env)
             throws IOException, InterruptedException {
         Path out = Files.createTempFile("lkmpr-child", ".out");
         Path err = Files.createTempFile("lkmpr-child", ".err");
@@ -186,7 +127,7 @@ public final class Fixture {
                 p.waitFor();
                 throw new AssertionError("timed out: " + command);
             }
-            return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+            return new CliRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
         } finally {
             Files.deleteIfExists(out);

@@ -1,6 +1,9 @@
 package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.TestFiles.copyTree;
+import static org.preresolver.testing.TestFiles.moduleHashes;
+import static org.preresolver.testing.TestFiles.sha256;
 
 import java.io.File;
 import java.io.IOException;
@@ -19,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.TreeLock;
+import org.preresolver.testing.CliRun;
 
 /**
  * Crash safety of in-place runs: the CLI, as a separate process, is killed with SIGKILL at
@@ -48,19 +52,19 @@ class InPlaceKillTest {
         Fixture fx = Fixture.get();
         Path src = tmp.resolve("src");
         if (Boolean.getBoolean("lkmpr.kill.fullTree")) {
-            Fixture.copyTree(fx.modules(), src); // manual run: FUZZING.md
+            copyTree(fx.modules(), src); // manual run: FUZZING.md
         } else {
             fx.copyModules(src, SUBSET);
         }
-        Map<String, String> orig = Fixture.hashes(src);
+        Map<String, String> orig = moduleHashes(src);
 
         // The reference: the complete preresolved form of every module (-o), and how long a run takes.
         Path ref = tmp.resolve("ref");
         long t0 = System.nanoTime();
-        Fixture.Run r = Fixture.child(Duration.ofMinutes(5), command(fx, "-o", ref.toString(), src.toString()));
+        CliRun r = Fixture.child(Duration.ofMinutes(5), command(fx, "-o", ref.toString(), src.toString()));
         long fullMillis = (System.nanoTime() - t0) / 1_000_000;
         assertThat(r.code()).as("reference run: " + r.err()).isZero();
-        Map<String, String> pre = Fixture.hashes(ref);
+        Map<String, String> pre = moduleHashes(ref);
         assertThat(pre.keySet()).isEqualTo(orig.keySet());
         long changed = orig.keySet().stream().filter(k -> !orig.get(k).equals(pre.get(k))).count();
         assertThat(changed).as("modules the reference run changed").isGreaterThan(orig.size() * 9L / 10);
@@ -68,7 +72,7 @@ class InPlaceKillTest {
         Map<String, Long> origSize = sizes(src);
         Map<String, Long> preSize = sizes(ref);
         Path work = tmp.resolve("work");
-        Fixture.copyTree(src, work);
+        copyTree(src, work);
         long seed = Long.getLong("lkmpr.kill.seed", System.nanoTime());
         Random rnd = new Random(seed);
         List<String> log = new ArrayList<>();
@@ -154,10 +158,10 @@ class InPlaceKillTest {
         assertThat(midWrite).as("kills that landed while modules were being written").isGreaterThanOrEqualTo(10);
 
         // The next run finishes the job and cleans up what the killed runs left.
-        Fixture.Run fin = Fixture.child(Duration.ofMinutes(5), command(fx, "--in-place", "-q", work.toString()));
+        CliRun fin = Fixture.child(Duration.ofMinutes(5), command(fx, "--in-place", "-q", work.toString()));
         assertThat(fin.code()).as("final run: " + fin.err()).isZero();
         State end = state(work, orig, pre);
-        assertThat(Fixture.hashes(work)).as("every module in its preresolved form after the final run").isEqualTo(pre);
+        assertThat(moduleHashes(work)).as("every module in its preresolved form after the final run").isEqualTo(pre);
         assertThat(end.temps()).as("temp files after the final run (" + temps + " seen after kills)").isZero();
         assertThat(end.lock()).as("lock file after the final run").isFalse();
         System.out.println("final run: all " + orig.size() + " modules in their preresolved form; " + temps
@@ -178,7 +182,7 @@ class InPlaceKillTest {
         Path elsewhere = sub.resolve(".x.ko" + AtomicWriter.TEMP_INFIX + "1-1");
         Files.write(elsewhere, new byte[] {2});
 
-        Fixture.Run r = fx.preresolve("--in-place", "-q", work.toString());
+        CliRun r = fx.preresolve("--in-place", "-q", work.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(stale).as("stale temp file beside the modules").doesNotExist();
         assertThat(other).as("an unrelated dot file").exists();
@@ -196,7 +200,7 @@ class InPlaceKillTest {
 
     private static Map<String, Long> sizes(Path root) throws IOException {
         Map<String, Long> out = new java.util.TreeMap<>();
-        for (String m : Fixture.hashes(root).keySet()) {
+        for (String m : moduleHashes(root).keySet()) {
             out.put(m, Files.size(root.resolve(m)));
         }
         return out;
@@ -219,7 +223,7 @@ class InPlaceKillTest {
                     lock = true;
                 } else {
                     assertThat(orig).as("an unexpected file appeared: " + rel).containsKey(rel);
-                    String h = Fixture.sha256(Files.readAllBytes(f));
+                    String h = sha256(Files.readAllBytes(f));
                     if (h.equals(orig.get(rel))) {
                         o++;
                     } else {

@@ -1,6 +1,8 @@
 package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.preresolver.testing.CliRun;
 
 /**
  * The whole Debian tree (4023 modules, 391 MB) in a JVM limited to a 256 MiB heap, as a separate
@@ -34,7 +37,7 @@ class MemoryTest {
         cmd.addAll(List.of("-Xmx256m", "-cp", Jvm.classpathString(), "org.preresolver.cli.Main"));
         cmd.addAll(args);
         long t0 = System.nanoTime();
-        Fixture.Run r = Fixture.child(Duration.ofMinutes(10), cmd);
+        CliRun r = Fixture.child(Duration.ofMinutes(10), cmd);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertThat(r.err()).doesNotContain("OutOfMemoryError").doesNotContain("internal error");
         assertThat(r.code()).as(r.err()).isZero();
@@ -59,7 +62,7 @@ class MemoryTest {
         List<String> cmd = new ArrayList<>(List.of(Jvm.java(), "-Xmx64m", "-cp", Jvm.classpathString(),
                 "org.preresolver.cli.Main", "preresolve", "--kernel", fx.debian.vmlinuz().toString(), "--assume-nokaslr",
                 "--strip-signature", "--dry-run", fx.modules().resolve("lib/math").toString()));
-        Fixture.Run r = Fixture.child(Duration.ofMinutes(2), cmd, Map.of("LKMPR_CACHE", "off"));
+        CliRun r = Fixture.child(Duration.ofMinutes(2), cmd, Map.of("LKMPR_CACHE", "off"));
         assertThat(r.code()).as(r.err()).isEqualTo(org.preresolver.cli.ExitCodes.IO);
         assertThat(r.err().strip()).matches("lkm-preresolver: out of memory \\(\\d+ MiB Java heap\\); give Java more "
                 + "\\(LKMPR_JAVA_OPTS=-Xmx\\.\\.\\.\\)");
@@ -80,18 +83,18 @@ class MemoryTest {
         zeros[0] = 0x7f;
         Files.write(tree.resolve("bomb.ko.zst"), com.github.luben.zstd.Zstd.compress(zeros, 19));
         zeros = null;
-        Map<String, String> before = Fixture.hashes(tree);
+        Map<String, String> before = moduleHashes(tree);
         List<String> args = new ArrayList<>(List.of("preresolve"));
         args.addAll(fx.kernelArgs());
         args.addAll(List.of("-j", "1", "--in-place", tree.toString()));
         List<String> cmd = new ArrayList<>(List.of(Jvm.java(), "-Xmx256m", "-cp", Jvm.classpathString(),
                 "org.preresolver.cli.Main"));
         cmd.addAll(args);
-        Fixture.Run r = Fixture.child(Duration.ofMinutes(5), cmd);
+        CliRun r = Fixture.child(Duration.ofMinutes(5), cmd);
         assertThat(r.errors()).singleElement().asString().matches("lkm-preresolver: bomb\\.ko\\.zst: out of memory "
                 + "\\(\\d+ MiB Java heap\\); give Java more \\(LKMPR_JAVA_OPTS=-Xmx\\.\\.\\.\\)");
         assertThat(r.code()).isEqualTo(org.preresolver.cli.ExitCodes.BAD_INPUT);
-        Map<String, String> after = Fixture.hashes(tree);
+        Map<String, String> after = moduleHashes(tree);
         assertThat(after.keySet()).isEqualTo(before.keySet());
         assertThat(after.keySet().stream().filter(k -> !after.get(k).equals(before.get(k))))
                 .as("modules preresolved beside the bomb").hasSize(before.size());

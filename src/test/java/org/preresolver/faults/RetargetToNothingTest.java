@@ -1,6 +1,7 @@
 package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Preresolver;
 import org.preresolver.report.ModuleReport;
 import org.preresolver.report.RunReport;
+import org.preresolver.testing.CliRun;
 
 /**
  * Found by fuzzing: a preresolved module run again against a kernel that gives it nothing (here:
@@ -33,10 +35,10 @@ class RetargetToNothingTest {
         Fixture fx = Fixture.get();
         Path work = tmp.resolve("tree");
         fx.copyModules(work, "lib/math");
-        Map<String, String> orig = Fixture.hashes(work);
-        Fixture.Run first = fx.preresolve("--in-place", "-q", work.toString());
+        Map<String, String> orig = moduleHashes(work);
+        CliRun first = fx.preresolve("--in-place", "-q", work.toString());
         assertThat(first.code()).as(first.err()).isZero();
-        assertThat(Fixture.hashes(work)).isNotEqualTo(orig);
+        assertThat(moduleHashes(work)).isNotEqualTo(orig);
 
         KernelExports k = KernelLoader.fromImage(fx.vmlinux, fx.debian.config()).exports();
         List<KernelExport> other = new ArrayList<>();
@@ -55,7 +57,7 @@ class RetargetToNothingTest {
             assertThat(r.status()).isEqualTo(ModuleReport.Status.NOTHING_TO_DO);
         });
         assertThat(run.count(ModuleReport.Status.ERROR)).isZero();
-        assertThat(Fixture.hashes(work)).as("every module back to its original bytes").isEqualTo(orig);
+        assertThat(moduleHashes(work)).as("every module back to its original bytes").isEqualTo(orig);
         assertThat(Files.exists(work.resolve("lib/math"))).isTrue();
     }
 }

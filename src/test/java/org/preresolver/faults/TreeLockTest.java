@@ -1,6 +1,7 @@
 package org.preresolver.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.io.File;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.io.TreeLock;
+import org.preresolver.testing.CliRun;
 
 /**
  * Two in-place runs on one tree, as two processes: while the first holds the tree's lock (it is
@@ -32,7 +34,7 @@ class TreeLockTest {
         Fixture fx = Fixture.get();
         Path work = tmp.resolve("tree");
         fx.copyModules(work, "lib", "arch");
-        Map<String, String> orig = Fixture.hashes(work);
+        Map<String, String> orig = moduleHashes(work);
         Path aOut = tmp.resolve("a.out");
         Path aErr = tmp.resolve("a.err");
         Process a = new ProcessBuilder(command(fx, work)).redirectOutput(aOut.toFile()).redirectError(aErr.toFile())
@@ -42,15 +44,15 @@ class TreeLockTest {
             awaitLock(a, work);
             Fixture.sh("kill", "-STOP", Long.toString(a.pid()));
             stopped = true;
-            Map<String, String> frozen = Fixture.hashes(work);
+            Map<String, String> frozen = moduleHashes(work);
 
-            Fixture.Run b = Fixture.child(Duration.ofMinutes(3), command(fx, work));
+            CliRun b = Fixture.child(Duration.ofMinutes(3), command(fx, work));
             assertThat(b.code()).as("second run's exit status; stderr: " + b.err()).isEqualTo(ExitCodes.IO);
             assertThat(b.errors()).as("second run's error lines").hasSize(1);
             assertThat(b.errors().get(0)).contains(work.toString())
                     .contains("another lkm-preresolver run is working on this tree");
             assertThat(b.out()).as("the second run reports no module").doesNotContain("PRERESV");
-            assertThat(Fixture.hashes(work)).as("the tree while the first run is stopped").isEqualTo(frozen);
+            assertThat(moduleHashes(work)).as("the tree while the first run is stopped").isEqualTo(frozen);
 
             Fixture.sh("kill", "-CONT", Long.toString(a.pid()));
             stopped = false;
@@ -62,7 +64,7 @@ class TreeLockTest {
             }
             a.destroyForcibly();
         }
-        Map<String, String> done = Fixture.hashes(work);
+        Map<String, String> done = moduleHashes(work);
         assertThat(done.keySet()).isEqualTo(orig.keySet());
         assertThat(done.keySet().stream().filter(k -> !done.get(k).equals(orig.get(k))).count())
                 .as("modules the first run preresolved").isGreaterThan(orig.size() / 2L);
@@ -70,9 +72,9 @@ class TreeLockTest {
         assertThat(Fixture.lockFile(work)).as("lock file after the first run").isFalse();
 
         // The lock is free again: a third run goes ahead (and finds nothing left to do).
-        Fixture.Run c = fx.preresolve("--in-place", "-q", work.toString());
+        CliRun c = fx.preresolve("--in-place", "-q", work.toString());
         assertThat(c.code()).as(c.err()).isZero();
-        assertThat(Fixture.hashes(work)).isEqualTo(done);
+        assertThat(moduleHashes(work)).isEqualTo(done);
     }
 
     @Test
@@ -80,13 +82,13 @@ class TreeLockTest {
         Fixture fx = Fixture.get();
         Path work = tmp.resolve("tree");
         fx.copyModules(work, "lib/math");
-        Map<String, String> orig = Fixture.hashes(work);
+        Map<String, String> orig = moduleHashes(work);
         try (TreeLock held = TreeLock.acquire(work.toAbsolutePath())) {
-            Fixture.Run r = fx.preresolve("--in-place", work.toString());
+            CliRun r = fx.preresolve("--in-place", work.toString());
             assertThat(r.code()).isEqualTo(ExitCodes.IO);
             assertThat(r.errors()).singleElement().asString().contains("another lkm-preresolver run is working on this tree");
         }
-        assertThat(Fixture.hashes(work)).isEqualTo(orig);
+        assertThat(moduleHashes(work)).isEqualTo(orig);
     }
 
     private static List<String> command(Fixture fx, Path work) {

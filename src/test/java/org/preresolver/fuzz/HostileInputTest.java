@@ -14,6 +14,7 @@ import org.preresolver.kernel.ExportTableReader;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelModule;
 import org.preresolver.preresolve.RefusedException;
+import org.preresolver.testing.ElfWriter;
 
 /**
  * Hostile inputs found by reading the parsers (the fuzzers' findings are replayed by
@@ -27,12 +28,12 @@ class HostileInputTest {
 
     /** A module whose {@code name} section is replaced by a header of {@code type} at an offset far beyond the file. */
     private static byte[] moduleWith(String name, long type) {
-        TinyElf e = new TinyElf(true, true, Elf.ET_REL, Elf.EM_X86_64);
+        ElfWriter e = new ElfWriter(true, true, Elf.ET_REL, Elf.EM_X86_64);
         e.add(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, new byte[16]);
         int s = e.add(name, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, new byte[128]);
-        e.add(".modinfo", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, TinyElf.cstrings("license=GPL", "name=x"));
-        e.symtab(List.of(new TinyElf.Sym("__ksymtab_lkmpr_mine", 0, 0, Elf.STB_LOCAL, Elf.STT_OBJECT, 1),
-                new TinyElf.Sym("lkmpr_fn", 0, 0, Elf.STB_GLOBAL, Elf.STT_NOTYPE, Elf.SHN_UNDEF)));
+        e.add(".modinfo", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, ElfWriter.cstrings("license=GPL", "name=x"));
+        e.symtab(List.of(new ElfWriter.Sym("__ksymtab_lkmpr_mine", 0, 0, Elf.STB_LOCAL, Elf.STT_OBJECT, 1),
+                new ElfWriter.Sym("lkmpr_fn", 0, 0, Elf.STB_GLOBAL, Elf.STT_NOTYPE, Elf.SHN_UNDEF)));
         byte[] b = e.build();
         setHeader(b, s, type, 0x7fff_0000L);
         return b;

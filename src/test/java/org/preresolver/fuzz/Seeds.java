@@ -32,6 +32,7 @@ import org.preresolver.preresolve.Preresolver;
 import org.preresolver.preresolve.RefusedException;
 import org.preresolver.preresolve.Result;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.ElfWriter;
 import org.tukaani.xz.LZMA2Options;
 import org.tukaani.xz.LZMAOutputStream;
 import org.tukaani.xz.XZOutputStream;
@@ -261,7 +262,7 @@ final class Seeds {
      * a weak undefined symbol and a symbol no kernel exports.
      */
     byte[] tinyModule(boolean is64, boolean little, int machine, boolean ext) {
-        TinyElf e = new TinyElf(is64, little, Elf.ET_REL, machine);
+        ElfWriter e = new ElfWriter(is64, little, Elf.ET_REL, machine);
         int text = e.add(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 0, new byte[64], 0, 0, 16, 0);
         int ksym = e.add("__ksymtab", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 0, new byte[12], 0, 0, 4, 0);
         e.add(".modinfo", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 0, modinfo(), 0, 0, 1, 0);
@@ -273,16 +274,16 @@ final class Seeds {
         }
         e.add(".bss", Elf.SHT_NOBITS, Elf.SHF_ALLOC | Elf.SHF_WRITE, 0, new byte[256], 0, 0, 8, 0);
         e.add(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 0, buildIdNote(little), 0, 0, 4, 0);
-        List<TinyElf.Sym> syms = new ArrayList<>();
-        syms.add(new TinyElf.Sym("", 0, 0, Elf.STB_LOCAL, Elf.STT_SECTION, text));
-        syms.add(new TinyElf.Sym("__ksymtab_tiny_fn", 0, 12, Elf.STB_LOCAL, Elf.STT_OBJECT, ksym));
-        syms.add(new TinyElf.Sym("tiny_fn", 0, 16, Elf.STB_GLOBAL, Elf.STT_FUNC, text));
+        List<ElfWriter.Sym> syms = new ArrayList<>();
+        syms.add(new ElfWriter.Sym("", 0, 0, Elf.STB_LOCAL, Elf.STT_SECTION, text));
+        syms.add(new ElfWriter.Sym("__ksymtab_tiny_fn", 0, 12, Elf.STB_LOCAL, Elf.STT_OBJECT, ksym));
+        syms.add(new ElfWriter.Sym("tiny_fn", 0, 16, Elf.STB_GLOBAL, Elf.STT_FUNC, text));
         for (KernelExport x : imports) {
-            syms.add(new TinyElf.Sym(x.name(), 0, 0, Elf.STB_GLOBAL, Elf.STT_NOTYPE, Elf.SHN_UNDEF));
+            syms.add(new ElfWriter.Sym(x.name(), 0, 0, Elf.STB_GLOBAL, Elf.STT_NOTYPE, Elf.SHN_UNDEF));
         }
-        syms.add(new TinyElf.Sym("lkmpr_not_exported_anywhere", 0, 0, Elf.STB_GLOBAL, Elf.STT_NOTYPE, Elf.SHN_UNDEF));
-        syms.add(new TinyElf.Sym("lkmpr_weak_maybe", 0, 0, Elf.STB_WEAK, Elf.STT_NOTYPE, Elf.SHN_UNDEF));
-        syms.add(new TinyElf.Sym("__this_module", 0, 0, Elf.STB_GLOBAL, Elf.STT_OBJECT, Elf.SHN_UNDEF));
+        syms.add(new ElfWriter.Sym("lkmpr_not_exported_anywhere", 0, 0, Elf.STB_GLOBAL, Elf.STT_NOTYPE, Elf.SHN_UNDEF));
+        syms.add(new ElfWriter.Sym("lkmpr_weak_maybe", 0, 0, Elf.STB_WEAK, Elf.STT_NOTYPE, Elf.SHN_UNDEF));
+        syms.add(new ElfWriter.Sym("__this_module", 0, 0, Elf.STB_GLOBAL, Elf.STT_OBJECT, Elf.SHN_UNDEF));
         int symtab = e.symtab(syms);
         long[][] rows = new long[syms.size() - 3][];
         for (int i = 0; i < rows.length; i++) {

@@ -30,6 +30,7 @@ import org.preresolver.preresolve.RefusedException;
 import org.preresolver.preresolve.Restorer;
 import org.preresolver.preresolve.Result;
 import org.preresolver.preresolve.Verifier;
+import org.preresolver.testing.ElfWriter;
 
 /**
  * Every parser of the project, as a fuzz target. Each target runs its steps independently (a
@@ -274,7 +275,7 @@ enum Targets {
 
     private static void versions(byte[] in, Seeds seeds, boolean is64, boolean little, boolean ext)
             throws FormatException {
-        TinyElf e = new TinyElf(is64, little, Elf.ET_REL, Elf.EM_X86_64);
+        ElfWriter e = new ElfWriter(is64, little, Elf.ET_REL, Elf.EM_X86_64);
         if (ext) {
             int half = in.length / 2;
             e.add("__version_ext_crcs", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, Arrays.copyOf(in, half));

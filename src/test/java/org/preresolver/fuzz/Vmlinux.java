@@ -11,6 +11,7 @@ import java.util.Map;
 import org.preresolver.elf.ByteReader;
 import org.preresolver.elf.Elf;
 import org.preresolver.kernel.KernelExport;
+import org.preresolver.testing.ElfWriter;
 
 /**
  * Small synthetic vmlinux files with the export tables of every layout {@code ExportTableReader}
@@ -92,7 +93,7 @@ final class Vmlinux {
             }
         }
         List<long[]> relocs = new ArrayList<>();
-        TinyElf e = new TinyElf(l.is64, l.little, Elf.ET_EXEC, l.machine);
+        ElfWriter e = new ElfWriter(l.is64, l.little, Elf.ET_EXEC, l.machine);
         e.add(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, textAddr, new byte[0x100], 0, 0, 16, 0);
         e.add(".rodata", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, rodataAddr, rodata(release), 0, 0, 16, 0);
         e.add("__ksymtab", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, ksymAddr,

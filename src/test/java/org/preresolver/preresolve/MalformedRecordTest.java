@@ -3,9 +3,8 @@ package org.preresolver.preresolve;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
+import static org.preresolver.testing.CliRun.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -22,13 +21,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.api.Restore;
 import org.preresolver.api.Verify;
-import org.preresolver.cli.Cli;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
 import org.preresolver.elf.SectionHeader;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.CliRun;
 import org.preresolver.testing.LoadedKernels;
 
 /**
@@ -114,7 +113,7 @@ class MalformedRecordTest {
                     .hasMessageContaining(c.getValue().message());
 
             // The command, to a directory and in place: one line naming the file, exit 3, no output.
-            Run r = cli("restore", "-q", "-o", out.toString(), f.toString());
+            CliRun r = cli("restore", "-q", "-o", out.toString(), f.toString());
             assertThat(r.code()).as(c.getKey() + ": " + r.err()).isEqualTo(ExitCodes.BAD_INPUT);
             assertThat(r.err().lines().toList()).as(c.getKey()).singleElement().satisfies(l -> assertThat(l)
                     .startsWith("lkm-preresolver: " + c.getKey() + ".ko: ").contains(c.getValue().message()));
@@ -203,14 +202,5 @@ class MalformedRecordTest {
 
     static long u64(byte[] r, int at) {
         return ByteBuffer.wrap(r).order(ByteOrder.LITTLE_ENDIAN).getLong(at);
-    }
-
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new Run(code, o.toString(), e.toString());
     }
 }

@@ -2,10 +2,9 @@ package org.preresolver.preresolve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.preresolver.report.VerifyFormat;
-import org.preresolver.cli.Cli;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
@@ -27,6 +25,7 @@ import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.RunningKernel;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.CliRun;
 import org.preresolver.testing.LoadedKernels;
 
 /**
@@ -171,7 +170,7 @@ class TargetCaptureTest {
         Path mod = tmp.resolve("fat.ko");
         Files.write(mod, module);
         Path good = capture("good", kallsyms(a -> a, n -> true), notes(id(), ByteOrder.LITTLE_ENDIAN));
-        Run ok = cli("verify", "--target", good.toString(), mod.toString());
+        CliRun ok = cli("verify", "--target", good.toString(), mod.toString());
         assertThat(ok.code()).as(ok.err()).isEqualTo(ExitCodes.OK);
         assertThat(ok.out()).contains("  OK      fat.ko (" + patched.size() + " preresolved symbols)");
 
@@ -182,13 +181,13 @@ class TargetCaptureTest {
             {zero, "kallsyms: every address is 0: /proc/kallsyms hides addresses unless it is read as root"},
             {noNotes, "no notes file: not a complete capture"},
             {noBuildId, "notes: no GNU build-id note (NT_GNU_BUILD_ID) in /sys/kernel/notes"}}) {
-            Run r = cli("verify", "--target", c[0].toString(), mod.toString());
+            CliRun r = cli("verify", "--target", c[0].toString(), mod.toString());
             assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.BAD_INPUT);
             assertThat(r.out()).isEmpty();
             assertThat(r.err().lines().toList()).singleElement().satisfies(l -> assertThat(l)
                     .startsWith("lkm-preresolver: " + c[0]).contains((String) c[1]));
         }
-        Run both = cli("verify", "--target", good.toString(), "-k", debian.vmlinuz().toString(), mod.toString());
+        CliRun both = cli("verify", "--target", good.toString(), "-k", debian.vmlinuz().toString(), mod.toString());
         assertThat(both.code()).isEqualTo(ExitCodes.USAGE);
     }
 
@@ -202,14 +201,5 @@ class TargetCaptureTest {
             Files.write(d.resolve("notes"), notes);
         }
         return d;
-    }
-
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new Run(code, o.toString(), e.toString());
     }
 }

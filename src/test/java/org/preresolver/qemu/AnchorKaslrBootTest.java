@@ -1,10 +1,10 @@
 package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,12 +16,12 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.preresolver.cli.Cli;
-import org.preresolver.testing.PreresvLines;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
 import org.preresolver.elf.Symbol;
+import org.preresolver.testing.CliRun;
+import org.preresolver.testing.PreresvLines;
 
 /**
  * Anchor mode, judged by the kernel with KASLR on: Debian's signed functional set goes through
@@ -49,22 +49,21 @@ class AnchorKaslrBootTest {
     static void preresolveAndBoot() throws IOException {
         set = StdBoot.set();
         Path work = Host.projectDir().resolve("target/qemu/AnchorKaslrBootTest");
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         outDir = work.resolve("anchored");
         List<String> args = new ArrayList<>(List.of("preresolve", "--kernel", set.kernel().vmlinuz().toString(),
                 "--strip-signature", "-o", outDir.toString()));
         for (String m : set.loadOrder()) {
             args.add(set.tree().path(m).toString());
         }
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        toolExit = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        toolErr = err.toString();
-        reported.putAll(PreresvLines.byPath(out.toString()));
+        CliRun r = cli(args);
+        toolExit = r.code();
+        toolErr = r.err();
+        reported.putAll(PreresvLines.byPath(r.out()));
         std = StdBoot.log();
         String script = "mark TEXT \"$(grep ' T _text$' /proc/kallsyms | cut -d' ' -f1)\"\n" + FunctionalSet.SCRIPT;
         for (int i = 1; i <= BOOTS; i++) {
-            boots.add(QemuX86.builder(set.kernel().vmlinuz()).kaslr(true).modules(set.moduleFiles(outDir))
+            boots.add(QemuGuest.x86_64(set.kernel().vmlinuz()).kaslr(true).modules(set.moduleFiles(outDir))
                     .script(script).disk(set.ext4Image()).disk(set.vfatImage())
                     .timeout(java.time.Duration.ofSeconds(300)).boot(work.resolve("boot-" + i)));
         }

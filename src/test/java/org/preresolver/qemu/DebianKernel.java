@@ -66,9 +66,14 @@ public record DebianKernel(Path root, String release) {
     /** The kernel the fetch script unpacked: the cache dir is the last line it printed. */
     private static DebianKernel unpacked(Host.Result r) throws IOException {
         String[] lines = r.output().strip().split("\n");
-        Path dir = Path.of(lines[lines.length - 1].strip());
-        Path root = dir.resolve("root");
-        // Debian 12 and older: lib/modules; since Debian 13 (merged /usr): usr/lib/modules.
+        return at(Path.of(lines[lines.length - 1].strip()).resolve("root"));
+    }
+
+    /**
+     * The kernel unpacked at {@code root}: the release is the directory under {@code lib/modules} (Debian 12
+     * and older) or {@code usr/lib/modules} (since Debian 13, merged /usr) that has a {@code kernel/} directory.
+     */
+    public static DebianKernel at(Path root) throws IOException {
         for (String mods : new String[] {"lib/modules", "usr/lib/modules"}) {
             if (Files.isDirectory(root.resolve(mods))) {
                 try (Stream<Path> s = Files.list(root.resolve(mods))) {

@@ -1,5 +1,7 @@
 package org.preresolver.qemu;
 
+import static org.preresolver.testing.TestFiles.deleteTree;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,16 +49,5 @@ public final class DiskImages {
             }
         }
         return image;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -265,7 +265,7 @@ public final class FunctionalSet {
     }
 
     public BootLog boot(Path moduleDir, Path bootDir) throws IOException {
-        return QemuX86.builder(kernel.vmlinuz())
+        return QemuGuest.x86_64(kernel.vmlinuz())
                 .modules(moduleFiles(moduleDir))
                 .script(SCRIPT)
                 .disk(ext4Image)

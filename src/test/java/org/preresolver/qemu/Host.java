@@ -94,24 +94,4 @@ public final class Host {
         }
     }
 
-    /**
-     * Waits for a boot process for at most {@code seconds}; past that (its own timeout(1) failed
-     * to end it) kills it and its children and returns 124, as timeout(1) does.
-     */
-    public static int waitForBoot(Process p, long seconds) throws IOException {
-        try {
-            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-                return 124;
-            }
-            return p.exitValue();
-        } catch (InterruptedException e) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while booting", e);
-        }
-    }
 }

@@ -1,10 +1,10 @@
 package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +18,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.preresolver.cli.Cli;
+import org.preresolver.testing.CliRun;
 import org.preresolver.testing.PreresvLines;
 
 /**
@@ -93,14 +93,14 @@ class NewKernelsBootTest {
             return r;
         }
         Path work = Host.projectDir().resolve("target/qemu/NewKernelsBootTest/" + suite);
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         FunctionalSet set = FunctionalSet.prepare(work, DebianKernel.fetchSuite(suite), true);
         Tool plain = tool(set, work.resolve("plain"), "--assume-nokaslr");
         Tool anchor = tool(set, work.resolve("anchored"));
         BootLog plainBoot = set.boot(plain.outDir(), work.resolve("boot-plain"));
         List<BootLog> anchorBoots = new ArrayList<>();
         for (int i = 1; i <= ANCHOR_BOOTS; i++) {
-            anchorBoots.add(QemuX86.builder(set.kernel().vmlinuz()).kaslr(true)
+            anchorBoots.add(QemuGuest.x86_64(set.kernel().vmlinuz()).kaslr(true)
                     .modules(set.moduleFiles(anchor.outDir())).script(TEXT_MARK + FunctionalSet.SCRIPT)
                     .disk(set.ext4Image()).disk(set.vfatImage()).timeout(Duration.ofSeconds(300))
                     .boot(work.resolve("boot-anchor-" + i)));
@@ -121,10 +121,8 @@ class NewKernelsBootTest {
         for (Path f : set.signedFiles()) {
             args.add(f.toString());
         }
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int exit = Cli.run(args.toArray(String[]::new), new PrintWriter(o), new PrintWriter(e));
-        return new Tool(exit, e.toString(), PreresvLines.byFileName(o.toString()), out);
+        CliRun r = cli(args);
+        return new Tool(r.code(), r.err(), PreresvLines.byFileName(r.out()), out);
     }
 
     @ParameterizedTest

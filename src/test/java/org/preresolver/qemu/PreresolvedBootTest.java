@@ -1,10 +1,10 @@
 package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,11 +15,11 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.preresolver.cli.Cli;
-import org.preresolver.testing.PreresvLines;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
+import org.preresolver.testing.CliRun;
+import org.preresolver.testing.PreresvLines;
 
 /**
  * The functional set preresolved by the tool, booted: Debian's signed modules go through
@@ -45,7 +45,7 @@ class PreresolvedBootTest {
     static void preresolveAndBoot() throws IOException {
         set = StdBoot.set(); // shared with StdModulesBootTest: the same std boot serves both
         preDir = Host.projectDir().resolve("target/qemu/PreresolvedBootTest/preresolved");
-        DiskImages.deleteTree(preDir.getParent());
+        deleteTree(preDir.getParent());
 
         // The tool, in-process, on Debian's signed originals, against the real image (config beside it).
         List<String> args = new ArrayList<>(List.of("preresolve", "--kernel", set.kernel().vmlinuz().toString(),
@@ -53,11 +53,10 @@ class PreresolvedBootTest {
         for (String m : set.loadOrder()) {
             args.add(set.tree().path(m).toString());
         }
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        toolExit = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        toolErr = err.toString();
-        reported.putAll(PreresvLines.byPath(out.toString()));
+        CliRun r = cli(args);
+        toolExit = r.code();
+        toolErr = r.err();
+        reported.putAll(PreresvLines.byPath(r.out()));
 
         std = StdBoot.log();
         pre = set.boot(preDir, preDir.resolveSibling("boot-preresolved"));

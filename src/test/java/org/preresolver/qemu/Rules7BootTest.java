@@ -1,10 +1,10 @@
 package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.preresolver.cli.Cli;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
 import org.preresolver.elf.ElfFile;
@@ -29,6 +28,7 @@ import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.SymbolFiles;
+import org.preresolver.testing.CliRun;
 
 /**
  * The 6.14+ rules judged by Debian sid's 7.x amd64 kernel in QEMU (issue 17), on real Debian 7.x modules
@@ -100,7 +100,7 @@ class Rules7BootTest {
         exports = KernelLoader.fromImage(kernel.vmlinux(), kernel.config()).exports();
         ModuleTree tree = kernel.modules();
         work = Host.projectDir().resolve("target/qemu/Rules7BootTest");
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         Path in = work.resolve("in");
         Files.createDirectories(in);
 
@@ -120,11 +120,9 @@ class Rules7BootTest {
         List<String> args = new ArrayList<>(List.of("preresolve", "--kernel", kernel.vmlinux().toString(),
                 "--assume-nokaslr", "-o", preDir.toString()));
         CASES.values().forEach(c -> args.add(c.file().toString()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        Files.writeString(work.resolve("preresolve.out"), String.join(" ", args) + "\n" + out + err);
-        assertThat(rc).as(out + "\n" + err).isZero();
+        CliRun r = cli(args);
+        Files.writeString(work.resolve("preresolve.out"), String.join(" ", args) + "\n" + r.out() + r.err());
+        assertThat(r.code()).as(r.toString()).isZero();
         CASES.values().forEach(c -> PRE.put(c.id(), new Case(c.id(), c.name(), preDir.resolve(c.file().getFileName()),
                 c.keep())));
 
@@ -202,7 +200,7 @@ class Rules7BootTest {
             throws IOException {
         Path v = work.resolve("variant-" + variant);
         Files.writeString(v, variant + "\n");
-        QemuX86 q = QemuX86.builder(kernel.vmlinuz()).script(SCRIPT).file(v, "/variant")
+        QemuGuest q = QemuGuest.x86_64(kernel.vmlinuz()).script(SCRIPT).file(v, "/variant")
                 .timeout(Duration.ofSeconds(240));
         StringBuilder order = new StringBuilder();
         for (Case c : cases) {

@@ -1,10 +1,10 @@
 package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +20,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.preresolver.cli.Cli;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
 import org.preresolver.elf.ElfFile;
@@ -29,6 +28,7 @@ import org.preresolver.elf.Symbol;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
+import org.preresolver.testing.CliRun;
 
 /**
  * The safety-rule modules in Debian's real kernel: the originals in one boot, the tool's preresolved
@@ -109,7 +109,7 @@ class SafetyRulesBootTest {
         DebianKernel kernel = DebianKernel.fetch();
         mods = TestModules.build();
         Path work = Host.projectDir().resolve("target/qemu/SafetyRulesBootTest");
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         preDir = work.resolve("preresolved");
         Path naiveDir = work.resolve("naive");
         Files.createDirectories(naiveDir);
@@ -117,10 +117,8 @@ class SafetyRulesBootTest {
         List<String> args = new ArrayList<>(List.of("preresolve", "-k", kernel.vmlinuz().toString(),
                 "--assume-nokaslr", "-o", preDir.toString()));
         TestModules.MODULES.forEach(m -> args.add(mods.ko(m).toString()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        assertThat(rc).as(out + "\n" + err).isZero();
+        CliRun r = cli(args);
+        assertThat(r.code()).as(r.toString()).isZero();
 
         Set<String> names = new TreeSet<>();
         for (String m : TestModules.MODULES) {
@@ -179,7 +177,7 @@ class SafetyRulesBootTest {
             List<Path> naive) throws IOException {
         Path v = work.resolve("variant-" + variant);
         Files.writeString(v, variant + "\n");
-        QemuX86 q = QemuX86.builder(kernel.vmlinuz()).modules(modules).script(SCRIPT).file(v, "/variant")
+        QemuGuest q = QemuGuest.x86_64(kernel.vmlinuz()).modules(modules).script(SCRIPT).file(v, "/variant")
                 .file(ksyms, "/ksyms.txt").timeout(Duration.ofSeconds(180));
         for (Map.Entry<String, List<Path>> d : Map.of("naive", naive).entrySet()) {
             StringBuilder order = new StringBuilder();

@@ -1,5 +1,7 @@
 package org.preresolver.qemu;
 
+import static org.preresolver.testing.TestFiles.deleteTree;
+
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -19,7 +21,7 @@ final class StdBoot {
     static synchronized FunctionalSet set() throws IOException {
         if (set == null) {
             Path work = Host.projectDir().resolve("target/qemu/StdModulesBootTest");
-            DiskImages.deleteTree(work);
+            deleteTree(work);
             set = FunctionalSet.prepare(work);
         }
         return set;

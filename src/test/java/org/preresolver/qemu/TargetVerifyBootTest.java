@@ -2,31 +2,30 @@ package org.preresolver.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.copyTree;
+import static org.preresolver.testing.TestFiles.deleteTree;
+import static org.preresolver.testing.TestFiles.moduleHashes;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.preresolver.cli.Cli;
 import org.preresolver.cli.ExitCodes;
 import org.preresolver.kernel.SymbolFiles;
+import org.preresolver.testing.CliRun;
 
 /**
  * {@code target-script} and {@code verify --target} on Debian's kernel under QEMU. The script that
@@ -76,7 +75,7 @@ class TargetVerifyBootTest {
         debian = DebianKernel.fetch();
         tree = debian.modules();
         work = Host.projectDir().resolve("target/qemu/TargetVerifyBootTest");
-        DiskImages.deleteTree(work);
+        deleteTree(work);
         Files.createDirectories(work);
 
         List<String> set = tree.loadOrder(FunctionalSet.MODULES);
@@ -87,15 +86,15 @@ class TargetVerifyBootTest {
             Files.copy(tree.path(m), to);
         }
         pre = work.resolve("pre");
-        Run p = cli("preresolve", "-q", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
+        CliRun p = cli("preresolve", "-q", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
                 "--strip-signature", "-o", pre.toString(), signed.toString());
         assertThat(p.code()).as(p.err()).isZero();
-        Map<String, String> a = hashes(signed);
-        Map<String, String> b = hashes(pre);
+        Map<String, String> a = moduleHashes(signed);
+        Map<String, String> b = moduleHashes(pre);
         setSize = set.size();
         preresolvedCount = a.keySet().stream().filter(k -> !a.get(k).equals(b.get(k))).count();
 
-        Run ts = cli("target-script");
+        CliRun ts = cli("target-script");
         assertThat(ts.code()).isZero();
         Path script = work.resolve("lkmpr-capture.sh");
         Files.writeString(script, ts.out(), StandardCharsets.UTF_8);
@@ -121,7 +120,7 @@ class TargetVerifyBootTest {
         try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
             f.setLength(32L << 20);
         }
-        BootLog log = QemuX86.builder(debian.vmlinuz()).modules(modules).script(SCRIPT)
+        BootLog log = QemuGuest.x86_64(debian.vmlinuz()).modules(modules).script(SCRIPT)
                 .file(script, "/capture.sh").kaslr(withKaslr)
                 .qemuArgs("-drive", "file=" + img.toAbsolutePath() + ",format=raw,if=virtio")
                 .timeout(Duration.ofSeconds(240)).boot(work.resolve("boot-" + name));
@@ -171,7 +170,7 @@ class TargetVerifyBootTest {
 
     @Test
     void verifyTargetPassesForANokaslrBoot() {
-        Run v = cli("verify", "--target", nokaslr.toString(), pre.toString(), work.resolve("std").toString());
+        CliRun v = cli("verify", "--target", nokaslr.toString(), pre.toString(), work.resolve("std").toString());
         assertThat(v.code()).as(v.err() + v.out()).isEqualTo(ExitCodes.OK);
         long ok = v.out().lines().filter(l -> l.startsWith("  OK      ")).count();
         assertThat(ok).isEqualTo(preresolvedCount).isGreaterThanOrEqualTo(80);
@@ -184,7 +183,7 @@ class TargetVerifyBootTest {
     @Test
     void verifyTargetFailsForAKaslrBootAndSaysWhy() throws Exception {
         assumeKaslrMovedTheKernel();
-        Run v = cli("verify", "-q", "--target", kaslr.toString(), pre.toString());
+        CliRun v = cli("verify", "-q", "--target", kaslr.toString(), pre.toString());
         assertThat(v.code()).as(v.err()).isEqualTo(ExitCodes.STALE);
         List<String> lines = v.out().lines().toList();
         assertThat(lines).hasSizeGreaterThanOrEqualTo(80).allSatisfy(l -> assertThat(l)
@@ -206,7 +205,7 @@ class TargetVerifyBootTest {
             Files.write(zero.resolve("kallsyms"), s.map(l -> "0000000000000000" + l.substring(l.indexOf(' ')))
                     .toList(), StandardCharsets.ISO_8859_1);
         }
-        Run v = cli("verify", "--target", zero.toString(), pre.toString());
+        CliRun v = cli("verify", "--target", zero.toString(), pre.toString());
         assertThat(v.code()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(v.out()).isEmpty();
         assertThat(v.err().lines().toList()).singleElement().satisfies(l -> assertThat(l)
@@ -218,10 +217,10 @@ class TargetVerifyBootTest {
     void retargetingToTheKaslrBootsAddressesMakesVerifyPassAndVmlinuzGivesTheFirstOutputBack() throws Exception {
         assumeKaslrMovedTheKernel();
         Path re = work.resolve("retarget");
-        DiskImages.deleteTree(re);
+        deleteTree(re);
         copyTree(pre, re);
         Path symvers = debian.root().resolve("usr/src/linux-headers-" + debian.release() + "/Module.symvers");
-        Run p = cli("preresolve", "-v", "--symvers", symvers.toString(), "--system-map",
+        CliRun p = cli("preresolve", "-v", "--symvers", symvers.toString(), "--system-map",
                 kaslr.resolve("kallsyms").toString(), "--release", debian.release(), "--config",
                 debian.config().toString(), "--assume-nokaslr", "--strip-signature", "--in-place", re.toString());
         assertThat(p.code()).as(p.err()).isZero();
@@ -229,17 +228,17 @@ class TargetVerifyBootTest {
         assertThat(retargeted).as(p.out()).isGreaterThanOrEqualTo(80);
         assertThat(p.out().lines().filter(l -> l.startsWith("          unchanged")).count()).isZero();
 
-        Run ok = cli("verify", "--target", kaslr.toString(), re.toString());
+        CliRun ok = cli("verify", "--target", kaslr.toString(), re.toString());
         assertThat(ok.code()).as(ok.out() + ok.err()).isEqualTo(ExitCodes.OK);
         assertThat(ok.out()).contains("verify: " + retargeted + " ok, 0 stale");
-        Run stale = cli("verify", "-q", "--target", nokaslr.toString(), re.toString());
+        CliRun stale = cli("verify", "-q", "--target", nokaslr.toString(), re.toString());
         assertThat(stale.code()).isEqualTo(ExitCodes.STALE);
 
-        Run back = cli("preresolve", "-v", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
+        CliRun back = cli("preresolve", "-v", "--kernel", debian.vmlinuz().toString(), "--assume-nokaslr",
                 "--strip-signature", "--in-place", re.toString());
         assertThat(back.code()).as(back.err()).isZero();
         assertThat(back.out().lines().filter(l -> l.startsWith("          retargeted")).count()).isEqualTo(retargeted);
-        assertThat(hashes(re)).isEqualTo(hashes(pre));
+        assertThat(moduleHashes(re)).isEqualTo(moduleHashes(pre));
     }
 
     /** KASLR picks one of hundreds of slots; in the rare boot that keeps the link address there is nothing to test. */
@@ -247,38 +246,5 @@ class TargetVerifyBootTest {
         Map<String, Long> n = SymbolFiles.parseSystemMap(Files.readAllBytes(nokaslr.resolve("kallsyms")));
         Map<String, Long> k = SymbolFiles.parseSystemMap(Files.readAllBytes(kaslr.resolve("kallsyms")));
         assumeThat(k.get("_printk")).as("KASLR slot").isNotEqualTo(n.get("_printk"));
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-    }
-
-    private static Map<String, String> hashes(Path dir) throws Exception {
-        Map<String, String> m = new TreeMap<>();
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.filter(x -> x.toString().endsWith(".ko")).toList()) {
-                m.put(dir.relativize(p).toString(), HexFormat.of().formatHex(
-                        MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
-            }
-        }
-        return m;
-    }
-
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(o), new PrintWriter(e));
-        return new Run(code, o.toString(), e.toString());
     }
 }

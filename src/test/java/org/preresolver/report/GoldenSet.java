@@ -8,6 +8,7 @@ import java.util.List;
 import org.preresolver.api.Kernel;
 import org.preresolver.api.Preresolve;
 import org.preresolver.qemu.DebianKernel;
+import org.preresolver.testing.TestFiles;
 
 /**
  * A small fixed set of real modules of the Debian kernel in use ({@link org.preresolver.testing.TestKernels}),
@@ -48,9 +49,7 @@ public final class GoldenSet {
                 run = Preresolve.against(Kernel.fromImage(kernel().vmlinuz())).withAssumeNokaslr(true)
                         .withStripSignature(true).dryRun(List.of(tree));
             } finally {
-                try (var s = Files.walk(dir)) {
-                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+                TestFiles.deleteTree(dir);
             }
         }
         return run;

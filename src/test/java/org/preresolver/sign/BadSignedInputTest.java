@@ -1,6 +1,7 @@
 package org.preresolver.sign;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import org.preresolver.cli.ExitCodes;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.kernel.Compression;
 import org.preresolver.kernel.ModuleSignature;
+import org.preresolver.testing.CliRun;
 
 /**
  * Damaged signed and compressed modules: a cut signature trailer, a lying {@code sig_len}, a
@@ -59,17 +61,17 @@ class BadSignedInputTest {
 
         Path in = t.dir.resolve("bad-in");
         Path out = t.dir.resolve("bad-out");
-        SignTools.deleteTree(in);
-        SignTools.deleteTree(out);
+        deleteTree(in);
+        deleteTree(out);
         Files.createDirectories(in);
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
             Files.write(in.resolve(e.getKey()), e.getValue());
         }
 
-        SignTools.CliResult r = t.preresolve("--sign-key", t.rsaPem.toString(), "--sign-cert", t.rsaDer.toString(),
+        CliRun r = t.preresolve("--sign-key", t.rsaPem.toString(), "--sign-cert", t.rsaDer.toString(),
                 "--json", "-o", out.toString(), in.toString());
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.BAD_INPUT);
-        List<String> lines = r.errLines();
+        List<String> lines = r.errors();
         assertThat(lines).hasSize(files.size());
         for (Map.Entry<String, String> e : expect.entrySet()) {
             assertThat(lines).as(e.getKey()).filteredOn(l -> l.startsWith("lkm-preresolver: " + e.getKey() + ": "))

@@ -1,6 +1,9 @@
 package org.preresolver.sign;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
+import static org.preresolver.testing.TestFiles.sha256;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -18,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.preresolver.kernel.Compression;
 import org.preresolver.qemu.Host;
+import org.preresolver.testing.CliRun;
 
 /**
  * Debian modules compressed with the system's xz, zstd and gzip as kbuild compresses them
@@ -46,7 +50,7 @@ class CompressedTreeTest {
         long t0 = System.nanoTime();
         t = SignTools.get();
         Path base = t.dir.resolve("compressed");
-        SignTools.deleteTree(base);
+        deleteTree(base);
         plain = base.resolve("plain");
         packed = base.resolve("packed");
         plainOut = base.resolve("plain-out");
@@ -77,9 +81,9 @@ class CompressedTreeTest {
             Host.run(java.time.Duration.ofMinutes(2), null, cmd.toArray(String[]::new));
         }
         String[] sign = {"--sign-key", t.rsaPem.toString(), "--sign-cert", t.rsaDer.toString()};
-        SignTools.CliResult r0 = t.preresolve(concat(sign, "-q", "-o", plainOut.toString(), plain.toString()));
+        CliRun r0 = t.preresolve(concat(sign, "-q", "-o", plainOut.toString(), plain.toString()));
         assertThat(r0.code()).as(r0.err()).isZero();
-        SignTools.CliResult r1 = t.preresolve(concat(sign, "--json", "-o", packedOut.toString(), packed.toString()));
+        CliRun r1 = t.preresolve(concat(sign, "--json", "-o", packedOut.toString(), packed.toString()));
         assertThat(r1.code()).as(r1.err()).isZero();
         json = modulesByPath(r1.out());
         System.out.printf("CompressedTreeTest: %d modules compressed and preresolved twice in %d ms%n", modules.size(),
@@ -174,14 +178,14 @@ class CompressedTreeTest {
     @Test
     void restoringACompressedOutputGivesBackTheSignedOriginal() throws Exception {
         Path back = t.dir.resolve("compressed/restored");
-        SignTools.CliResult r = SignTools.cli("restore", "-q", "-o", back.toString(), packedOut.toString());
+        CliRun r = cli("restore", "-q", "-o", back.toString(), packedOut.toString());
         assertThat(r.code()).as(r.err()).isZero();
         for (int i = 0; i < FORMATS.length; i++) {
             Path restored = packedName(back, i);
             byte[] bytes = Files.readAllBytes(restored);
             assertThat(Compression.detect(bytes).label()).isEqualTo(format(i)[0]);
             byte[] original = Compression.detect(bytes).decompress(bytes, 0, bytes.length, Compression.DEFAULT_LIMIT);
-            assertThat(SignTools.sha256(original)).isEqualTo(SignTools.sha256(Files.readAllBytes(
+            assertThat(sha256(original)).isEqualTo(sha256(Files.readAllBytes(
                     t.module(modules.get(i).toString()))));
         }
     }

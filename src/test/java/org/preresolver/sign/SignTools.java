@@ -1,8 +1,9 @@
 package org.preresolver.sign;
 
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
+
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,11 +11,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
-import org.preresolver.cli.Cli;
 import org.preresolver.kernel.KernelImage;
 import org.preresolver.kernel.ModuleSignature;
 import org.preresolver.qemu.DebianKernel;
 import org.preresolver.qemu.Host;
+import org.preresolver.testing.CliRun;
 
 /**
  * What the signing and compression tests share, made once per JVM: Debian's kernel and modules,
@@ -104,22 +105,8 @@ final class SignTools {
         return Host.run(Duration.ofMinutes(2), dir, cmd);
     }
 
-    /** The result of an in-process CLI run. */
-    record CliResult(int code, String out, String err) {
-        List<String> errLines() {
-            return err.isBlank() ? List.of() : err.strip().lines().filter(l -> !l.contains("WARNING")).toList();
-        }
-    }
-
-    static CliResult cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Cli.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new CliResult(code, out.toString(), err.toString());
-    }
-
     /** {@code preresolve -k vmlinux --config CONFIG --assume-nokaslr} plus {@code args}. */
-    CliResult preresolve(String... args) {
+    CliRun preresolve(String... args) {
         List<String> all = new ArrayList<>(List.of("preresolve", "-k", vmlinux.toString(), "--config",
                 kernel.config().toString(), "--assume-nokaslr", "-j", "2"));
         all.addAll(Arrays.asList(args));
@@ -130,17 +117,6 @@ final class SignTools {
     static byte[] elfPart(byte[] file) throws Exception {
         ModuleSignature s = ModuleSignature.parse(file).orElseThrow(() -> new AssertionError("not signed"));
         return Arrays.copyOf(file, s.moduleLength());
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(x);
-            }
-        }
     }
 
     private static Sid sid;
@@ -229,9 +205,5 @@ final class SignTools {
         Host.Result run(String... cmd) throws IOException {
             return Host.run(Duration.ofMinutes(2), dir, cmd);
         }
-    }
-
-    static String sha256(byte[] b) throws Exception {
-        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
     }
 }

@@ -20,15 +20,8 @@ public final class ElfBuilder {
     private final ByteOrder order;
     private int type = Elf.ET_REL;
     private int machine = Elf.EM_X86_64;
-    private final List<Section> sections = new ArrayList<>();
-    private final List<Sym> symbols = new ArrayList<>();
-    private final Map<String, Integer> strtab = new LinkedHashMap<>();
-
-    /** A section to write. {@code addr} is its {@code sh_addr}. */
-    public record Section(String name, int type, long flags, long addr, byte[] data, int link, int info, long entsize) {}
-
-    /** A symbol: {@code shndx} may be a section index (1-based in this builder's order) or a reserved value. */
-    public record Sym(String name, long value, long size, int bind, int symType, int shndx) {}
+    private final List<ElfWriter.Section> sections = new ArrayList<>();
+    private final List<ElfWriter.Sym> symbols = new ArrayList<>();
 
     public ElfBuilder(boolean is64, ByteOrder order) {
         this.is64 = is64;
@@ -51,7 +44,7 @@ public final class ElfBuilder {
 
     /** Adds a section; returns its index in the output (section 0 is the null section). */
     public int section(String name, int type, long flags, long addr, byte[] data) {
-        sections.add(new Section(name, type, flags, addr, data, 0, 0, 0));
+        sections.add(new ElfWriter.Section(name, type, flags, addr, data, 0, 0, type == Elf.SHT_STRTAB ? 1 : 8, 0));
         return sections.size();
     }
 
@@ -71,7 +64,7 @@ public final class ElfBuilder {
     }
 
     public ElfBuilder symbol(String name, long value, int bind, int symType, int shndx) {
-        symbols.add(new Sym(name, value, 0, bind, symType, shndx));
+        symbols.add(new ElfWriter.Sym(name, value, 0, bind, symType, shndx));
         return this;
     }
 
@@ -95,96 +88,18 @@ public final class ElfBuilder {
         return order;
     }
 
-    /** Writes the file: header, section data, then .symtab, .strtab, .shstrtab, then the section header table. */
+    /**
+     * Writes the file with {@link ElfWriter}: header, section data (each at a multiple of 8), then
+     * {@code .symtab} (locals first), {@code .strtab}, {@code .shstrtab}, then the section header table.
+     */
     public byte[] build() {
-        // Symbol table and its strings.
-        ByteArrayOutputStream str = new ByteArrayOutputStream();
-        str.write(0);
-        int symEnt = is64 ? 24 : 16;
-        ByteBuffer sym = buffer(symEnt * (symbols.size() + 1));
-        sym.position(symEnt);
-        int firstGlobal = 1;
-        List<Sym> sorted = new ArrayList<>();
+        ElfWriter w = new ElfWriter(is64, order == ByteOrder.LITTLE_ENDIAN, type, machine).fileAlign(8);
+        sections.forEach(w::add);
+        List<ElfWriter.Sym> sorted = new ArrayList<>();
         symbols.stream().filter(s -> s.bind() == Elf.STB_LOCAL).forEach(sorted::add);
-        firstGlobal += sorted.size();
         symbols.stream().filter(s -> s.bind() != Elf.STB_LOCAL).forEach(sorted::add);
-        for (Sym s : sorted) {
-            int name = 0;
-            if (!s.name().isEmpty()) {
-                name = str.size();
-                str.writeBytes(s.name().getBytes(StandardCharsets.ISO_8859_1));
-                str.write(0);
-            }
-            int info = (s.bind() << 4) | s.symType();
-            if (is64) {
-                sym.putInt(name).put((byte) info).put((byte) 0).putShort((short) s.shndx()).putLong(s.value())
-                        .putLong(s.size());
-            } else {
-                sym.putInt(name).putInt((int) s.value()).putInt((int) s.size()).put((byte) info).put((byte) 0)
-                        .putShort((short) s.shndx());
-            }
-        }
-        List<Section> all = new ArrayList<>(sections);
-        int symtabIndex = all.size() + 1;
-        all.add(new Section(".symtab", Elf.SHT_SYMTAB, 0, 0, sym.array(), symtabIndex + 1, firstGlobal, symEnt));
-        all.add(new Section(".strtab", Elf.SHT_STRTAB, 0, 0, str.toByteArray(), 0, 0, 0));
-        // Section names.
-        ByteArrayOutputStream shstr = new ByteArrayOutputStream();
-        shstr.write(0);
-        int[] names = new int[all.size() + 1];
-        for (int i = 0; i < all.size(); i++) {
-            names[i] = shstr.size();
-            shstr.writeBytes(all.get(i).name().getBytes(StandardCharsets.ISO_8859_1));
-            shstr.write(0);
-        }
-        names[all.size()] = shstr.size();
-        shstr.writeBytes(".shstrtab".getBytes(StandardCharsets.ISO_8859_1));
-        shstr.write(0);
-        all.add(new Section(".shstrtab", Elf.SHT_STRTAB, 0, 0, shstr.toByteArray(), 0, 0, 0));
-
-        int ehsize = is64 ? 64 : 52;
-        int shent = is64 ? 64 : 40;
-        long[] offsets = new long[all.size()];
-        long pos = ehsize;
-        for (int i = 0; i < all.size(); i++) {
-            pos = (pos + 7) & ~7L;
-            offsets[i] = pos;
-            pos += all.get(i).type() == Elf.SHT_NOBITS ? 0 : all.get(i).data().length;
-        }
-        long shoff = (pos + 7) & ~7L;
-        int shnum = all.size() + 1;
-        ByteBuffer out = buffer((int) (shoff + (long) shnum * shent));
-        out.put(new byte[] {0x7f, 'E', 'L', 'F', (byte) (is64 ? 2 : 1), (byte) (order == ByteOrder.LITTLE_ENDIAN ? 1 : 2),
-            1, 0});
-        out.position(16);
-        out.putShort((short) type).putShort((short) machine).putInt(1);
-        if (is64) {
-            out.putLong(0).putLong(0).putLong(shoff);
-        } else {
-            out.putInt(0).putInt(0).putInt((int) shoff);
-        }
-        out.putInt(0).putShort((short) ehsize).putShort((short) 0).putShort((short) 0).putShort((short) shent)
-                .putShort((short) shnum).putShort((short) (shnum - 1));
-        for (int i = 0; i < all.size(); i++) {
-            Section s = all.get(i);
-            if (s.type() != Elf.SHT_NOBITS) {
-                out.put((int) offsets[i], s.data());
-            }
-        }
-        for (int i = 0; i < all.size(); i++) {
-            Section s = all.get(i);
-            out.position((int) (shoff + (long) (i + 1) * shent));
-            long align = s.type() == Elf.SHT_STRTAB ? 1 : 8;
-            if (is64) {
-                out.putInt(names[i]).putInt(s.type()).putLong(s.flags()).putLong(s.addr()).putLong(offsets[i])
-                        .putLong(s.data().length).putInt(s.link()).putInt(s.info()).putLong(align).putLong(s.entsize());
-            } else {
-                out.putInt(names[i]).putInt(s.type()).putInt((int) s.flags()).putInt((int) s.addr())
-                        .putInt((int) offsets[i]).putInt(s.data().length).putInt(s.link()).putInt(s.info())
-                        .putInt((int) align).putInt((int) s.entsize());
-            }
-        }
-        return out.array();
+        w.symtab(sorted, 8);
+        return w.build();
     }
 
     /**

@@ -1,10 +1,10 @@
 package org.preresolver.qemu.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.preresolver.cli.Cli;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.Architecture;
 import org.preresolver.kernel.KernelExport;
@@ -27,7 +26,9 @@ import org.preresolver.kernel.SymbolFiles;
 import org.preresolver.qemu.BootLog;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
+import org.preresolver.qemu.QemuGuest;
 import org.preresolver.qemu.SignatureStripper;
+import org.preresolver.testing.CliRun;
 
 /**
  * The whole route on one architecture, with Debian's own kernel and modules:
@@ -82,7 +83,6 @@ abstract class ArchBootTestBase {
             unload_all
             lsmod_snapshot final
             """;
-
 
     final GuestArch arch;
     ArchKernel kernel;
@@ -147,7 +147,7 @@ abstract class ArchBootTestBase {
             exports = KernelLoader.fromImage(kernel.image(), kernel.config()).exports();
         } else {
             // 2b. A first nokaslr boot captures kallsyms; exports are Module.symvers plus its addresses.
-            capture = QemuGuest.of(kernel).script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
+            capture = kernel.guest().script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
                     .timeout(Duration.ofSeconds(180)).boot(work.resolve("boot-capture"));
             List<String> captured = Kallsyms.lines(capture);
             Files.writeString(kallsymsFile, String.join("\n", captured) + "\n", StandardCharsets.ISO_8859_1);
@@ -166,11 +166,10 @@ abstract class ArchBootTestBase {
         cliArgs.addAll(List.of("--config", kernel.config().toString(), "--assume-nokaslr", "--strip-signature"));
         cliArgs.addAll(extraPreresolveArgs());
         cliArgs.addAll(List.of("-j", "2", "-o", pre.toString(), orig.toString()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cliExit = Cli.run(cliArgs.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        cliOut = out.toString();
-        cliErr = err.toString();
+        CliRun r = cli(cliArgs);
+        cliExit = r.code();
+        cliOut = r.out();
+        cliErr = r.err();
         Files.writeString(work.resolve("preresolve.out"), String.join(" ", cliArgs) + "\n" + cliOut + cliErr);
         counts.putAll(org.preresolver.testing.PreresvLines.byFileName(cliOut));
         long tPreresolved = System.nanoTime();
@@ -181,7 +180,7 @@ abstract class ArchBootTestBase {
             Path p = pre.resolve(tree.relativePath(m));
             files.add(Files.exists(p) ? p : orig.resolve(tree.relativePath(m)));
         }
-        QemuGuest guest = QemuGuest.of(kernel).modules(files).script(FS_SCRIPT + extraScript() + Kallsyms.script())
+        QemuGuest guest = kernel.guest().modules(files).script(FS_SCRIPT + extraScript() + Kallsyms.script())
                 .file(namesFile, Kallsyms.NAMES).file(ext4, "/images/ext4.img").file(vfat, "/images/vfat.img")
                 .timeout(Duration.ofSeconds(300));
         for (Map.Entry<Path, String> f : extraFiles().entrySet()) {
@@ -369,16 +368,5 @@ abstract class ArchBootTestBase {
         Architecture a = Architecture.of(arch.machine()).orElseThrow();
         assertThat(a.isVerified()).isTrue();
         assertThat(a.verified()).contains(getClass().getSimpleName());
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -6,9 +6,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
+import org.preresolver.qemu.DebianKernel;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
+import org.preresolver.qemu.QemuGuest;
 import org.preresolver.testing.TestKernels;
 
 /**
@@ -40,18 +41,12 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
         }
         Path dir = Path.of(lines[lines.length - 2].strip());
         Path busybox = Path.of(lines[lines.length - 1].strip());
-        Path root = dir.resolve("root");
-        String release;
-        try (Stream<Path> s = Files.list(root.resolve("lib/modules"))) {
-            release = s.map(p -> p.getFileName().toString())
-                    .filter(n -> Files.isDirectory(root.resolve("lib/modules/" + n + "/kernel"))).findFirst()
-                    .orElseThrow(() -> new IOException("no lib/modules/<release>/kernel under " + root));
+        DebianKernel unpacked = DebianKernel.at(dir.resolve("root"));
+        if (!unpacked.release().equals(abi)) {
+            throw new TestKernels.KernelUnavailable(unpacked.root() + " holds kernel " + unpacked.release() + ", not "
+                    + abi + ": delete " + dir + " and run again");
         }
-        if (!release.equals(abi)) {
-            throw new TestKernels.KernelUnavailable(root + " holds kernel " + release + ", not " + abi
-                    + ": delete " + dir + " and run again");
-        }
-        k = new ArchKernel(arch, root, release, busybox);
+        k = new ArchKernel(arch, unpacked.root(), unpacked.release(), busybox);
         CACHE.put(arch, k);
         return k;
     }
@@ -67,15 +62,8 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
         Host.Result r = TestKernels.fetch("Debian " + suite + " kernel (" + arch.debian() + ")", "env",
                 "APT_ARCH=" + arch.debian(), "SUITE=" + suite, "sh", Host.script("scripts/fetch-debian-kernel.sh").toString());
         String[] lines = r.output().strip().split("\n");
-        Path root = Path.of(lines[lines.length - 1].strip()).resolve("root");
-        Path mods = root.resolve("usr/lib/modules");
-        String release;
-        try (Stream<Path> s = Files.list(mods)) {
-            release = s.map(p -> p.getFileName().toString())
-                    .filter(n -> Files.isDirectory(mods.resolve(n).resolve("kernel"))).findFirst()
-                    .orElseThrow(() -> new IOException("no usr/lib/modules/<release>/kernel under " + root));
-        }
-        return new ArchKernel(arch, root, release, busybox);
+        DebianKernel unpacked = DebianKernel.at(Path.of(lines[lines.length - 1].strip()).resolve("root"));
+        return new ArchKernel(arch, unpacked.root(), unpacked.release(), busybox);
     }
 
     /** The emulator and the tools that build the initramfs and the images. */
@@ -86,36 +74,40 @@ public record ArchKernel(GuestArch arch, Path root, String release, Path busybox
         }
     }
 
-    /**
-     * {@code boot/vmlinuz-R} or, on ppc64el, {@code boot/vmlinux-R}; since Debian 13's layout
-     * {@code usr/lib/modules/R/vmlinuz}.
-     */
-    public Path image() {
-        Path z = root.resolve("boot/vmlinuz-" + release);
-        if (Files.exists(z)) {
-            return z;
-        }
-        Path v = root.resolve("boot/vmlinux-" + release);
-        return Files.exists(v) ? v : modulesDir().resolve("vmlinuz");
+    /** The same unpacked packages seen as a {@link DebianKernel}: one layout (config, modules, symvers) for all. */
+    public DebianKernel debian() {
+        return new DebianKernel(root, release);
     }
 
-    /** {@code boot/config-R}, or {@code usr/lib/modules/R/config}. */
+    /** {@code boot/vmlinuz-R} or, on ppc64el, {@code boot/vmlinux-R}; else {@link DebianKernel#vmlinuz()}. */
+    public Path image() {
+        Path vmlinux = root.resolve("boot/vmlinux-" + release);
+        boolean onlyVmlinux = !Files.exists(root.resolve("boot/vmlinuz-" + release)) && Files.exists(vmlinux);
+        return onlyVmlinux ? vmlinux : debian().vmlinuz();
+    }
+
     public Path config() {
-        Path c = root.resolve("boot/config-" + release);
-        return Files.exists(c) ? c : modulesDir().resolve("config");
+        return debian().config();
     }
 
     public Path symvers() {
-        return root.resolve("usr/src/linux-headers-" + release + "/Module.symvers");
+        return debian().symvers();
     }
 
-    /** {@code lib/modules/<release>}, or {@code usr/lib/modules/<release>}. */
     public Path modulesDir() {
-        Path lib = root.resolve("lib/modules/" + release);
-        return Files.isDirectory(lib) ? lib : root.resolve("usr/lib/modules/" + release);
+        return debian().modulesDir();
     }
 
     public ModuleTree modules() throws IOException {
-        return ModuleTree.open(modulesDir());
+        return debian().modules();
+    }
+
+    /** A guest for this kernel: its architecture's board, its image and busybox, and the device tree it needs. */
+    public QemuGuest guest() {
+        QemuGuest g = QemuGuest.of(arch.board(), image()).busybox(busybox);
+        if (!arch.dtb().isEmpty()) {
+            g.qemuArgs("-dtb", root.resolve("usr/lib/linux-image-" + release).resolve(arch.dtb()).toString());
+        }
+        return g;
     }
 }

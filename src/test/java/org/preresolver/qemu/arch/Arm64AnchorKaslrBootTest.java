@@ -1,10 +1,10 @@
 package org.preresolver.qemu.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +22,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.preresolver.cli.Cli;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
@@ -34,6 +33,8 @@ import org.preresolver.kernel.SymbolFiles;
 import org.preresolver.qemu.BootLog;
 import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModuleTree;
+import org.preresolver.qemu.QemuGuest;
+import org.preresolver.testing.CliRun;
 
 /**
  * Anchor mode on arm64, judged by the kernel with KASLR on: Debian's arm64 6.1 kernel and the functional
@@ -73,7 +74,7 @@ class Arm64AnchorKaslrBootTest {
     void run() throws Exception {
         long t0 = System.nanoTime();
         work = Host.projectDir().resolve("target/qemu/" + getClass().getSimpleName());
-        ArchBootTestBase.deleteTree(work);
+        deleteTree(work);
         Files.createDirectories(work);
         kernel = ArchKernel.fetch(arch);
         tree = kernel.modules();
@@ -96,7 +97,7 @@ class Arm64AnchorKaslrBootTest {
                 .filter(SymbolFiles.SymversEntry::fromVmlinux).map(SymbolFiles.SymversEntry::name).toList();
         Path namesFile = work.resolve("kallsyms-names.txt");
         Files.writeString(namesFile, Kallsyms.namesFile(names), StandardCharsets.ISO_8859_1);
-        capture = QemuGuest.of(kernel).script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
+        capture = kernel.guest().script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
                 .timeout(Duration.ofSeconds(180)).boot(work.resolve("boot-capture"));
         List<String> captured = Kallsyms.lines(capture);
         Path kallsymsFile = work.resolve("kallsyms.txt");
@@ -109,11 +110,10 @@ class Arm64AnchorKaslrBootTest {
         List<String> args = new ArrayList<>(List.of("preresolve", "--symvers", kernel.symvers().toString(),
                 "--system-map", kallsymsFile.toString(), "--release", kernel.release(), "--config",
                 kernel.config().toString(), "--strip-signature", "-j", "2", "-o", pre.toString(), orig.toString()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cliExit = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        cliOut = out.toString();
-        cliErr = err.toString();
+        CliRun r = cli(args);
+        cliExit = r.code();
+        cliOut = r.out();
+        cliErr = r.err();
         Files.writeString(work.resolve("preresolve.out"), String.join(" ", args) + "\n" + cliOut + cliErr);
         counts.putAll(org.preresolver.testing.PreresvLines.byFileName(cliOut));
         long tPreresolved = System.nanoTime();
@@ -128,7 +128,7 @@ class Arm64AnchorKaslrBootTest {
                 + "mark EXT4_BASE \"$(awk '$1==\"ext4\"{print $6}' /proc/modules)\"\n"
                 + fs.substring("load_all\n".length()) + Kallsyms.script();
         for (int i = 1; i <= BOOTS; i++) {
-            QemuGuest guest = QemuGuest.of(kernel).kaslr(true).modules(moduleFiles(pre)).script(script)
+            QemuGuest guest = kernel.guest().kaslr(true).modules(moduleFiles(pre)).script(script)
                     .file(namesFile, Kallsyms.NAMES).file(ext4, "/images/ext4.img").file(vfat, "/images/vfat.img")
                     .timeout(Duration.ofSeconds(300));
             BootLog b = guest.boot(work.resolve("boot-kaslr-" + i));

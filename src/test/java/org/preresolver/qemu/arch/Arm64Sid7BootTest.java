@@ -1,10 +1,10 @@
 package org.preresolver.qemu.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.preresolver.cli.Cli;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
@@ -33,6 +32,7 @@ import org.preresolver.qemu.Host;
 import org.preresolver.qemu.ModInfo;
 import org.preresolver.qemu.ModuleTree;
 import org.preresolver.qemu.SignatureStripper;
+import org.preresolver.testing.CliRun;
 
 /**
  * arm64 on 7.x (issue 17): Debian sid's arm64 kernel (the same ABI as sid's amd64 one, fetched by
@@ -74,7 +74,7 @@ class Arm64Sid7BootTest {
     void run() throws Exception {
         long t0 = System.nanoTime();
         work = Host.projectDir().resolve("target/qemu/" + getClass().getSimpleName());
-        ArchBootTestBase.deleteTree(work);
+        deleteTree(work);
         Files.createDirectories(work);
         kernel = ArchKernel.fetchSuite(arch, "sid");
         tree = kernel.modules();
@@ -97,7 +97,7 @@ class Arm64Sid7BootTest {
                 .map(SymbolFiles.SymversEntry::name).toList();
         Path namesFile = work.resolve("kallsyms-names.txt");
         Files.writeString(namesFile, Kallsyms.namesFile(names), StandardCharsets.ISO_8859_1);
-        capture = QemuGuest.of(kernel).script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
+        capture = kernel.guest().script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
                 .timeout(Duration.ofSeconds(240)).boot(work.resolve("boot-capture"));
         List<String> captured = Kallsyms.lines(capture);
         Path kallsymsFile = work.resolve("kallsyms.txt");
@@ -117,15 +117,13 @@ class Arm64Sid7BootTest {
                 args.add("--assume-nokaslr");
             }
             args.addAll(List.of("-j", "2", "-o", pre.toString(), orig.toString()));
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            int exit = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-            Files.writeString(work.resolve(mode + ".out"), String.join(" ", args) + "\n" + out + err);
-            BootLog b = QemuGuest.of(kernel).kaslr(mode.equals("anchor")).modules(moduleFiles(pre)).script(script)
+            CliRun r = cli(args);
+            Files.writeString(work.resolve(mode + ".out"), String.join(" ", args) + "\n" + r.out() + r.err());
+            BootLog b = kernel.guest().kaslr(mode.equals("anchor")).modules(moduleFiles(pre)).script(script)
                     .file(namesFile, Kallsyms.NAMES).file(ext4, "/images/ext4.img").file(vfat, "/images/vfat.img")
                     .timeout(Duration.ofSeconds(360)).boot(work.resolve("boot-" + mode));
-            runs.put(mode, new Run(exit, out.toString(), err.toString(),
-                    org.preresolver.testing.PreresvLines.byFileName(out.toString()), pre, b,
+            runs.put(mode, new Run(r.code(), r.out(), r.err(),
+                    org.preresolver.testing.PreresvLines.byFileName(r.out()), pre, b,
                     b.completed() ? Kallsyms.globals(Kallsyms.lines(b)) : Map.of()));
         }
         long tEnd = System.nanoTime();

@@ -1,7 +1,9 @@
 package org.preresolver.qemu.arch;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.preresolver.elf.Elf;
+import org.preresolver.qemu.QemuBoard;
 
 /**
  * A Debian architecture as QEMU boots it here: the emulator, the machine flags that worked, the
@@ -37,7 +39,7 @@ public enum GuestArch {
     // Debian's armel flavours: marvell (Kirkwood: no QEMU machine) and rpi (Raspberry Pi 0/1: raspi0).
     // QEMU's raspi0 lacks the firmware the power-domain driver asks and the i2c clock (both oops at
     // boot, long before /init: their initcalls are blacklisted), and it cannot power off (the kernel
-    // halts; QemuGuest then ends the run).
+    // halts; QemuLauncher then ends the run).
     ARMEL("armel", Elf.EM_ARM, "qemu-system-arm", List.of("-M", "raspi0"), "ttyAMA0", "512M", "qemu-system-arm",
             false);
 
@@ -92,6 +94,13 @@ public enum GuestArch {
 
     public boolean imageRoute() {
         return imageRoute;
+    }
+
+    /** The board QEMU boots: the machine flags, memory and console above, disks on virtio. */
+    public QemuBoard board() {
+        List<String> flags = new ArrayList<>(qemuArgs);
+        flags.addAll(List.of("-nographic", "-L", "/usr/share/qemu"));
+        return new QemuBoard(qemu, List.copyOf(flags), memory, console, extraAppend(), "virtio");
     }
 
     /** The device tree QEMU must be given, in {@code usr/lib/linux-image-<release>/}; "" for none. */

@@ -1,16 +1,14 @@
 package org.preresolver.qemu.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.preresolver.cli.Cli;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
 import org.preresolver.elf.ElfFile;
@@ -20,6 +18,7 @@ import org.preresolver.elf.Symbol;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.preresolve.Reason;
 import org.preresolver.qemu.SignatureStripper;
+import org.preresolver.testing.CliRun;
 
 /**
  * Debian's ppc64el kernel in QEMU (pseries, POWER9): see {@link ArchBootTestBase}. Besides the
@@ -46,13 +45,12 @@ class Ppc64elBootTest extends ArchBootTestBase {
         Path orig = dir.resolve("orig/" + PROBE + ".ko");
         Files.createDirectories(orig.getParent());
         Files.copy(tree.path(PROBE), orig);
-        StringWriter out = new StringWriter();
         List<String> args = new java.util.ArrayList<>(List.of("preresolve", "--kernel", kernel.image().toString(),
                 "--config", kernel.config().toString(), "--strip-signature"));
         args.addAll(extraPreresolveArgs());
         args.addAll(List.of("-o", dir.resolve("pre").toString(), orig.toString()));
-        int rc = Cli.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(out));
-        assertThat(rc).as(out.toString()).isZero();
+        CliRun r = cli(args);
+        assertThat(r.code()).as(r.toString()).isZero();
         Path pre = Files.walk(dir.resolve("pre")).filter(p -> p.toString().endsWith(".ko")).findFirst().orElseThrow();
 
         ElfFile elf = ElfFile.parse(SignatureStripper.strip(Files.readAllBytes(tree.path(PROBE))));
@@ -101,13 +99,11 @@ class Ppc64elBootTest extends ArchBootTestBase {
 
     @Test
     void explainNamesTheRule() {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
         Path ext4 = work.resolve("orig").resolve(tree.relativePath("ext4"));
-        int rc = Cli.run(new String[] {"explain", "--kernel", kernel.image().toString(), "--tree",
-            work.resolve("orig").toString(), ext4.toString()}, new PrintWriter(out), new PrintWriter(err));
-        assertThat(rc).as(err.toString()).isZero();
-        List<String> lines = out.toString().lines().toList();
+        CliRun r = cli("explain", "--kernel", kernel.image().toString(), "--tree", work.resolve("orig").toString(),
+                ext4.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
         assertThat(lines).anyMatch(l -> l.matches("\\s+jbd2_journal_start .*left: exported by a module.*"));
         // Functions are called with bl (R_PPC64_REL24): the rule keeps them undefined, and says why.
         assertThat(lines).anyMatch(l -> l.matches("\\s+iget_locked +left: architecture loader rule \\(ppc64: "

@@ -1,5 +1,7 @@
 package org.preresolver.qemu.sh4;
 
+import static org.preresolver.testing.TestFiles.deleteTree;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -7,14 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
-
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveOutputStream;
 import org.apache.commons.compress.archivers.cpio.CpioConstants;
 import org.preresolver.qemu.Host;
+import org.preresolver.qemu.QemuBoard;
+import org.preresolver.qemu.QemuLauncher;
 
 /**
  * Boots the SH-4 kit's kernel on QEMU's r2d board with one disk on the CompactFlash (IDE) slot and an
@@ -92,38 +94,22 @@ final class Sh4Boot {
     static Path ext2Image(Path image, String hello) throws IOException {
         Files.deleteIfExists(image);
         Path dir = image.resolveSibling(image.getFileName() + ".d");
-        Sh4Kit.deleteTree(dir);
+        deleteTree(dir);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("hello.txt"), hello, StandardCharsets.UTF_8);
         Host.run(Duration.ofMinutes(1), null, Host.tool("mkfs.ext2"), "-q", "-b", "1024", "-d", dir.toString(),
                 image.toString(), "8192");
-        Sh4Kit.deleteTree(dir);
+        deleteTree(dir);
         return image;
     }
 
     /**
-     * Boots {@code zImage} with {@code initrd} and {@code disk} (snapshot=on: never written) under an outer
-     * {@code timeout}; the serial console goes to {@code log}, qemu's own stderr beside it.
+     * Boots {@code zImage} with {@code initrd} and {@code disk} (snapshot=on: never written) on {@link QemuBoard#SH4_R2D}
+     * through {@link QemuLauncher}; the serial console goes to {@code log}.
      */
     static Sh4BootLog boot(Path zImage, Path initrd, Path disk, Path log) throws IOException {
-        for (Path p : List.of(zImage, initrd, disk)) {
-            if (p.toString().contains(",")) {
-                throw new IllegalArgumentException("path with ',' is not supported by -drive: " + p);
-            }
-        }
-        List<String> cmd = new ArrayList<>(List.of("timeout", "-k", "5", Integer.toString(TIMEOUT_SECONDS),
-                "qemu-system-sh4", "-M", "r2d", "-m", "64", "-kernel", zImage.toString(), "-initrd", initrd.toString(),
-                "-drive", "file=" + disk + ",format=raw,if=ide,index=0,snapshot=on",
-                "-serial", "null", "-serial", "stdio", "-display", "none", "-monitor", "none", "-nic", "none",
-                "-no-reboot"));
-        Path err = log.resolveSibling(log.getFileName() + ".stderr");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(log.toFile()).redirectError(err.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        long start = System.nanoTime();
-        Process p = pb.start();
-        int rc;
-        rc = Host.waitForBoot(p, TIMEOUT_SECONDS + 20); // timeout(1) normally ends it first
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        return Sh4BootLog.parse(Files.readString(log, StandardCharsets.ISO_8859_1), log, rc, elapsed);
+        QemuLauncher.Exit exit = QemuLauncher.of(QemuBoard.SH4_R2D, zImage, initrd).disk(disk)
+                .timeout(Duration.ofSeconds(TIMEOUT_SECONDS)).run(log);
+        return Sh4BootLog.parse(Files.readString(log, StandardCharsets.ISO_8859_1), log, exit.code(), exit.elapsed());
     }
 }

@@ -1,6 +1,8 @@
 package org.preresolver.qemu.sh4;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +12,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.preresolver.elf.Elf;
 import org.preresolver.kernel.Architecture;
 import org.preresolver.qemu.Host;
+import org.preresolver.testing.CliRun;
 
 /**
  * The 2010 platform: the SH-4 kit's kernel on QEMU's r2d board loads all 20 modules preresolved by the
@@ -73,12 +75,12 @@ class Sh4BootTest {
         kit = Sh4Kit.find();
         Sh4Boot.ensurePackages();
         work = Host.projectDir().resolve("target/qemu/Sh4BootTest");
-        Sh4Kit.deleteTree(work);
+        deleteTree(work);
         Files.createDirectories(work);
         order = kit.loadOrder();
         assertThat(order).hasSize(Sh4Kit.MODULE_COUNT).doesNotHaveDuplicates();
-        Sh4Kit.CliRun pre = kit.preresolveInto(work, false);
-        assertThat(pre.exitCode()).as(pre.out() + pre.err()).isZero();
+        CliRun pre = kit.preresolveInto(work, false);
+        assertThat(pre.code()).as(pre.out() + pre.err()).isZero();
         // The kit is read only: the kernel and /init are copied too.
         Path zImage = Files.copy(kit.zImage(), work.resolve("zImage"));
         Path init = Files.copy(kit.init(), work.resolve("init"));
@@ -122,7 +124,7 @@ class Sh4BootTest {
     @ParameterizedTest
     @EnumSource(Variant.class)
     void bootsAndPowersOff(Variant v) throws IOException {
-        String release = Sh4Kit.cli("exports", "--layout", "-k", kit.vmlinux().toString()).out().lines()
+        String release = cli("exports", "--layout", "-k", kit.vmlinux().toString()).out().lines()
                 .filter(l -> l.startsWith("# release: ")).findFirst().orElseThrow().substring("# release: ".length());
         for (Fs fs : Fs.values()) {
             Sh4BootLog log = log(v, fs);

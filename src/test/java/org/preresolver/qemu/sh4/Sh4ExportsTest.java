@@ -1,6 +1,7 @@
 package org.preresolver.qemu.sh4;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.preresolver.testing.CliRun;
 
 /**
  * The SH-4 kit's vmlinux (ELF32 little-endian, EM_SH, 12-byte absolute {@code __ksymtab} entries
@@ -33,12 +34,12 @@ class Sh4ExportsTest {
     @BeforeAll
     static void run() {
         kit = Sh4Kit.find();
-        Sh4Kit.CliRun r = Sh4Kit.cli("exports", "-k", kit.vmlinux().toString());
-        assertThat(r.exitCode()).as(r.err()).isZero();
+        CliRun r = cli("exports", "-k", kit.vmlinux().toString());
+        assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).isEmpty();
         toolLines = r.out().lines().toList();
-        Sh4Kit.CliRun l = Sh4Kit.cli("exports", "--layout", "--symvers-only", "-k", kit.vmlinux().toString());
-        assertThat(l.exitCode()).as(l.err()).isZero();
+        CliRun l = cli("exports", "--layout", "--symvers-only", "-k", kit.vmlinux().toString());
+        assertThat(l.code()).as(l.err()).isZero();
         layout = l.out().lines().filter(s -> s.startsWith("#")).reduce("", (a, b) -> a + b + "\n");
     }
 

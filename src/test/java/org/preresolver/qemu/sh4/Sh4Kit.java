@@ -1,8 +1,9 @@
 package org.preresolver.qemu.sh4;
 
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
+
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import org.preresolver.cli.Cli;
 import org.preresolver.qemu.Host;
+import org.preresolver.testing.CliRun;
 
 /**
  * The SH-4 test kit ({@code shared/sh4/}: a 6.1 kernel for QEMU's r2d board, its vmlinux, System.map,
@@ -179,18 +179,6 @@ public final class Sh4Kit {
         return dest;
     }
 
-    /** What an in-process run of the CLI printed. */
-    public record CliRun(int exitCode, String out, String err) {
-    }
-
-    /** Runs {@code lkm-preresolver ARGS} in-process. */
-    public static CliRun cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = Cli.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new CliRun(rc, out.toString(), err.toString());
-    }
-
     /**
      * Preresolves the kit's modules (copied to {@code work/std}) into {@code work/pre} with the CLI,
      * JSON output; returns the run. The kit's config says no KASLR on SH.
@@ -205,19 +193,7 @@ public final class Sh4Kit {
             args.add("--json");
         }
         args.add(std.toString());
-        return cli(args.toArray(String[]::new));
-    }
-
-    /** Deletes a directory tree, if it exists. */
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        return cli(args);
     }
 
     /** Runs a host command with a timeout and returns its output (stdout and stderr merged). */

@@ -1,6 +1,8 @@
 package org.preresolver.qemu.sh4;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.preresolver.testing.CliRun.cli;
+import static org.preresolver.testing.TestFiles.deleteTree;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,10 +16,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.preresolver.qemu.Host;
+import org.preresolver.testing.CliRun;
 
 /**
  * Preresolves the SH-4 kit's 20 modules (ELF32 RELA, R_SH_DIR32) and checks every count the tool prints
@@ -31,7 +33,7 @@ class Sh4PreresolveTest {
 
     private static Sh4Kit kit;
     private static Path work;
-    private static Sh4Kit.CliRun run;
+    private static CliRun run;
     /** PRERESV lines: file name to {n, m}. */
     private static final Map<String, int[]> printed = new LinkedHashMap<>();
 
@@ -39,9 +41,9 @@ class Sh4PreresolveTest {
     static void preresolve() throws IOException {
         kit = Sh4Kit.find();
         work = Host.projectDir().resolve("target/sh4/Sh4PreresolveTest");
-        Sh4Kit.deleteTree(work);
+        deleteTree(work);
         run = kit.preresolveInto(work, false);
-        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.err()).as("no KASLR warning: the kit's config has none").isEmpty();
         for (String line : run.out().split("\n")) {
             Matcher m = PRERESV.matcher(line);
@@ -137,8 +139,8 @@ class Sh4PreresolveTest {
     @Test
     void restoreGivesTheOriginalBytes() throws IOException {
         Path restored = work.resolve("restored");
-        Sh4Kit.CliRun r = Sh4Kit.cli("restore", "-o", restored.toString(), work.resolve("pre").toString());
-        assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+        CliRun r = cli("restore", "-o", restored.toString(), work.resolve("pre").toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
         for (String f : kit.loadOrder()) {
             Path out = Files.exists(restored.resolve(f)) ? restored.resolve(f) : restored.resolve("pre").resolve(f);
             assertThat(Files.readAllBytes(out)).as(f).isEqualTo(Files.readAllBytes(kit.modulesDir().resolve(f)));
@@ -148,9 +150,9 @@ class Sh4PreresolveTest {
     /** docs/sh4.md holds the table that scripts/sh4-table.py makes from the tool's JSON report. */
     @Test
     void docsTableIsTheOneTheJsonReportGives() throws IOException {
-        Sh4Kit.CliRun json = Sh4Kit.cli("preresolve", "-k", kit.vmlinux().toString(), "--config",
+        CliRun json = cli("preresolve", "-k", kit.vmlinux().toString(), "--config",
                 kit.config().toString(), "-n", "--json", kit.modulesDir().toString());
-        assertThat(json.exitCode()).as(json.err()).isZero();
+        assertThat(json.code()).as(json.err()).isZero();
         Path in = work.resolve("report.json");
         Files.writeString(in, json.out(), StandardCharsets.UTF_8);
         Path table = work.resolve("table.md");

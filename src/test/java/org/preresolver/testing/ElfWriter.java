@@ -1,4 +1,4 @@
-package org.preresolver.fuzz;
+package org.preresolver.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -8,43 +8,58 @@ import org.preresolver.elf.ByteReader;
 import org.preresolver.elf.Elf;
 
 /**
- * A test-only builder of small ELF files (ELF32/ELF64, either byte order): the synthetic seeds of
- * the fuzzers. Section 0 and the section name table are added by {@link #build()}; sections are
- * laid out in order after the header, the section header table last.
+ * The one test-only writer of small ELF files (ELF32/ELF64, either byte order), section by section:
+ * the fuzzers' synthetic seeds use it directly, {@link ElfBuilder} (modules and vmlinux export tables
+ * for the edge cases) on top. Section 0 and the section name table are added by {@link #build()};
+ * sections are laid out in order after the header, each at a multiple of its {@code sh_addralign}
+ * (and of {@link #fileAlign}), the section header table last at a multiple of 8.
  */
-final class TinyElf {
+public final class ElfWriter {
     /** One section to write. {@code link} is a section index counted with section 0 (first added = 1). */
-    record Section(String name, long type, long flags, long addr, byte[] data, int link, long info, long align,
+    public record Section(String name, long type, long flags, long addr, byte[] data, int link, long info, long align,
             long entsize) {}
 
     /** One symbol of a {@code .symtab} made by {@link #symtab}. */
-    record Sym(String name, long value, long size, int bind, int type, int shndx) {}
+    public record Sym(String name, long value, long size, int bind, int type, int shndx) {}
 
-    final boolean is64;
-    final boolean little;
-    final int type;
-    final int machine;
+    private final boolean is64;
+    private final boolean little;
+    private final int type;
+    private final int machine;
     private final List<Section> sections = new ArrayList<>();
+    private long fileAlign = 1;
 
-    TinyElf(boolean is64, boolean little, int type, int machine) {
+    public ElfWriter(boolean is64, boolean little, int type, int machine) {
         this.is64 = is64;
         this.little = little;
         this.type = type;
         this.machine = machine;
     }
 
+    /** Every section's file offset is also a multiple of {@code align} (default 1: its own alignment only). */
+    public ElfWriter fileAlign(long align) {
+        this.fileAlign = align;
+        return this;
+    }
+
     /** Adds a section; returns its index (section 0 is the null section). */
-    int add(String name, long type, long flags, long addr, byte[] data, int link, long info, long align, long entsize) {
+    public int add(String name, long type, long flags, long addr, byte[] data, int link, long info, long align, long entsize) {
         sections.add(new Section(name, type, flags, addr, data, link, info, align, entsize));
         return sections.size();
     }
 
-    int add(String name, long type, long flags, byte[] data) {
+    /** Adds a section; returns its index. */
+    public int add(Section s) {
+        sections.add(s);
+        return sections.size();
+    }
+
+    public int add(String name, long type, long flags, byte[] data) {
         return add(name, type, flags, 0, data, 0, 0, 1, 0);
     }
 
     /** Index the next {@link #add} will return. */
-    int next() {
+    public int next() {
         return sections.size() + 1;
     }
 
@@ -52,7 +67,12 @@ final class TinyElf {
      * Adds {@code .symtab} and {@code .strtab} (symbol 0 is added here). Locals must come first.
      * Returns the index of {@code .symtab}.
      */
-    int symtab(List<Sym> syms) {
+    public int symtab(List<Sym> syms) {
+        return symtab(syms, is64 ? 8 : 4);
+    }
+
+    /** {@link #symtab(List)} with {@code .symtab}'s {@code sh_addralign} given. */
+    public int symtab(List<Sym> syms, long align) {
         ByteArrayOutputStream str = new ByteArrayOutputStream();
         str.write(0);
         int ent = is64 ? 24 : 16;
@@ -86,13 +106,13 @@ final class TinyElf {
             }
         }
         int symIndex = next();
-        add(".symtab", Elf.SHT_SYMTAB, 0, 0, tab, symIndex + 1, firstGlobal, is64 ? 8 : 4, ent);
+        add(".symtab", Elf.SHT_SYMTAB, 0, 0, tab, symIndex + 1, firstGlobal, align, ent);
         add(".strtab", Elf.SHT_STRTAB, 0, str.toByteArray());
         return symIndex;
     }
 
     /** An {@code Elf_Rela} table: {@code {offset, symbol, type, addend}} rows. */
-    byte[] rela(long[][] rows) {
+    public byte[] rela(long[][] rows) {
         int ent = is64 ? 24 : 12;
         byte[] out = new byte[rows.length * ent];
         for (int i = 0; i < rows.length; i++) {
@@ -111,7 +131,7 @@ final class TinyElf {
         return out;
     }
 
-    byte[] build() {
+    public byte[] build() {
         int ehsize = is64 ? 64 : 52;
         int shent = is64 ? 64 : 40;
         List<Section> all = new ArrayList<>(sections);
@@ -133,7 +153,7 @@ final class TinyElf {
         long[] offsets = new long[all.size()];
         for (int i = 0; i < all.size(); i++) {
             Section s = all.get(i);
-            long align = Math.max(1, s.align());
+            long align = Math.max(fileAlign, Math.max(1, s.align()));
             while (body.size() % align != 0) {
                 body.write(0);
             }
@@ -192,7 +212,8 @@ final class TinyElf {
         return out;
     }
 
-    static byte[] cstrings(String... parts) {
+    /** NUL-terminated strings, one after another ({@code .modinfo}, string tables). */
+    public static byte[] cstrings(String... parts) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (String p : parts) {
             o.writeBytes(p.getBytes(StandardCharsets.ISO_8859_1));
