@@ -215,8 +215,8 @@ class SignFile7Test {
         byte[] ours = Files.readAllBytes(out.resolve(MODULES.get(0)));
         // OpenSSL 3.0 signs no ECDSA with SHA-3 ("unsupported signature algorithm"): sid's 3.6 does.
         byte[] theirs = signFile(ours, hash, t.ecPem, t.ecPem, sha3);
-        assertSameButSignature(ours, theirs, false);
-        assertThat(signerInfo(ours).getDigestEncryptionAlgorithm().getAlgorithm().getId())
+        SignTools.assertSameButSignature(ours, theirs, false);
+        assertThat(SignTools.signerInfo(ours).getDigestEncryptionAlgorithm().getAlgorithm().getId())
                 .isEqualTo(sha3 ? "2.16.840.1.101.3.4.3.10" : "1.2.840.10045.4.3.3");
         assertThat(verify(ours, t.ecPem, sha3)).contains("Verification successful");
         assertThat(verify(theirs, t.ecPem, sha3)).contains("Verification successful");
@@ -238,8 +238,8 @@ class SignFile7Test {
                 byte[] ours = Files.readAllBytes(out.resolve(m));
                 byte[] theirs = signFile(ours, hash, key, key, true);
                 // Signed attributes (contentType, messageDigest) included: they are deterministic.
-                assertSameButSignature(ours, theirs, true);
-                assertThat(signerInfo(ours).getDigestEncryptionAlgorithm().getAlgorithm().getId())
+                SignTools.assertSameButSignature(ours, theirs, true);
+                assertThat(SignTools.signerInfo(ours).getDigestEncryptionAlgorithm().getAlgorithm().getId())
                         .isEqualTo("2.16.840.1.101.3.4.3." + switch (level) {
                             case "44" -> "17";
                             case "65" -> "18";
@@ -289,60 +289,5 @@ class SignFile7Test {
         return c;
     }
 
-    private static void assertSameButSignature(byte[] ours, byte[] theirs, boolean signedAttributes) throws Exception {
-        SignedData a = signedData(ours);
-        SignedData b = signedData(theirs);
-        assertThat(a.getVersion()).isEqualTo(b.getVersion());
-        assertThat(a.getDigestAlgorithms()).isEqualTo(b.getDigestAlgorithms());
-        assertThat(a.getEncapContentInfo()).isEqualTo(b.getEncapContentInfo());
-        assertThat(a.getCertificates()).isNull();
-        assertThat(b.getCertificates()).isNull();
-        assertThat(a.getCRLs()).isNull();
-        assertThat(a.getSignerInfos().size()).isEqualTo(1);
-        assertThat(b.getSignerInfos().size()).isEqualTo(1);
-        SignerInfo sa = SignerInfo.getInstance(a.getSignerInfos().getObjectAt(0));
-        SignerInfo sb = SignerInfo.getInstance(b.getSignerInfos().getObjectAt(0));
-        assertThat(withoutSignature(sa)).isEqualTo(withoutSignature(sb));
-        if (signedAttributes) {
-            assertThat(sa.getAuthenticatedAttributes()).isNotNull();
-            assertThat(sa.getAuthenticatedAttributes().getEncoded("DER"))
-                    .isEqualTo(sb.getAuthenticatedAttributes().getEncoded("DER"));
-            assertThat(sa.getAuthenticatedAttributes().size()).isEqualTo(2); // contentType, messageDigest
-        } else {
-            assertThat(sa.getAuthenticatedAttributes()).isNull();
-        }
-        assertThat(sa.getUnauthenticatedAttributes()).isNull();
-        // The trailer: struct module_signature but sig_len, and the magic, are the same bytes.
-        assertThat(Arrays.copyOfRange(ours, ours.length - 40, ours.length - 32))
-                .isEqualTo(Arrays.copyOfRange(theirs, theirs.length - 40, theirs.length - 32));
-        assertThat(Arrays.copyOfRange(ours, ours.length - 28, ours.length))
-                .isEqualTo(Arrays.copyOfRange(theirs, theirs.length - 28, theirs.length));
-        if (!signedAttributes) {
-            return;
-        }
-        // ML-DSA signatures have one size per parameter set: the whole trailer is as long.
-        assertThat(ours.length).isEqualTo(theirs.length);
-    }
 
-    private static SignedData signedData(byte[] module) throws Exception {
-        ModuleSignature s = ModuleSignature.parse(module).orElseThrow();
-        return SignedData.getInstance(ContentInfo.getInstance(s.signature()).getContent());
-    }
-
-    private static SignerInfo signerInfo(byte[] module) throws Exception {
-        return SignerInfo.getInstance(signedData(module).getSignerInfos().getObjectAt(0));
-    }
-
-    /** A SignerInfo's fields but the signature value. */
-    private static List<ASN1Encodable> withoutSignature(SignerInfo si) {
-        ASN1Sequence seq = ASN1Sequence.getInstance(si.toASN1Primitive());
-        List<ASN1Encodable> out = new ArrayList<>();
-        for (ASN1Encodable e : seq) {
-            if (!e.equals(si.getEncryptedDigest())) {
-                out.add(e);
-            }
-        }
-        assertThat(out).hasSize(seq.size() - 1);
-        return out;
-    }
 }

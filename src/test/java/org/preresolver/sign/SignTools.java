@@ -1,5 +1,6 @@
 package org.preresolver.sign;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.preresolver.testing.CliRun.cli;
 import static org.preresolver.testing.TestFiles.deleteTree;
 
@@ -11,6 +12,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.SignedData;
+import org.bouncycastle.asn1.cms.SignerInfo;
 import org.preresolver.kernel.KernelImage;
 import org.preresolver.kernel.ModuleSignature;
 import org.preresolver.qemu.DebianKernel;
@@ -205,5 +211,64 @@ final class SignTools {
         Host.Result run(String... cmd) throws IOException {
             return Host.run(Duration.ofMinutes(2), dir, cmd);
         }
+    }
+
+    // --- CMS structure, compared as sign-file writes it (ECDSA and ML-DSA signatures are randomised) ---
+
+    static void assertSameButSignature(byte[] ours, byte[] theirs, boolean signedAttributes) throws Exception {
+        SignedData a = signedData(ours);
+        SignedData b = signedData(theirs);
+        assertThat(a.getVersion()).isEqualTo(b.getVersion());
+        assertThat(a.getDigestAlgorithms()).isEqualTo(b.getDigestAlgorithms());
+        assertThat(a.getEncapContentInfo()).isEqualTo(b.getEncapContentInfo());
+        assertThat(a.getCertificates()).isNull();
+        assertThat(b.getCertificates()).isNull();
+        assertThat(a.getCRLs()).isNull();
+        assertThat(a.getSignerInfos().size()).isEqualTo(1);
+        assertThat(b.getSignerInfos().size()).isEqualTo(1);
+        SignerInfo sa = SignerInfo.getInstance(a.getSignerInfos().getObjectAt(0));
+        SignerInfo sb = SignerInfo.getInstance(b.getSignerInfos().getObjectAt(0));
+        assertThat(withoutSignature(sa)).isEqualTo(withoutSignature(sb));
+        if (signedAttributes) {
+            assertThat(sa.getAuthenticatedAttributes()).isNotNull();
+            assertThat(sa.getAuthenticatedAttributes().getEncoded("DER"))
+                    .isEqualTo(sb.getAuthenticatedAttributes().getEncoded("DER"));
+            assertThat(sa.getAuthenticatedAttributes().size()).isEqualTo(2); // contentType, messageDigest
+        } else {
+            assertThat(sa.getAuthenticatedAttributes()).isNull();
+        }
+        assertThat(sa.getUnauthenticatedAttributes()).isNull();
+        // The trailer: struct module_signature but sig_len, and the magic, are the same bytes.
+        assertThat(Arrays.copyOfRange(ours, ours.length - 40, ours.length - 32))
+                .isEqualTo(Arrays.copyOfRange(theirs, theirs.length - 40, theirs.length - 32));
+        assertThat(Arrays.copyOfRange(ours, ours.length - 28, ours.length))
+                .isEqualTo(Arrays.copyOfRange(theirs, theirs.length - 28, theirs.length));
+        if (!signedAttributes) {
+            return;
+        }
+        // ML-DSA signatures have one size per parameter set: the whole trailer is as long.
+        assertThat(ours.length).isEqualTo(theirs.length);
+    }
+
+    static SignedData signedData(byte[] module) throws Exception {
+        ModuleSignature s = ModuleSignature.parse(module).orElseThrow();
+        return SignedData.getInstance(ContentInfo.getInstance(s.signature()).getContent());
+    }
+
+    static SignerInfo signerInfo(byte[] module) throws Exception {
+        return SignerInfo.getInstance(signedData(module).getSignerInfos().getObjectAt(0));
+    }
+
+    /** A SignerInfo's fields but the signature value. */
+    static List<ASN1Encodable> withoutSignature(SignerInfo si) {
+        ASN1Sequence seq = ASN1Sequence.getInstance(si.toASN1Primitive());
+        List<ASN1Encodable> out = new ArrayList<>();
+        for (ASN1Encodable e : seq) {
+            if (!e.equals(si.getEncryptedDigest())) {
+                out.add(e);
+            }
+        }
+        assertThat(out).hasSize(seq.size() - 1);
+        return out;
     }
 }
