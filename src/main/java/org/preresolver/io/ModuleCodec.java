@@ -97,8 +97,10 @@ public final class ModuleCodec {
         if (n.isPresent()) {
             return n.get();
         }
-        // No xz command, or it refused the data: xz-java decodes it or names what is wrong.
-        return Compression.XZ.decompress(file, 0, file.length, Compression.DEFAULT_LIMIT);
+        // No xz command, or it refused the data: xz-java decodes it or names what is wrong, into an
+        // array of the size the index records (no growing buffer and final copy of a 45 MiB module).
+        return Compression.XZ.decompress(file, 0, file.length, Compression.DEFAULT_LIMIT,
+                NativeXz.uncompressedSize(file));
     }
 
     /**

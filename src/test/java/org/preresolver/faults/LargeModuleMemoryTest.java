@@ -1,0 +1,113 @@
+package org.preresolver.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.preresolver.qemu.DebianKernel;
+
+/**
+ * The largest module Debian ships, sid's {@code amdgpu.ko.xz} (6 MB, 45 MiB decoded, signed), in a
+ * JVM limited to a 256 MiB heap, as a separate process: preresolved and written ({@code -o}),
+ * restored from that output, and dry-run in anchor mode. It ran out of memory before (the decoded
+ * module was copied six times over: without its signature, for the editor, for the appended
+ * record, and three times by the output check).
+ *
+ * <p>Independent checks: the number of undefined symbols the report gives is {@code readelf}'s
+ * count of named undefined global and weak symbols of the module {@code xz -dc} gives; the output
+ * is what the kernel's decompressor takes ({@code xz -lvv}: CRC32, 1 MiB dictionary); restoring it
+ * gives back exactly the bytes {@code xz -dc} gives for the original.
+ */
+class LargeModuleMemoryTest {
+    static DebianKernel sid;
+    static Path amdgpu;
+
+    @BeforeAll
+    static void module() throws IOException {
+        sid = DebianKernel.fetchSuite("sid");
+        try (Stream<Path> s = Files.walk(sid.modulesDir().resolve("kernel/drivers/gpu/drm/amd"))) {
+            amdgpu = s.filter(p -> p.getFileName().toString().equals("amdgpu.ko.xz")).findFirst().orElseThrow();
+        }
+    }
+
+    static byte[] run(List<String> cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("%s finished", cmd).isTrue();
+        assertThat(p.exitValue()).as("%s", cmd).isZero();
+        return out;
+    }
+
+    static Fixture.Run cli256(List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Jvm.java(), "-Xmx256m", "-XX:+UseSerialGC", "-cp",
+                Jvm.classpathString(), "org.preresolver.cli.Main"));
+        cmd.addAll(args);
+        return Fixture.child(Duration.ofMinutes(10), cmd);
+    }
+
+    /** readelf's named undefined GLOBAL/WEAK symbols of {@code elf}: what simplify_symbols() looks up. */
+    static long undefinedByReadelf(Path elf) throws Exception {
+        String out = new String(run(List.of("readelf", "-W", "-s", elf.toString())),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        Pattern row = Pattern.compile("^\\s*\\d+:\\s+\\S+\\s+\\d+\\s+\\S+\\s+(GLOBAL|WEAK)\\s+\\S+\\s+UND\\s+(\\S+)");
+        return out.lines().map(row::matcher).filter(Matcher::find).count();
+    }
+
+    @Test
+    void amdgpuIsPreresolvedWrittenAndRestoredInA256MiBHeap(@TempDir Path tmp) throws Exception {
+        Path decoded = tmp.resolve("amdgpu.ko");
+        Files.write(decoded, run(List.of("xz", "-dc", amdgpu.toString())));
+        assertThat(Files.size(decoded)).as("decoded size").isGreaterThan(40L << 20);
+        long undefined = undefinedByReadelf(decoded);
+        assertThat(undefined).isGreaterThan(1000);
+
+        Path out = tmp.resolve("out");
+        Fixture.Run r = cli256(List.of("preresolve", "-k", sid.vmlinux().toString(), "--assume-nokaslr",
+                "--strip-signature", "-j", "2", "-o", out.toString(), amdgpu.toString()));
+        assertThat(r.err()).doesNotContain("out of memory").doesNotContain("OutOfMemoryError");
+        assertThat(r.code()).as(r.err()).isZero();
+        Matcher m = Pattern.compile("PRERESV amdgpu\\.ko\\.xz \\((\\d+)/(\\d+) preresolved\\)").matcher(r.out());
+        assertThat(m.find()).as(r.out()).isTrue();
+        assertThat(Long.parseLong(m.group(2))).as("undefined symbols, as readelf counts them").isEqualTo(undefined);
+        assertThat(Long.parseLong(m.group(1))).isPositive();
+
+        Path written = out.resolve("amdgpu.ko.xz");
+        String list = new String(run(List.of("xz", "-lvv", written.toString())), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(list).contains("CRC32").contains("--lzma2=dict=1MiB");
+
+        Path back = tmp.resolve("back");
+        Fixture.Run rr = cli256(List.of("restore", "-o", back.toString(), written.toString()));
+        assertThat(rr.err()).doesNotContain("out of memory");
+        assertThat(rr.code()).as(rr.err()).isZero();
+        byte[] restored = run(List.of("xz", "-dc", back.resolve("amdgpu.ko.xz").toString()));
+        assertThat(restored).as("restored amdgpu.ko, signature included").isEqualTo(Files.readAllBytes(decoded));
+    }
+
+    @Test
+    void amdgpuRunsInAnchorModeInA256MiBHeap() throws Exception {
+        Fixture.Run r = cli256(List.of("preresolve", "-k", sid.vmlinux().toString(), "--strip-signature",
+                "-j", "2", "-n", amdgpu.toString()));
+        assertThat(r.err()).doesNotContain("out of memory").doesNotContain("OutOfMemoryError");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("anchor mode").containsPattern("PRERESV amdgpu\\.ko\\.xz \\(\\d+/"
+                + undefinedByReadelf(decodedOnce()) + " preresolved\\)");
+    }
+
+    private static Path decodedOnce() throws Exception {
+        Path f = Files.createTempFile("amdgpu", ".ko");
+        f.toFile().deleteOnExit();
+        Files.write(f, run(List.of("xz", "-dc", amdgpu.toString())));
+        return f;
+    }
+}
