@@ -86,9 +86,18 @@ public final class ByteReader {
      * (exclusive). Decoded as ISO-8859-1: ELF strings are bytes.
      */
     public String cstring(long off, long limit, String what) throws FormatException {
+        return cstring(off, limit, what, -1, "");
+    }
+
+    /**
+     * As {@link #cstring(long, long, String)}, with what was read named {@code what + index + tail}
+     * (index omitted when negative), built only for an error: a symbol table's thousands of names
+     * are read without building thousands of messages.
+     */
+    public String cstring(long off, long limit, String what, long index, String tail) throws FormatException {
         long end = Math.min(limit, length);
         if (off < 0 || off >= end) {
-            throw new FormatException(what + ": string offset out of range", off);
+            throw new FormatException(what + (index >= 0 ? index : "") + tail + ": string offset out of range", off);
         }
         int i = (int) off;
         int e = (int) end;
@@ -96,7 +105,7 @@ public final class ByteReader {
             i++;
         }
         if (i == e) {
-            throw new FormatException(what + ": string not terminated", off);
+            throw new FormatException(what + (index >= 0 ? index : "") + tail + ": string not terminated", off);
         }
         return new String(data, (int) off, i - (int) off, StandardCharsets.ISO_8859_1);
     }

@@ -199,7 +199,8 @@ public final class Preresolver {
         ElfFile elf = module.elf();
         ModInfo info = module.modinfo();
         ModVersions versions = module.versions();
-        boolean gplOk = info.isGplCompatible() && !PROPRIETARY_BY_NAME.contains(module.name());
+        String moduleName = module.name(); // a scan of .modinfo: once, not per symbol
+        boolean gplOk = info.isGplCompatible() && !PROPRIETARY_BY_NAME.contains(moduleName);
         Set<String> imported = new HashSet<>(info.importedNamespaces());
         Set<Integer> livepatch = livepatchSymbols(elf);
         java.util.Map<Integer, String> archKeep = ArchRules.keepUndefined(elf);
@@ -241,7 +242,7 @@ public final class Preresolver {
             }
             boolean weak = s.bind() == Elf.STB_WEAK;
             out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, gplOk, imported, versions,
-                    livepatch, archKeep, machine, module.name(), lastUnsafeProvider)));
+                    livepatch, archKeep, machine, moduleName, lastUnsafeProvider)));
         }
         Plan plain = new Plan(out);
         if (options.mode() == Options.Mode.ANCHOR) {
