@@ -12,6 +12,7 @@ vm=$w/vmlinux
 t() { name=$1; shift; /usr/bin/time -f "%e %U %S %M" -o $w/time "$@" >/dev/null 2>$w/err || { echo "$name failed" >&2; tail -n2 $w/err >&2; }
       awk -v n="$name" '{printf "%-9s %8.2f s wall %8.2f s cpu %8d KiB\n", n, $1, $2 + $3, $4}' $w/time; }
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+find $w/plain -name '*.ko.*' -delete  # compressed-tree.sh's xz -k left .ko.xz beside each .ko
 t dry-plain bin/lkm-preresolver preresolve -n -q --assume-nokaslr --strip-signature -j2 -k $vm $w/plain
 for fmt in zst gz; do
   rm -rf $w/$fmt; mkdir -p $w/$fmt; (cd $w/plain && find . -name '*.ko' | cpio -pdm --quiet $w/$fmt)
