@@ -32,6 +32,9 @@ public enum Compression {
     private static final long LZ4_LEGACY_MAGIC = 0x184c2102L;
     private static final long ZSTD_MAGIC = 0xfd2fb528L;
     private static final long ZSTD_SKIPPABLE_MAGIC = 0x184d2a50L;
+    /** A zstd block of 4 bytes (RLE) decodes to at most 128 KiB: no frame inflates more than this. */
+    private static final long ZSTD_MAX_RATIO = 32768;
+    private static final long ZSTD_BLOCK_MAX = 128 << 10;
 
     private final byte[] magic;
 
@@ -165,6 +168,12 @@ public enum Compression {
         long size = com.github.luben.zstd.Zstd.getFrameContentSize(data, off, length);
         if (size < 0 || com.github.luben.zstd.Zstd.isError(size)) {
             return null; // unknown (or unreadable) content size
+        }
+        if (size > ZSTD_MAX_RATIO * length + ZSTD_BLOCK_MAX) {
+            // More than any frame of this length can hold (a 4-byte RLE block gives at most 128 KiB):
+            // the header lies. The streaming decoder reads what is there and names the problem,
+            // without an array of the claimed size.
+            return null;
         }
         if (size > limit) {
             throw new FormatException("decompressed data exceeds " + (limit >> 20) + " MiB");

@@ -50,7 +50,11 @@ class LargeModuleMemoryTest {
     }
 
     static Fixture.Run cli256(List<String> args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Jvm.java(), "-Xmx256m", "-XX:+UseSerialGC", "-cp",
+        return cli("-Xmx256m", args);
+    }
+
+    static Fixture.Run cli(String heap, List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Jvm.java(), heap, "-XX:+UseSerialGC", "-cp",
                 Jvm.classpathString(), "org.preresolver.cli.Main"));
         cmd.addAll(args);
         return Fixture.child(Duration.ofMinutes(10), cmd);
@@ -102,6 +106,38 @@ class LargeModuleMemoryTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("anchor mode").containsPattern("PRERESV amdgpu\\.ko\\.xz \\(\\d+/"
                 + undefinedByReadelf(decodedOnce()) + " preresolved\\)");
+    }
+
+    /**
+     * A 17-byte .ko.zst whose frame header claims 260 MB (under the 256 MiB decompression limit,
+     * over a 128 MiB heap): decoded into an array of the size a frame records, it would be an
+     * out-of-memory error; the claim is more than 17 bytes of
+     * zstd can hold, so the stream decoder reads it and zstd itself reports the frame corrupt (its
+     * one RLE block gives 128 KiB, not the recorded size). The real module beside it is preresolved.
+     */
+    @Test
+    void aZstdFrameClaimingMoreThanItCanHoldIsCorruptNotAnAllocation(@TempDir Path tmp) throws Exception {
+        Path tree = tmp.resolve("tree");
+        Files.createDirectories(tree);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(17).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0xfd2fb528); // magic
+        b.put((byte) 0xe0); // frame header: 8-byte content size, single segment, no checksum
+        b.putLong(260_000_000L); // the claimed content size
+        int block = 1 | 1 << 1 | (128 << 10) << 3; // last block, RLE, 128 KiB
+        b.put((byte) block).put((byte) (block >> 8)).put((byte) (block >> 16));
+        b.put((byte) 0); // the repeated byte
+        Files.write(tree.resolve("liar.ko.zst"), b.array());
+        Path real;
+        try (Stream<Path> s = Files.walk(sid.modulesDir().resolve("kernel/lib"))) {
+            real = s.filter(p -> p.getFileName().toString().equals("crc-itu-t.ko.xz")).findFirst().orElseThrow();
+        }
+        Files.copy(real, tree.resolve("crc-itu-t.ko.xz"));
+        Fixture.Run r = cli("-Xmx128m", List.of("preresolve", "-k", sid.vmlinux().toString(), "--assume-nokaslr",
+                "--strip-signature", "-j", "1", "-n", tree.toString()));
+        assertThat(r.errors()).as(r.err()).singleElement().asString()
+                .startsWith("lkm-preresolver: liar.ko.zst: corrupt zstd stream: ");
+        assertThat(r.code()).isEqualTo(org.preresolver.cli.ExitCodes.BAD_INPUT);
+        assertThat(r.out()).containsPattern("PRERESV crc-itu-t\\.ko\\.xz \\(\\d+/\\d+ (\\*fully\\* )?preresolved\\)");
     }
 
     private static Path decodedOnce() throws Exception {
