@@ -20,19 +20,34 @@ public final class ByteReader {
     private static final VarHandle BE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private final byte[] data;
+    private final int length;
     private final boolean little;
 
     public ByteReader(byte[] data, ByteOrder order) {
+        this(data, data.length, order);
+    }
+
+    /**
+     * Reads only the first {@code length} bytes of {@code data} (a module's ELF part, without the
+     * signature after it): nothing at or after {@code length} is in range.
+     */
+    public ByteReader(byte[] data, int length, ByteOrder order) {
+        if (length < 0 || length > data.length) {
+            throw new IllegalArgumentException("length " + length + " of " + data.length + " bytes");
+        }
         this.data = data;
+        this.length = length;
         this.little = order == ByteOrder.LITTLE_ENDIAN;
     }
 
+    /** The array read from; it may be longer than {@link #length()}. */
     public byte[] data() {
         return data;
     }
 
+    /** The bytes in range: {@code [0, length())}. */
     public int length() {
-        return data.length;
+        return length;
     }
 
     public ByteOrder order() {
@@ -41,12 +56,12 @@ public final class ByteReader {
 
     /** True when {@code [offset, offset + length)} lies inside the data; safe for any longs. */
     public boolean inRange(long offset, long length) {
-        return offset >= 0 && length >= 0 && offset <= data.length && length <= data.length - offset;
+        return offset >= 0 && length >= 0 && offset <= this.length && length <= this.length - offset;
     }
 
     public void check(long offset, long length, String what) throws FormatException {
         if (!inRange(offset, length)) {
-            throw new FormatException(what + " (" + length + " bytes) beyond end of file (" + data.length + " bytes)",
+            throw new FormatException(what + " (" + length + " bytes) beyond end of file (" + this.length + " bytes)",
                     offset);
         }
     }
@@ -81,9 +96,18 @@ public final class ByteReader {
      * (exclusive). Decoded as ISO-8859-1: ELF strings are bytes.
      */
     public String cstring(long off, long limit, String what) throws FormatException {
-        long end = Math.min(limit, data.length);
+        return cstring(off, limit, what, -1, "");
+    }
+
+    /**
+     * As {@link #cstring(long, long, String)}, with what was read named {@code what + index + tail}
+     * (index omitted when negative), built only for an error: a symbol table's thousands of names
+     * are read without building thousands of messages.
+     */
+    public String cstring(long off, long limit, String what, long index, String tail) throws FormatException {
+        long end = Math.min(limit, length);
         if (off < 0 || off >= end) {
-            throw new FormatException(what + ": string offset out of range", off);
+            throw new FormatException(what + (index >= 0 ? index : "") + tail + ": string offset out of range", off);
         }
         int i = (int) off;
         int e = (int) end;
@@ -91,7 +115,7 @@ public final class ByteReader {
             i++;
         }
         if (i == e) {
-            throw new FormatException(what + ": string not terminated", off);
+            throw new FormatException(what + (index >= 0 ? index : "") + tail + ": string not terminated", off);
         }
         return new String(data, (int) off, i - (int) off, StandardCharsets.ISO_8859_1);
     }

@@ -32,11 +32,26 @@ public final class ElfEditor {
     /** A section's new size and {@code sh_info}. */
     private record Replacement(long size, long info) {}
 
+    /** An editor of a copy of {@code file} (its {@link ElfFile#length()} bytes). */
     public ElfEditor(ElfFile file) {
+        this(file, Arrays.copyOf(file.data(), file.length()));
+    }
+
+    private ElfEditor(ElfFile file, byte[] out) {
         this.file = file;
-        this.out = file.data().clone();
+        this.out = out;
         this.little = file.header().order() == ByteOrder.LITTLE_ENDIAN;
         this.is64 = file.header().is64();
+    }
+
+    /**
+     * An editor that writes into {@code file}'s own array, for a caller that owns that array and
+     * gives it up (a copy it has just made, such as an original being restored): no second copy of
+     * a large module. {@link #toBytes()} then returns that array itself, bytes after
+     * {@link ElfFile#length()} included.
+     */
+    public static ElfEditor inPlace(ElfFile file) {
+        return new ElfEditor(file, file.data());
     }
 
     /**
@@ -100,7 +115,7 @@ public final class ElfEditor {
             throw new FormatException("file has no section header table", 0);
         }
         SectionHeader shstr = file.sections().get(h.shstrndx());
-        long origLength = out.length;
+        long origLength = file.length();
         long dataOff = alignUp(origLength, Math.max(1, align));
         long strOff = dataOff + contents.length;
         byte[] nameBytes = name.getBytes(StandardCharsets.ISO_8859_1);
@@ -112,7 +127,8 @@ public final class ElfEditor {
         if (end > Integer.MAX_VALUE - 16) {
             throw new FormatException("file would grow beyond 2 GiB", 0);
         }
-        byte[] res = Arrays.copyOf(out, (int) end);
+        byte[] res = new byte[(int) end];
+        System.arraycopy(out, 0, res, 0, (int) origLength);
         System.arraycopy(contents, 0, res, (int) dataOff, contents.length);
         System.arraycopy(file.data(), (int) shstr.offset(), res, (int) strOff, (int) shstr.size());
         System.arraycopy(nameBytes, 0, res, (int) (strOff + shstr.size()), nameBytes.length);
@@ -146,9 +162,9 @@ public final class ElfEditor {
         return new Appended(res, origLength, dataOff, h.shoff(), h.rawShnum());
     }
 
-    /** The edited bytes without an appended section. */
+    /** The edited bytes without an appended section (from {@link #inPlace}: the file's own array). */
     public byte[] toBytes() {
-        return out.clone();
+        return out == file.data() ? out : out.clone();
     }
 
     /**
@@ -158,12 +174,26 @@ public final class ElfEditor {
      */
     public static byte[] restorePrefix(byte[] edited, boolean is64, ByteOrder order, long origLength, long origShoff,
             int origRawShnum) throws FormatException {
-        if (origLength < Layout.ehdr(is64).bytes() || origLength > edited.length) {
+        return restorePrefix(edited, edited.length, is64, order, origLength, origShoff, origRawShnum, 0);
+    }
+
+    /**
+     * As {@link #restorePrefix(byte[], boolean, ByteOrder, long, long, int)}, from the first
+     * {@code editedLength} bytes of {@code edited}, into an array with {@code room} zero bytes after
+     * the original (for its signature trailer: the restored file is then made in one array).
+     */
+    public static byte[] restorePrefix(byte[] edited, int editedLength, boolean is64, ByteOrder order, long origLength,
+            long origShoff, int origRawShnum, int room) throws FormatException {
+        if (origLength < Layout.ehdr(is64).bytes() || origLength > editedLength || editedLength > edited.length) {
             throw new FormatException("recorded original length " + origLength + " does not fit the file ("
-                    + edited.length + " bytes)", 0);
+                    + editedLength + " bytes)", 0);
+        }
+        if (room < 0 || origLength + room > Integer.MAX_VALUE - 16) {
+            throw new FormatException("restored file would be " + (origLength + room) + " bytes", 0);
         }
         boolean little = order == ByteOrder.LITTLE_ENDIAN;
-        byte[] res = Arrays.copyOf(edited, (int) origLength);
+        byte[] res = new byte[(int) origLength + room];
+        System.arraycopy(edited, 0, res, 0, (int) origLength);
         Layout.ehdr(is64).shoff().write(res, 0, origShoff, little);
         Layout.ehdr(is64).shnum().write(res, 0, origRawShnum, little);
         return res;

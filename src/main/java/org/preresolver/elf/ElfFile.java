@@ -39,11 +39,23 @@ public final class ElfFile {
      * @throws FormatException for anything malformed; the message names offsets, not the file
      */
     public static ElfFile parse(byte[] data) throws FormatException {
-        if (!isElf(data)) {
+        return parse(data, data.length);
+    }
+
+    /**
+     * Parses the first {@code length} bytes of {@code data} as an ELF file, without copying them:
+     * a signed module's ELF part, the signature after it out of range. {@link #data()} is then the
+     * whole array and {@link #length()} the ELF part's length.
+     */
+    public static ElfFile parse(byte[] data, int length) throws FormatException {
+        if (length < 0 || length > data.length) {
+            throw new IllegalArgumentException("length " + length + " of " + data.length + " bytes");
+        }
+        if (length < 4 || !isElf(data)) {
             throw new FormatException("not an ELF file (bad magic)", 0);
         }
-        if (data.length < 52) {
-            throw new FormatException("ELF header truncated (" + data.length + " bytes)", 0);
+        if (length < 52) {
+            throw new FormatException("ELF header truncated (" + length + " bytes)", 0);
         }
         int cls = data[4];
         int enc = data[5];
@@ -55,7 +67,7 @@ public final class ElfFile {
         }
         boolean is64 = cls == Elf.ELFCLASS64;
         ByteOrder order = enc == Elf.ELFDATA2LSB ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
-        ByteReader in = new ByteReader(data, order);
+        ByteReader in = new ByteReader(data, length, order);
         Layout.Ehdr eh = Layout.ehdr(is64);
         int ehsize = eh.bytes();
         in.check(0, ehsize, "ELF header");
@@ -136,7 +148,7 @@ public final class ElfFile {
             // is inside the section header table anyway.
             if (s.type() != Elf.SHT_NOBITS && !in.inRange(s.offset(), s.size())) {
                 throw new FormatException("section " + i + " data [0x" + Long.toHexString(s.offset()) + ", +0x"
-                        + Long.toHexString(s.size()) + ") beyond end of file (" + data.length + " bytes)",
+                        + Long.toHexString(s.size()) + ") beyond end of file (" + length + " bytes)",
                         s.headerOffset());
             }
             if (Integer.toUnsignedLong(s.link()) >= shnum && s.link() != 0) {
@@ -161,8 +173,14 @@ public final class ElfFile {
         return header;
     }
 
+    /** The array parsed; longer than {@link #length()} when parsed with a length. */
     public byte[] data() {
         return in.data();
+    }
+
+    /** The file's length: the bytes of {@link #data()} that are the ELF file. */
+    public int length() {
+        return in.length();
     }
 
     public ByteReader reader() {

@@ -104,7 +104,7 @@ public final class SymbolTable {
             if (name >= str.size()) {
                 throw new FormatException("st_name " + name + " out of range in symbol " + i, e);
             }
-            nm = in.cstring(str.offset() + name, strEnd, "name of symbol " + i);
+            nm = in.cstring(str.offset() + name, strEnd, "name of symbol ", i, "");
         }
         return new Symbol(i, nm, name, value, size, info, other, real, shndx, e);
     }

@@ -97,8 +97,10 @@ public final class ModuleCodec {
         if (n.isPresent()) {
             return n.get();
         }
-        // No xz command, or it refused the data: xz-java decodes it or names what is wrong.
-        return Compression.XZ.decompress(file, 0, file.length, Compression.DEFAULT_LIMIT);
+        // No xz command, or it refused the data: xz-java decodes it or names what is wrong, into an
+        // array of the size the index records (no growing buffer and final copy of a 45 MiB module).
+        return Compression.XZ.decompress(file, 0, file.length, Compression.DEFAULT_LIMIT,
+                NativeXz.uncompressedSize(file));
     }
 
     /**
@@ -124,18 +126,21 @@ public final class ModuleCodec {
         if (c == Compression.NONE) {
             return elf;
         }
+        if (c == Compression.ZSTD) {
+            // What `zstd -q` writes for a file: level 3, a content checksum and the content size, in one
+            // call (the streaming encoder cannot record the size, and copies through a growing buffer).
+            try (com.github.luben.zstd.ZstdCompressCtx z = new com.github.luben.zstd.ZstdCompressCtx()) {
+                return z.setLevel(3).setChecksum(true).setContentSize(true).compress(elf);
+            } catch (com.github.luben.zstd.ZstdException e) {
+                throw new IOException("zstd: " + e.getMessage(), e);
+            }
+        }
         ByteArrayOutputStream bo = new ByteArrayOutputStream(elf.length / 2 + 64);
         switch (c) {
             case XZ -> {
                 LZMA2Options o = new LZMA2Options();
                 o.setDictSize(1 << 20);
                 try (OutputStream out = new XZOutputStream(bo, o, XZ.CHECK_CRC32)) {
-                    out.write(elf);
-                }
-            }
-            case ZSTD -> {
-                // The zstd tool writes a content checksum by default; so does this.
-                try (OutputStream out = new com.github.luben.zstd.ZstdOutputStream(bo, 3).setChecksum(true)) {
                     out.write(elf);
                 }
             }

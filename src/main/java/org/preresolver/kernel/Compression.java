@@ -32,6 +32,9 @@ public enum Compression {
     private static final long LZ4_LEGACY_MAGIC = 0x184c2102L;
     private static final long ZSTD_MAGIC = 0xfd2fb528L;
     private static final long ZSTD_SKIPPABLE_MAGIC = 0x184d2a50L;
+    /** A zstd block of 4 bytes (RLE) decodes to at most 128 KiB: no frame inflates more than this. */
+    private static final long ZSTD_MAX_RATIO = 32768;
+    private static final long ZSTD_BLOCK_MAX = 128 << 10;
 
     private final byte[] magic;
 
@@ -100,8 +103,15 @@ public enum Compression {
                         + "vmlinux with the kernel's scripts/extract-vmlinux and pass that ELF file");
                 default -> {
                     int streamLength = this == ZSTD ? zstdFramesLength(data, off, length) : length;
+                    if (this == ZSTD) {
+                        byte[] one = zstdSingleFrame(data, off, streamLength, limit);
+                        if (one != null) {
+                            yield one;
+                        }
+                    }
+                    long hint = sizeHint > 0 ? sizeHint : this == GZIP ? gzipSize(data, off, streamLength) : -1;
                     try (InputStream in = open(new ByteArrayInputStream(data, off, streamLength), limit)) {
-                        yield sizeHint > 0 && sizeHint <= limit ? readExact(in, (int) sizeHint, limit)
+                        yield hint > 0 && hint <= limit ? readExact(in, (int) hint, limit)
                                 : readBounded(in, limit);
                     }
                 }
@@ -143,6 +153,53 @@ public enum Compression {
             p += (int) size;
         }
         return p == off ? length : p - off; // no whole frame: let the decoder name the problem
+    }
+
+    /**
+     * One zstd frame that records its content size (the {@code zstd} command writes it for a file:
+     * every {@code .ko.zst}), decoded in one call into an array of exactly that size; null when the
+     * stream is not such a frame (the streaming decoder then reads it).
+     */
+    private static byte[] zstdSingleFrame(byte[] data, int off, int length, long limit) throws FormatException {
+        if (length < 8 || ByteReader.u32(data, off, true) != ZSTD_MAGIC
+                || com.github.luben.zstd.Zstd.findFrameCompressedSize(data, off, length) != length) {
+            return null;
+        }
+        long size = com.github.luben.zstd.Zstd.getFrameContentSize(data, off, length);
+        if (size < 0 || com.github.luben.zstd.Zstd.isError(size)) {
+            return null; // unknown (or unreadable) content size
+        }
+        if (size > ZSTD_MAX_RATIO * length + ZSTD_BLOCK_MAX) {
+            // More than any frame of this length can hold (a 4-byte RLE block gives at most 128 KiB):
+            // the header lies. The streaming decoder reads what is there and names the problem,
+            // without an array of the claimed size.
+            return null;
+        }
+        if (size > limit) {
+            throw new FormatException("decompressed data exceeds " + (limit >> 20) + " MiB");
+        }
+        byte[] out = new byte[(int) size];
+        long n = com.github.luben.zstd.Zstd.decompressByteArray(out, 0, out.length, data, off, length);
+        if (com.github.luben.zstd.Zstd.isError(n)) {
+            throw new FormatException("corrupt zstd stream: " + com.github.luben.zstd.Zstd.getErrorName(n));
+        }
+        if (n != size) {
+            throw new FormatException("corrupt zstd stream: " + n + " bytes, the frame header says " + size);
+        }
+        return out;
+    }
+
+    /**
+     * The size a gzip stream announces (ISIZE, the last 4 bytes: the size modulo 2^32), or -1 when
+     * it cannot be the size: more than deflate's maximum ratio (1032:1) allows. The decoder still
+     * reads to the end of the stream, so a wrong announcement costs a copy, not correctness.
+     */
+    static long gzipSize(byte[] data, int off, int length) {
+        if (length < 18) {
+            return -1;
+        }
+        long size = ByteReader.u32(data, off + length - 4, true);
+        return size > 0 && size <= 1032L * length ? size : -1;
     }
 
     private InputStream open(InputStream in, long limit) throws IOException {

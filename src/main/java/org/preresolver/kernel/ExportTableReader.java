@@ -176,17 +176,18 @@ public final class ExportTableReader {
         int fw = c.prel32() ? 4 : f.header().wordSize();
         ByteReader in = f.reader();
         long strEnd = strings.offset() + strings.size();
+        String entry = tab.name() + " entry ";
         for (long i = 0; i < n; i++) {
             long e = tab.offset() + i * c.entrySize();
             long fieldAddr = tab.addr() + i * c.entrySize();
             long value = pointer(f, e, fieldAddr, c, relocs);
             String name = in.cstring(nameAt(f, strings, pointer(f, e + fw, fieldAddr + fw, c, relocs)), strEnd,
-                    tab.name() + " entry " + i + " name");
+                    entry, i, " name");
             String ns = "";
             if (c.hasNamespace()) {
                 if (!noNamespace(f, e + 2L * fw, c)) {
                     long nsAddr = pointer(f, e + 2L * fw, fieldAddr + 2L * fw, c, relocs);
-                    ns = in.cstring(stringAt(strings, nsAddr), strEnd, tab.name() + " entry " + i + " namespace");
+                    ns = in.cstring(stringAt(strings, nsAddr), strEnd, entry, i, " namespace");
                 }
             }
             Long crc = null;

@@ -24,17 +24,18 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
 
     public static KernelModule parse(byte[] bytes) throws FormatException {
         Optional<ModuleSignature> sig = ModuleSignature.parse(bytes);
-        byte[] elfBytes = sig.isPresent() ? java.util.Arrays.copyOf(bytes, sig.get().moduleLength()) : bytes;
+        // The ELF part, parsed in place (no copy of a large module): the signature is out of range.
+        int elfLength = sig.isPresent() ? sig.get().moduleLength() : bytes.length;
         ElfFile elf;
         try {
-            elf = ElfFile.parse(elfBytes);
+            elf = ElfFile.parse(bytes, elfLength);
         } catch (FormatException e) {
             if (sig.isEmpty()) {
                 throw e;
             }
             // The ELF data ends where the signature begins: say so, the file is longer.
-            throw new FormatException(null, e.offset(), e.detail().replace("end of file (" + elfBytes.length + " bytes)",
-                    "end of the module data (" + elfBytes.length + " bytes before the signature)"), e.getCause());
+            throw new FormatException(null, e.offset(), e.detail().replace("end of file (" + elfLength + " bytes)",
+                    "end of the module data (" + elfLength + " bytes before the signature)"), e.getCause());
         }
         if (sig.isEmpty()) {
             checkNoTruncatedSignature(elf);
@@ -67,8 +68,8 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
             }
         }
         byte[] data = elf.data();
-        if (end < data.length && data[(int) end] == 0x30) {
-            throw new FormatException((data.length - end) + " bytes after the ELF contents look like a truncated "
+        if (end < elf.length() && data[(int) end] == 0x30) {
+            throw new FormatException((elf.length() - end) + " bytes after the ELF contents look like a truncated "
                     + "module signature (no \"~Module signature appended~\" marker at the end of the file)", end);
         }
     }

@@ -431,7 +431,7 @@ public final class Preresolver {
         }
         KernelIdentity k = kernel.identity();
         var h = elf.header();
-        PreresolvedRecord rec = new PreresolvedRecord(signed, elf.data().length, h.shoff(), h.rawShnum(),
+        PreresolvedRecord rec = new PreresolvedRecord(signed, elf.length(), h.shoff(), h.rawShnum(),
                 exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer,
                 plan.anchor().map(Plan.Anchor::index).orElse(-1), saved);
         return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode()).bytes();

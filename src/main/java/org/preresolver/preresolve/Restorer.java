@@ -1,6 +1,5 @@
 package org.preresolver.preresolve;
 
-import java.util.Arrays;
 import java.util.Optional;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
@@ -71,11 +70,14 @@ public final class Restorer {
             throw new FormatException(PreresolvedRecord.SECTION + " record: original e_shnum "
                     + Integer.toUnsignedString(rec.originalShnum()) + " out of range");
         }
-        byte[] prefix = ElfEditor.restorePrefix(data, h.is64(), h.order(), rec.originalElfLength(),
-                rec.originalShoff(), rec.originalShnum());
+        // The original and its signature trailer in one array, edited in place: a 45 MiB module
+        // (amdgpu) is then restored with one copy, within a small heap.
+        int origLength = (int) rec.originalElfLength();
+        byte[] prefix = ElfEditor.restorePrefix(data, f.length(), h.is64(), h.order(), rec.originalElfLength(),
+                rec.originalShoff(), rec.originalShnum(), rec.trailer().length);
         for (PreresolvedRecord.Saved s : rec.saved()) {
             // Anchor mode rewrote these sections in place: put their original bytes back.
-            if (s.offset() < 0 || s.offset() + s.bytes().length > prefix.length) {
+            if (s.offset() < 0 || s.offset() + s.bytes().length > origLength) {
                 throw new FormatException(PreresolvedRecord.SECTION + " record: saved section " + s.index()
                         + " at 0x" + Long.toHexString(s.offset()) + " runs past the original length");
             }
@@ -83,12 +85,12 @@ public final class Restorer {
         }
         ElfFile orig;
         try {
-            orig = ElfFile.parse(prefix);
+            orig = ElfFile.parse(prefix, origLength);
         } catch (FormatException e) {
             throw new FormatException(PreresolvedRecord.SECTION + " record does not describe this file: the restored "
                     + "original does not parse (" + e.getMessage() + ")");
         }
-        ElfEditor ed = new ElfEditor(orig);
+        ElfEditor ed = ElfEditor.inPlace(orig);
         if (rec.anchorMode()) {
             Symbol a;
             try {
@@ -133,19 +135,18 @@ public final class Restorer {
             }
             ed.setSymbol(s, p.oldValue(), p.oldShndx());
         }
-        byte[] elf = ed.toBytes();
+        byte[] out = ed.toBytes(); // prefix itself
         if (rec.trailer().length == 0) {
-            return elf;
+            return out;
         }
-        byte[] out = Arrays.copyOf(elf, elf.length + rec.trailer().length);
-        System.arraycopy(rec.trailer(), 0, out, elf.length, rec.trailer().length);
+        System.arraycopy(rec.trailer(), 0, out, origLength, rec.trailer().length);
         Optional<ModuleSignature> sig;
         try {
             sig = ModuleSignature.parse(out);
         } catch (FormatException e) {
             sig = Optional.empty();
         }
-        if (sig.isEmpty() || sig.get().moduleLength() != elf.length) {
+        if (sig.isEmpty() || sig.get().moduleLength() != origLength) {
             throw new FormatException(PreresolvedRecord.SECTION + " record: the stored " + rec.trailer().length
                     + "-byte signature trailer is not a module signature for this module");
         }

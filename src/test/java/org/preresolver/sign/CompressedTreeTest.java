@@ -33,7 +33,7 @@ class CompressedTreeTest {
     /** Format, file suffix, compress command (kbuild's flags; the file is appended). */
     static final String[][] FORMATS = {
         {"xz", ".xz", "xz --check=crc32 --lzma2=dict=1MiB -f"},
-        {"zstd", ".zst", "zstd -T0 --rm -f -q"},
+        {"zstd", ".zst", "zstd --rm -f -q"},
         {"gzip", ".gz", "gzip -n -f"},
     };
 
@@ -137,6 +137,40 @@ class CompressedTreeTest {
         String list = Host.run(java.time.Duration.ofMinutes(1), null, "xz", "--robot", "--list",
                 packedName(packedOut, 0).toString()).output();
         assertThat(list).contains("\tCRC32\t").doesNotContain("CRC64").doesNotContain("SHA-256");
+    }
+
+    /**
+     * The kernel's zstd module decompressor sizes its workspace from the frame header's window
+     * size: every .ko.zst output has the frame parameters the {@code zstd} command (kbuild's
+     * {@code zstd --rm -f -q}) gives the same preresolved module: window size, XXH64 check, and
+     * the decompressed size recorded, as {@code zstd -lv} reports them.
+     */
+    @Test
+    void zstdOutputsHaveTheFrameOfTheZstdCommand() throws Exception {
+        Path scratch = t.dir.resolve("compressed/zstd-frames");
+        Files.createDirectories(scratch);
+        int checked = 0;
+        for (int i = 0; i < modules.size(); i++) {
+            if (!format(i)[0].equals("zstd")) {
+                continue;
+            }
+            Path ref = scratch.resolve(i + ".ko.zst");
+            Host.run(java.time.Duration.ofMinutes(1), null, "zstd", "-q", "-f", "-o", ref.toString(),
+                    plainOut.resolve(modules.get(i)).toString());
+            String ours = frame(packedName(packedOut, i));
+            assertThat(ours).as(packedName(packedOut, i).toString()).contains("Check: XXH64")
+                    .contains("Decompressed Size:").isEqualTo(frame(ref));
+            checked++;
+        }
+        assertThat(checked).isGreaterThanOrEqualTo(10);
+    }
+
+    /** The frame lines of {@code zstd -lv}: window size, decompressed size, check type. */
+    private static String frame(Path f) throws Exception {
+        String out = Host.run(java.time.Duration.ofMinutes(1), null, "zstd", "-lv", f.toString()).output();
+        return String.join("\n", out.lines().map(String::strip).filter(l -> l.startsWith("Window Size:")
+                || l.startsWith("Decompressed Size:") || l.startsWith("Check:")).map(l -> l.startsWith("Check:")
+                ? l.replaceAll("^(Check: \\S+).*", "$1") : l).toList());
     }
 
     @Test
