@@ -155,41 +155,59 @@ final class NativeXz {
         List<String> cmd = new java.util.ArrayList<>(args.size() + 1);
         cmd.add(TOOL.get().toString());
         cmd.addAll(args);
-        Process p = null;
-        Future<?> feed = null;
+        Process[] p = {null};
+        Future<?>[] feed = {null};
         try {
-            p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            Process proc = p;
-            feed = FEEDERS.submit(() -> {
-                try (OutputStream in = proc.getOutputStream()) {
-                    for (byte[] b : inputs) {
-                        in.write(b);
+            return attempt(() -> {
+                p[0] = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                Process proc = p[0];
+                feed[0] = FEEDERS.submit(() -> {
+                    try (OutputStream in = proc.getOutputStream()) {
+                        for (byte[] b : inputs) {
+                            in.write(b);
+                        }
+                    } catch (IOException e) {
+                        // xz stopped reading (corrupt input, or killed): its exit status says so
                     }
-                } catch (IOException e) {
-                    // xz stopped reading (corrupt input, or killed): its exit status says so
+                });
+                T result;
+                try (InputStream o = proc.getInputStream()) {
+                    result = reader.read(o);
                 }
+                if (result == null || proc.waitFor() != 0) {
+                    return null;
+                }
+                feed[0].get();
+                return result;
             });
-            T result;
-            try (InputStream o = p.getInputStream()) {
-                result = reader.read(o);
+        } finally {
+            if (p[0] != null && p[0].isAlive()) {
+                p[0].destroyForcibly();
             }
-            if (result == null || p.waitFor() != 0) {
-                return Optional.empty();
+            if (feed[0] != null) {
+                feed[0].cancel(true);
             }
-            feed.get();
-            return Optional.of(result);
+        }
+    }
+
+    /** Work with a process: its result, or null when the process's output or exit status is wrong. */
+    @FunctionalInterface
+    private interface Attempt<T> {
+        T run() throws IOException, InterruptedException, java.util.concurrent.ExecutionException;
+    }
+
+    /**
+     * {@code a}'s result; empty when it returned null or failed (the caller then works in-process).
+     * An interrupt is kept for the caller to see.
+     */
+    private static <T> Optional<T> attempt(Attempt<T> a) {
+        try {
+            return Optional.ofNullable(a.run());
         } catch (IOException | java.util.concurrent.ExecutionException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
-        } finally {
-            if (p != null && p.isAlive()) {
-                p.destroyForcibly();
-            }
-            if (feed != null) {
-                feed.cancel(true);
-            }
         }
     }
 
@@ -258,47 +276,44 @@ final class NativeXz {
         if (TOOL.isEmpty() || inputs.isEmpty()) {
             return Optional.empty();
         }
-        Path dir = null;
-        Process p = null;
+        Path[] dir = {null};
+        Process[] p = {null};
         try {
-            dir = Files.createTempDirectory("lkmpr-xz");
-            List<String> cmd = new java.util.ArrayList<>();
-            cmd.add(TOOL.get().toString());
-            cmd.addAll(List.of("--check=crc32", "--lzma2=dict=1MiB", "-T1", "-q", "-f", "--"));
-            for (int i = 0; i < inputs.size(); i++) {
-                Files.write(dir.resolve(Integer.toString(i)), inputs.get(i));
-                cmd.add(Integer.toString(i));
-            }
-            p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (p.waitFor() != 0) {
-                return Optional.empty();
-            }
-            List<byte[]> out = new java.util.ArrayList<>(inputs.size());
-            for (int i = 0; i < inputs.size(); i++) {
-                out.add(Files.readAllBytes(dir.resolve(i + ".xz")));
-            }
-            return Optional.of(out);
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
+            return attempt(() -> {
+                dir[0] = Files.createTempDirectory("lkmpr-xz");
+                List<String> cmd = new java.util.ArrayList<>();
+                cmd.add(TOOL.get().toString());
+                cmd.addAll(List.of("--check=crc32", "--lzma2=dict=1MiB", "-T1", "-q", "-f", "--"));
+                for (int i = 0; i < inputs.size(); i++) {
+                    Files.write(dir[0].resolve(Integer.toString(i)), inputs.get(i));
+                    cmd.add(Integer.toString(i));
+                }
+                p[0] = new ProcessBuilder(cmd).directory(dir[0].toFile()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (p[0].waitFor() != 0) {
+                    return null;
+                }
+                List<byte[]> out = new java.util.ArrayList<>(inputs.size());
+                for (int i = 0; i < inputs.size(); i++) {
+                    out.add(Files.readAllBytes(dir[0].resolve(i + ".xz")));
+                }
+                return out;
+            });
         } finally {
-            if (p != null && p.isAlive()) {
-                p.destroyForcibly();
+            if (p[0] != null && p[0].isAlive()) {
+                p[0].destroyForcibly();
                 try {
-                    p.waitFor();
+                    p[0].waitFor();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }
-            if (dir != null) {
-                try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            if (dir[0] != null) {
+                try (java.util.stream.Stream<Path> s = Files.list(dir[0])) {
                     for (Path f : (Iterable<Path>) s::iterator) {
                         Files.deleteIfExists(f);
                     }
-                    Files.deleteIfExists(dir);
+                    Files.deleteIfExists(dir[0]);
                 } catch (IOException e) {
                     // a temporary directory left behind; nothing else to do
                 }
