@@ -16,9 +16,8 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.preresolver.testing.TestFiles;
 import org.preresolver.elf.Elf;
-import org.preresolver.elf.ElfFile;
-import org.preresolver.elf.FormatException;
 import org.preresolver.elf.Symbol;
 import org.preresolver.testing.CliRun;
 import org.preresolver.testing.PreresvLines;
@@ -69,14 +68,6 @@ class AnchorKaslrBootTest {
         }
     }
 
-    private static List<Symbol> symbols(Path ko) throws IOException {
-        try {
-            return ElfFile.parse(Files.readAllBytes(ko)).symbolTable().symbols();
-        } catch (FormatException e) {
-            throw new IOException(ko + ": " + e.getMessage(), e);
-        }
-    }
-
     @Test
     void toolChoseAnchorModeWithoutAnyOption() {
         assertThat(toolExit).as(toolErr).isZero();
@@ -98,9 +89,9 @@ class AnchorKaslrBootTest {
             Path original = set.tree().path(set.loadOrder().get(i));
             int[] counts = reported.get(f.getFileName().toString());
             assertThat(counts).as(f.toString()).isNotNull();
-            long undefBefore = symbols(original).stream().filter(s -> s.index() > 0 && s.isUndefined()
+            long undefBefore = TestFiles.symbols(original).stream().filter(s -> s.index() > 0 && s.isUndefined()
                     && !s.name().isEmpty()).count();
-            List<Symbol> after = symbols(f);
+            List<Symbol> after = TestFiles.symbols(f);
             long undefAfter = after.stream().filter(s -> s.index() > 0 && s.isUndefined() && !s.name().isEmpty())
                     .count();
             long abs = after.stream().filter(s -> s.shndx() == Elf.SHN_ABS && s.bind() != Elf.STB_LOCAL).count();
@@ -109,7 +100,7 @@ class AnchorKaslrBootTest {
                     .as(f.toString()).allSatisfy(s -> assertThat(s.value()).isLessThan(0x100000L));
             // Every bound symbol stopped being undefined: rebased (gone from .symtab) or absolute.
             assertThat(undefBefore - undefAfter).as(f.toString()).isEqualTo(counts[0]);
-            assertThat(after).as(f.toString()).hasSize((int) (symbols(original).size() - (counts[0] - abs)));
+            assertThat(after).as(f.toString()).hasSize((int) (TestFiles.symbols(original).size() - (counts[0] - abs)));
             rebased += counts[0] - abs;
         }
         assertThat(rebased).isGreaterThan(1000);

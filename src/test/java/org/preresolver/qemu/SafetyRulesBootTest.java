@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.preresolver.testing.TestFiles;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
 import org.preresolver.elf.ElfFile;
@@ -123,7 +124,7 @@ class SafetyRulesBootTest {
         Set<String> names = new TreeSet<>();
         for (String m : TestModules.MODULES) {
             Map<String, Long> abs = new LinkedHashMap<>();
-            for (Symbol s : symbols(preDir.resolve(m + ".ko"))) {
+            for (Symbol s : TestFiles.symbols(preDir.resolve(m + ".ko"))) {
                 if (s.shndx() == Elf.SHN_ABS && s.bind() != Elf.STB_LOCAL) {
                     abs.put(s.name(), s.value());
                     names.add(s.name());
@@ -191,14 +192,6 @@ class SafetyRulesBootTest {
             q.file(f, "/" + d.getKey() + "/ORDER");
         }
         return q.boot(work.resolve("boot-" + variant));
-    }
-
-    private static List<Symbol> symbols(Path ko) throws IOException {
-        try {
-            return ElfFile.parse(Files.readAllBytes(ko)).symbolTable().symbols();
-        } catch (FormatException e) {
-            throw new IOException(ko + ": " + e.getMessage(), e);
-        }
     }
 
     /** insmod (LOAD) or rmmod (UNLOAD) results of one variant: module to "rc=N err=...". */

@@ -71,4 +71,13 @@ public final class TestFiles {
             throw new IllegalStateException(e);
         }
     }
+
+    /** The symbol table of an uncompressed module file, as the tool's ELF reader decodes it. */
+    public static java.util.List<org.preresolver.elf.Symbol> symbols(Path ko) throws IOException {
+        try {
+            return org.preresolver.elf.ElfFile.parse(Files.readAllBytes(ko)).symbolTable().symbols();
+        } catch (org.preresolver.elf.FormatException e) {
+            throw new IOException(ko + ": " + e.getMessage(), e);
+        }
+    }
 }

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.preresolver.testing.TestFiles;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
@@ -225,14 +226,6 @@ class Arm64AnchorKaslrBootTest {
         }
     }
 
-    private static List<Symbol> symbols(Path ko) throws IOException {
-        try {
-            return ElfFile.parse(Files.readAllBytes(ko)).symbolTable().symbols();
-        } catch (FormatException e) {
-            throw new IOException(ko + ": " + e.getMessage(), e);
-        }
-    }
-
     @Test
     void captureHasTheImageBoundsArm64Lists() {
         assertThat(capture.completed()).as(capture.summary()).isTrue();
@@ -263,8 +256,8 @@ class Arm64AnchorKaslrBootTest {
         long rebased = 0;
         for (String m : order) {
             Path f = pre.resolve(tree.relativePath(m));
-            List<Symbol> before = symbols(orig.resolve(tree.relativePath(m)));
-            List<Symbol> after = symbols(f);
+            List<Symbol> before = TestFiles.symbols(orig.resolve(tree.relativePath(m)));
+            List<Symbol> after = TestFiles.symbols(f);
             int[] c = counts.get(f.getFileName().toString());
             assertThat(c).as(f.toString()).isNotNull();
             long undefBefore = before.stream().filter(s -> s.index() > 0 && s.isUndefined() && !s.name().isEmpty())

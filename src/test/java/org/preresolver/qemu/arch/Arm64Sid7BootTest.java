@@ -19,9 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.preresolver.testing.TestFiles;
 import org.preresolver.elf.Elf;
-import org.preresolver.elf.ElfFile;
-import org.preresolver.elf.FormatException;
 import org.preresolver.elf.Symbol;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.KernelExport;
@@ -152,14 +151,6 @@ class Arm64Sid7BootTest {
         return v == null ? "?" : Long.toHexString(v);
     }
 
-    private static List<Symbol> symbols(Path ko) throws IOException {
-        try {
-            return ElfFile.parse(Files.readAllBytes(ko)).symbolTable().symbols();
-        } catch (FormatException e) {
-            throw new IOException(ko + ": " + e.getMessage(), e);
-        }
-    }
-
     @Test
     void theKernelIsSid7OnArm64WithTheSameAbiAsAmd64() throws IOException {
         assertThat(kernel.release()).matches("7\\.\\d+\\.\\d+\\+deb\\d+-arm64");
@@ -224,13 +215,13 @@ class Arm64Sid7BootTest {
         // Not vacuous: plain mode wrote absolute kernel addresses; anchor mode wrote none, and each
         // rewritten module keeps an undefined vmlinux function as its anchor.
         Path ext4 = elfName("ext4");
-        long absPlain = symbols(plain.dir().resolve(ext4)).stream()
+        long absPlain = TestFiles.symbols(plain.dir().resolve(ext4)).stream()
                 .filter(s -> s.shndx() == Elf.SHN_ABS && s.bind() != Elf.STB_LOCAL && Long.compareUnsigned(s.value(),
                         0xffff000000000000L) >= 0).count();
         assertThat(absPlain).isEqualTo(plain.counts().get("ext4.ko")[0]);
         for (String m : order) {
             Path f = anchor.dir().resolve(elfName(m));
-            List<Symbol> after = symbols(f);
+            List<Symbol> after = TestFiles.symbols(f);
             assertThat(after.stream().filter(s -> s.shndx() == Elf.SHN_ABS && s.bind() != Elf.STB_LOCAL
                     && Long.compareUnsigned(s.value(), 0xffff000000000000L) >= 0)).as(f.toString()).isEmpty();
             if (anchor.counts().get(f.getFileName().toString())[0] > 0) {
