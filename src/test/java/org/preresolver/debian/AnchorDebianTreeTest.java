@@ -11,7 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,33 +81,8 @@ class AnchorDebianTreeTest {
     @Order(2)
     void readelfSeesEveryRebaseAndNothingElseChanged() throws Exception {
         List<Path> mods = modules(kernel.modulesDir());
-        Map<String, Integer> counts = new HashMap<>();
-        for (String l : stdout) {
-            Matcher m = LINE.matcher(l);
-            if (m.matches()) {
-                counts.put(m.group(1), Integer.parseInt(m.group(2)));
-            }
-        }
-        long rebasedRelocations = 0;
-        int batch = 150;
-        for (int i = 0; i < mods.size(); i += batch) {
-            List<Path> orig = mods.subList(i, Math.min(mods.size(), i + batch));
-            List<Path> outs = new ArrayList<>();
-            for (Path p : orig) {
-                outs.add(out.resolve(kernel.modulesDir().relativize(p)));
-            }
-            Map<Path, ReadelfDump.FileDump> a = ReadelfDump.dump(orig);
-            Map<Path, ReadelfDump.FileDump> b = ReadelfDump.dump(outs);
-            for (int j = 0; j < orig.size(); j++) {
-                String rel = kernel.modulesDir().relativize(orig.get(j)).toString();
-                if (counts.get(rel) == 0) {
-                    assertThat(Files.mismatch(orig.get(j), outs.get(j))).as("%s: nothing to do, copied as is", rel)
-                            .isEqualTo(-1L);
-                    continue;
-                }
-                rebasedRelocations += compare(rel, a.get(orig.get(j)), b.get(outs.get(j)), counts.get(rel));
-            }
-        }
+        long rebasedRelocations = ReadelfDump.comparePairs(mods, kernel.modulesDir(), out, stdout,
+                AnchorDebianTreeTest::compare);
         assertThat(rebasedRelocations).isGreaterThan(100000);
     }
 

@@ -77,4 +77,51 @@ final class ReadelfDump {
         }
         return res;
     }
+
+    /** One preresolved module's readelf views against its original's; returns what it counted. */
+    @FunctionalInterface
+    interface PairCheck {
+        long compare(String rel, FileDump original, FileDump output, int reported);
+    }
+
+    /**
+     * readelf over every original module under {@code root} and its output under {@code out}, in
+     * batches: a module whose PRERESV line in {@code stdout} reports 0 must be copied as it is; each
+     * other pair goes to {@code check} with the number its line reports. Returns the sum of what
+     * {@code check} counted.
+     */
+    static long comparePairs(List<Path> mods, Path root, Path out, List<String> stdout, PairCheck check)
+            throws IOException, InterruptedException {
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+                "  PRERESV (\\S+) \\((\\d+)/(\\d+)( \\*fully\\*)? preresolved\\)");
+        Map<String, Integer> counts = new java.util.HashMap<>();
+        for (String l : stdout) {
+            java.util.regex.Matcher m = line.matcher(l);
+            if (m.matches()) {
+                counts.put(m.group(1), Integer.parseInt(m.group(2)));
+            }
+        }
+        long total = 0;
+        int batch = 150;
+        for (int i = 0; i < mods.size(); i += batch) {
+            List<Path> orig = mods.subList(i, Math.min(mods.size(), i + batch));
+            List<Path> outs = new java.util.ArrayList<>();
+            for (Path p : orig) {
+                outs.add(out.resolve(root.relativize(p)));
+            }
+            Map<Path, FileDump> a = dump(orig);
+            Map<Path, FileDump> b = dump(outs);
+            for (int j = 0; j < orig.size(); j++) {
+                String rel = root.relativize(orig.get(j)).toString();
+                org.assertj.core.api.Assertions.assertThat(counts).as("a PRERESV line for %s", rel).containsKey(rel);
+                if (counts.get(rel) == 0) {
+                    org.assertj.core.api.Assertions.assertThat(java.nio.file.Files.mismatch(orig.get(j), outs.get(j)))
+                            .as("%s has nothing to preresolve: copied as is", rel).isEqualTo(-1L);
+                    continue;
+                }
+                total += check.compare(rel, a.get(orig.get(j)), b.get(outs.get(j)), counts.get(rel));
+            }
+        }
+        return total;
+    }
 }
