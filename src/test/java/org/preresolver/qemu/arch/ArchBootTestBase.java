@@ -121,24 +121,16 @@ abstract class ArchBootTestBase {
 
         // The originals, signed as Debian ships them.
         Path orig = work.resolve("orig");
-        for (String m : order) {
-            Path dst = orig.resolve(tree.relativePath(m));
-            Files.createDirectories(dst.getParent());
-            Files.copy(tree.path(m), dst);
-        }
-        Path images = work.resolve("images");
-        Files.createDirectories(images);
-        Path ext4 = org.preresolver.qemu.DiskImages.ext4(images.resolve("ext4.img"), 8, Map.of("hello.txt",
-                EXT4_HELLO + "\n"));
-        Path vfat = org.preresolver.qemu.DiskImages.vfat(images.resolve("vfat.img"), 4, Map.of("hello.txt",
-                VFAT_HELLO + "\n"));
+        copyModules(tree, order, orig);
+        Disks disks = disks(work.resolve("images"));
+        Path ext4 = disks.ext4();
+        Path vfat = disks.vfat();
 
         // 1. The exports of vmlinux per Module.symvers: the names whose kallsyms lines the guest prints.
         symvers = SymbolFiles.parseSymvers(Files.readAllBytes(kernel.symvers()));
         List<String> names = symvers.stream().filter(SymbolFiles.SymversEntry::fromVmlinux)
                 .map(SymbolFiles.SymversEntry::name).toList();
-        Path namesFile = work.resolve("kallsyms-names.txt");
-        Files.writeString(namesFile, Kallsyms.namesFile(names), StandardCharsets.ISO_8859_1);
+        Path namesFile = Kallsyms.writeNames(work, names);
         kallsymsFile = work.resolve("kallsyms.txt");
         List<String> kernelArgs;
         if (arch.imageRoute()) {
@@ -147,11 +139,9 @@ abstract class ArchBootTestBase {
             exports = KernelLoader.fromImage(kernel.image(), kernel.config()).exports();
         } else {
             // 2b. A first nokaslr boot captures kallsyms; exports are Module.symvers plus its addresses.
-            capture = kernel.guest().script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
-                    .timeout(Duration.ofSeconds(180)).boot(work.resolve("boot-capture"));
-            List<String> captured = Kallsyms.lines(capture);
-            Files.writeString(kallsymsFile, String.join("\n", captured) + "\n", StandardCharsets.ISO_8859_1);
-            kallsyms = Kallsyms.globals(captured);
+            Kallsyms.Captured c = Kallsyms.capture(kernel, namesFile, Duration.ofSeconds(180), work, kallsymsFile);
+            capture = c.log();
+            kallsyms = Kallsyms.globals(c.lines());
             kernelArgs = List.of("--symvers", kernel.symvers().toString(), "--system-map", kallsymsFile.toString(),
                     "--release", kernel.release());
             exports = KernelLoader.fromSymbolFiles(kernel.symvers(), kallsymsFile, kernel.config(), kernel.release())
@@ -368,5 +358,25 @@ abstract class ArchBootTestBase {
         Architecture a = Architecture.of(arch.machine()).orElseThrow();
         assertThat(a.isVerified()).isTrue();
         assertThat(a.verified()).contains(getClass().getSimpleName());
+    }
+
+    /** The modules of {@code order} copied from {@code tree} into {@code dir}, in the tree's layout. */
+    static void copyModules(org.preresolver.qemu.ModuleTree tree, List<String> order, Path dir) throws IOException {
+        for (String m : order) {
+            Path dst = dir.resolve(tree.relativePath(m));
+            Files.createDirectories(dst.getParent());
+            Files.copy(tree.path(m), dst);
+        }
+    }
+
+    /** The two disks every functional boot mounts, each holding hello.txt. */
+    record Disks(Path ext4, Path vfat) {}
+
+    static Disks disks(Path images) throws IOException {
+        Files.createDirectories(images);
+        return new Disks(org.preresolver.qemu.DiskImages.ext4(images.resolve("ext4.img"), 8,
+                Map.of("hello.txt", EXT4_HELLO + "\n")),
+                org.preresolver.qemu.DiskImages.vfat(images.resolve("vfat.img"), 4,
+                        Map.of("hello.txt", VFAT_HELLO + "\n")));
     }
 }

@@ -84,23 +84,18 @@ class Arm64Sid7BootTest {
             Files.createDirectories(dst.getParent());
             Files.write(dst, ModInfo.moduleBytes(tree.path(m)));
         }
-        Path images = work.resolve("images");
-        Files.createDirectories(images);
-        Path ext4 = org.preresolver.qemu.DiskImages.ext4(images.resolve("ext4.img"), 8,
-                Map.of("hello.txt", ArchBootTestBase.EXT4_HELLO + "\n"));
-        Path vfat = org.preresolver.qemu.DiskImages.vfat(images.resolve("vfat.img"), 4,
-                Map.of("hello.txt", ArchBootTestBase.VFAT_HELLO + "\n"));
+        ArchBootTestBase.Disks disks = ArchBootTestBase.disks(work.resolve("images"));
+        Path ext4 = disks.ext4();
+        Path vfat = disks.vfat();
 
         symvers = SymbolFiles.parseSymvers(Files.readAllBytes(kernel.symvers()));
         List<String> names = symvers.stream().filter(SymbolFiles.SymversEntry::fromVmlinux)
                 .map(SymbolFiles.SymversEntry::name).toList();
-        Path namesFile = work.resolve("kallsyms-names.txt");
-        Files.writeString(namesFile, Kallsyms.namesFile(names), StandardCharsets.ISO_8859_1);
-        capture = kernel.guest().script(Kallsyms.script()).file(namesFile, Kallsyms.NAMES)
-                .timeout(Duration.ofSeconds(240)).boot(work.resolve("boot-capture"));
-        List<String> captured = Kallsyms.lines(capture);
+        Path namesFile = Kallsyms.writeNames(work, names);
         Path kallsymsFile = work.resolve("kallsyms.txt");
-        Files.writeString(kallsymsFile, String.join("\n", captured) + "\n", StandardCharsets.ISO_8859_1);
+        Kallsyms.Captured first = Kallsyms.capture(kernel, namesFile, Duration.ofSeconds(240), work, kallsymsFile);
+        capture = first.log();
+        List<String> captured = first.lines();
         linkTime = Kallsyms.globals(captured);
         exports = KernelLoader.fromSymbolFiles(kernel.symvers(), kallsymsFile, kernel.config(), kernel.release())
                 .exports();

@@ -78,4 +78,30 @@ public final class Kallsyms {
         ambiguous.forEach(out::remove);
         return out;
     }
+
+    /** Writes the names file the guest script reads ({@link #namesFile}) as {@code work/kallsyms-names.txt}. */
+    public static java.nio.file.Path writeNames(java.nio.file.Path work, Collection<String> names)
+            throws java.io.IOException {
+        java.nio.file.Path f = work.resolve("kallsyms-names.txt");
+        java.nio.file.Files.writeString(f, namesFile(names), java.nio.charset.StandardCharsets.ISO_8859_1);
+        return f;
+    }
+
+    /** What one capture boot gave: its log and the captured lines. */
+    public record Captured(BootLog log, List<String> lines) {}
+
+    /**
+     * One {@code nokaslr} boot of {@code kernel} that prints the kallsyms lines of the names in
+     * {@code namesFile} and the image bounds (boot log in {@code work/boot-capture}); the lines are
+     * also written to {@code kallsymsFile}, as a System.map the tool reads.
+     */
+    public static Captured capture(ArchKernel kernel, java.nio.file.Path namesFile, java.time.Duration timeout,
+            java.nio.file.Path work, java.nio.file.Path kallsymsFile) throws Exception {
+        BootLog log = kernel.guest().script(script()).file(namesFile, NAMES).timeout(timeout)
+                .boot(work.resolve("boot-capture"));
+        List<String> captured = lines(log);
+        java.nio.file.Files.writeString(kallsymsFile, String.join("\n", captured) + "\n",
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        return new Captured(log, captured);
+    }
 }
