@@ -71,6 +71,16 @@ final class ModuleRunner implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Every module read and decoded by {@link ModuleSource} (nothing kept from an earlier pass) and
+     * handed to {@code each}, in parallel chunks; {@code listener} gets each result in input order.
+     */
+    <T> List<T> eachInput(List<ModuleFiles.Entry> entries, java.util.function.Function<ModuleSource.ModuleInput, T> each,
+            Consumer<T> listener) throws IOException {
+        return run(entries, false, chunk -> ModuleSource.read(chunk, ModuleSource.Kept.none()).stream().map(each).toList(),
+                r -> false, listener);
+    }
+
     /** {@link #run} without a listener or fail-fast: every result, in order. */
     <T> List<T> map(List<ModuleFiles.Entry> entries, ChunkWork<T> work) throws IOException {
         return run(entries, false, work, r -> false, r -> { });

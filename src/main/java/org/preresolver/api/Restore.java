@@ -7,15 +7,11 @@ import java.nio.file.Path;
 import java.util.Optional;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
-import org.preresolver.io.AtomicWriter;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.io.ModuleFiles;
-import org.preresolver.io.TreeLock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.preresolver.preresolve.PreresolvedRecord;
-import org.preresolver.preresolve.Preresolver;
 import org.preresolver.preresolve.Restorer;
 
 /** Gives back original modules from preresolved ones, byte for byte, signature included. */
@@ -41,13 +37,7 @@ public final class Restore {
         try (ModuleSink sink = dryRun ? ModuleSink.dryRun() : outputDir == null ? ModuleSink.inPlace(entries, true)
                 : ModuleSink.toDirectory(outputDir, true);
                 ModuleRunner runner = new ModuleRunner(Runtime.getRuntime().availableProcessors(), "restore")) {
-            runner.run(entries, false, chunk -> {
-                List<Outcome> out = new ArrayList<>();
-                for (ModuleSource.ModuleInput in : ModuleSource.read(chunk, ModuleSource.Kept.none())) {
-                    out.add(one(in, sink));
-                }
-                return out;
-            }, o -> false, each);
+            runner.eachInput(entries, in -> one(in, sink), each);
         }
     }
 

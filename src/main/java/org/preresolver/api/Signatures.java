@@ -2,7 +2,6 @@ package org.preresolver.api;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -44,13 +43,7 @@ public final class Signatures {
     public static List<Outcome> run(List<Path> inputs, Consumer<Outcome> each) throws IOException {
         List<ModuleFiles.Entry> entries = ModuleFiles.find(inputs);
         try (ModuleRunner runner = new ModuleRunner(Runtime.getRuntime().availableProcessors(), "signature")) {
-            return runner.run(entries, false, chunk -> {
-                List<Outcome> out = new ArrayList<>();
-                for (ModuleSource.ModuleInput in : ModuleSource.read(chunk, ModuleSource.Kept.none())) {
-                    out.add(one(in));
-                }
-                return out;
-            }, o -> false, each);
+            return runner.eachInput(entries, in -> one(in), each);
         }
     }
 

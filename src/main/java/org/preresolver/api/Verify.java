@@ -1,18 +1,12 @@
 package org.preresolver.api;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.preresolver.elf.FormatException;
-import org.preresolver.io.ModuleCodec;
 import org.preresolver.io.ModuleFiles;
 import org.preresolver.io.TargetCapture;
 import org.preresolver.kernel.KernelExports;
@@ -135,13 +129,7 @@ public final class Verify {
 
     private static List<ModuleResult> run(ModuleRunner runner, List<ModuleFiles.Entry> entries, Check check,
             Consumer<ModuleResult> listener) throws IOException {
-        return runner.run(entries, false, chunk -> {
-            List<ModuleResult> out = new ArrayList<>();
-            for (ModuleSource.ModuleInput in : ModuleSource.read(chunk, ModuleSource.Kept.none())) {
-                out.add(one(in, check));
-            }
-            return out;
-        }, r -> false, listener);
+        return runner.eachInput(entries, in -> one(in, check), listener);
     }
 
     private static ModuleResult one(ModuleSource.ModuleInput in, Check check) {
