@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -131,23 +130,17 @@ final class ModuleSource {
 
     /** The guard of a file kept decoded: it must still be a regular file, not a link. */
     private static Failure guard(Path file) {
-        if (Files.isSymbolicLink(file)) {
-            return new Failure(true, "is a symbolic link; not followed");
+        try {
+            ModuleFiles.checkRegular(file);
+            return null;
+        } catch (ModuleFiles.NotRegular ex) {
+            return new Failure(true, ex.getMessage());
         }
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return new Failure(true, "not a regular file");
-        }
-        return null;
     }
 
     /** The guard's own words, else "cannot read: ..." */
     private static String guardMessage(IOException ex) {
-        String m = ex.getMessage();
-        if (!(ex instanceof FileSystemException) && m != null
-                && (m.equals("is a symbolic link; not followed") || m.equals("not a regular file"))) {
-            return m;
-        }
-        return ioMessage(ex, "cannot read");
+        return ex instanceof ModuleFiles.NotRegular ? ex.getMessage() : ioMessage(ex, "cannot read");
     }
 
     /**

@@ -40,12 +40,7 @@ public final class ModuleFiles {
      * @throws org.preresolver.elf.FormatException the file is larger than any module
      */
     public static byte[] read(Path file) throws IOException, org.preresolver.elf.FormatException {
-        if (Files.isSymbolicLink(file)) {
-            throw new IOException("is a symbolic link; not followed");
-        }
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException("not a regular file");
-        }
+        checkRegular(file);
         long size = Files.size(file);
         long limit = org.preresolver.kernel.Compression.DEFAULT_LIMIT;
         if (size > limit) {
@@ -53,6 +48,28 @@ public final class ModuleFiles {
                     + (limit >> 20) + " MiB)");
         }
         return Files.readAllBytes(file);
+    }
+
+    /**
+     * The guard of {@link #read} alone: {@code file} is a regular file, not reached through a
+     * symbolic link.
+     *
+     * @throws NotRegular it is a link, a FIFO, a device or a directory
+     */
+    public static void checkRegular(Path file) throws NotRegular {
+        if (Files.isSymbolicLink(file)) {
+            throw new NotRegular("is a symbolic link; not followed");
+        }
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NotRegular("not a regular file");
+        }
+    }
+
+    /** A module path that is not a regular file: the message is the whole one-line reason. */
+    public static final class NotRegular extends IOException {
+        NotRegular(String message) {
+            super(message);
+        }
     }
 
     /** True for {@code .ko}, {@code .ko.xz}, {@code .ko.zst}, {@code .ko.gz}. */
