@@ -215,9 +215,14 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         }
     }
 
-    /** One raw-deflate compressor per thread, reset between uses: a fresh one per section cost more than its work. */
+    /**
+     * One raw-deflate compressor per thread, reset between uses: a fresh one per section cost more
+     * than its work. zlib's fastest level: on Debian's relocation and symbol tables it deflates at
+     * 190 MB/s to 21% where the default level takes 42 MB/s to 19%; at the default level this was
+     * half of an anchor-mode run's CPU time (BENCHMARKS.md, section 6). Inflating reads either.
+     */
     private static final ThreadLocal<java.util.zip.Deflater> DEFLATERS = ThreadLocal.withInitial(
-            () -> new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true));
+            () -> new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED, true));
 
     private static byte[] deflate(byte[] data) {
         java.util.zip.Deflater d = DEFLATERS.get();
