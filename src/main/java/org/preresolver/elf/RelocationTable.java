@@ -90,6 +90,13 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
         return is64 ? a : (int) a; // Elf32_Sword: sign-extended
     }
 
+    /** True when {@code other} holds exactly the same entries, byte for byte. */
+    public boolean sameEntries(RelocationTable other) {
+        int n = count * entsize;
+        return count == other.count && entsize == other.entsize
+                && java.util.Arrays.equals(data, start, start + n, other.data, other.start, other.start + n);
+    }
+
     /**
      * A copy of the section with every entry's symbol index {@code s} replaced by {@code map[s]} and,
      * for {@code SHT_RELA}, its addend increased by {@code delta[s]}; null when no entry changes.

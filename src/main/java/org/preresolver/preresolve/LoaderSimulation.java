@@ -126,6 +126,8 @@ final class LoaderSimulation {
      * The short way: true when both files apply the same relocation sections, each with the same
      * entries' offsets and types in the same order, and every pair has the same {@code S + A} at both
      * slides; false when the entries are not alike pair by pair (then the files are loaded in full).
+     * A section whose entries are the same bytes in both files names the same symbol with the same
+     * addend in each pair, so only the symbols' values are compared for it.
      *
      * @throws Mismatch a pair's {@code S + A} differs: the loaded images differ
      */
@@ -136,6 +138,9 @@ final class LoaderSimulation {
         if (ra.size() != rb.size()) {
             return false;
         }
+        RelocationTable[] ta = new RelocationTable[ra.size()];
+        RelocationTable[] tb = new RelocationTable[ra.size()];
+        boolean[] sameBytes = new boolean[ra.size()];
         for (int k = 0; k < ra.size(); k++) {
             SectionHeader x = ra.get(k);
             SectionHeader y = rb.get(k);
@@ -145,46 +150,65 @@ final class LoaderSimulation {
             }
             RelocationTable a = original.relocations(x);
             RelocationTable b = output.relocations(y);
-            for (int i = 0; i < a.size(); i++) {
-                if (a.offset(i) != b.offset(i) || a.type(i) != b.type(i)) {
-                    return false;
+            ta[k] = a;
+            tb[k] = b;
+            sameBytes[k] = a.sameEntries(b);
+            if (!sameBytes[k]) {
+                for (int i = 0; i < a.size(); i++) {
+                    if (a.offset(i) != b.offset(i) || a.type(i) != b.type(i)) {
+                        return false;
+                    }
                 }
             }
         }
-        long[][] va = {values(original, kernel, ranges, SLIDES[0]), values(original, kernel, ranges, SLIDES[1])};
-        long[][] vb = {values(output, kernel, ranges, SLIDES[0]), values(output, kernel, ranges, SLIDES[1])};
-        for (SectionHeader r : ra) {
-            RelocationTable a = original.relocations(r);
-            RelocationTable b = output.relocations(output.sections().get(r.index()));
+        Values va = values(original, kernel, ranges);
+        Values vb = values(output, kernel, ranges);
+        for (int k = 0; k < ra.size(); k++) {
+            RelocationTable a = ta[k];
+            RelocationTable b = tb[k];
             for (int i = 0; i < a.size(); i++) {
                 int x = a.symbol(i);
-                int y = b.symbol(i);
-                if (x < 0 || x >= va[0].length || y < 0 || y >= vb[0].length) {
-                    throw new Mismatch("a relocation in " + r.name() + " names a symbol out of range");
+                int y = sameBytes[k] ? x : b.symbol(i);
+                if (x < 0 || x >= va.size() || y < 0 || y >= vb.size()) {
+                    throw new Mismatch("a relocation in " + ra.get(k).name() + " names a symbol out of range");
                 }
-                long addA = a.addend(i);
-                long addB = b.addend(i);
-                for (int k = 0; k < SLIDES.length; k++) {
-                    if (va[k][x] + addA != vb[k][y] + addB) {
-                        throw new Mismatch("section " + original.sections().get((int) r.info()).name() + " differs at +0x"
-                                + Long.toHexString(a.offset(i)) + " when loaded at slide 0x" + Long.toHexString(SLIDES[k]));
-                    }
+                long addA = sameBytes[k] ? 0 : a.addend(i);
+                long addB = sameBytes[k] ? 0 : b.addend(i);
+                if (va.fixed[x] + addA != vb.fixed[y] + addB || va.slides[x] != vb.slides[y]) {
+                    long slide = va.at(x, SLIDES[0]) + addA != vb.at(y, SLIDES[0]) + addB ? SLIDES[0] : SLIDES[1];
+                    throw new Mismatch("section " + original.sections().get((int) ra.get(k).info()).name()
+                            + " differs at +0x" + Long.toHexString(a.offset(i)) + " when loaded at slide 0x"
+                            + Long.toHexString(slide));
                 }
             }
         }
         return true;
     }
 
-    /** Every symbol's value in the simulated kernel at {@code slide}, sections laid out as the loader does. */
-    private static long[] values(ElfFile f, KernelExports kernel, ImageRanges ranges, long slide)
-            throws FormatException {
+    /**
+     * Every symbol's value in the simulated kernel: {@code fixed[i]}, plus the slide when
+     * {@code slides[i]} (an image address). Each at slide {@code s} is {@code fixed + (slides ? s : 0)}:
+     * two values at two slides are equal at both exactly when both members are.
+     */
+    private record Values(long[] fixed, boolean[] slides) {
+        int size() {
+            return fixed.length;
+        }
+
+        long at(int i, long slide) {
+            return slides[i] ? fixed[i] + slide : fixed[i];
+        }
+    }
+
+    /** Every symbol's {@link Values}, sections laid out as the loader does; vmlinux looked up once per name. */
+    private static Values values(ElfFile f, KernelExports kernel, ImageRanges ranges) throws FormatException {
         long[] base = layout(f, new byte[f.sections().size()][], false);
         List<Symbol> syms = f.symbolTable().symbols();
-        long[] value = new long[syms.size()];
+        Values v = new Values(new long[syms.size()], new boolean[syms.size()]);
         for (Symbol s : syms) {
-            value[s.index()] = resolve(s, base, kernel, ranges, slide);
+            resolve(s, base, kernel, ranges, v);
         }
-        return value;
+        return v;
     }
 
     /**
@@ -219,9 +243,11 @@ final class LoaderSimulation {
         byte[][] images = new byte[secs.size()][];
         long[] base = layout(f, images, true);
         List<Symbol> syms = f.symbolTable().symbols();
+        Values values = new Values(new long[syms.size()], new boolean[syms.size()]);
         long[] value = new long[syms.size()];
         for (Symbol s : syms) {
-            value[s.index()] = resolve(s, base, kernel, ranges, slide);
+            resolve(s, base, kernel, ranges, values);
+            value[s.index()] = values.at(s.index(), slide);
         }
         List<String> unapplied = new ArrayList<>();
         List<String> overflows = new ArrayList<>();
@@ -260,30 +286,35 @@ final class LoaderSimulation {
         return new Loaded(images, unapplied, overflows);
     }
 
-    /** What {@code simplify_symbols()} makes of a symbol, in the simulated kernel. */
-    private static long resolve(Symbol s, long[] base, KernelExports kernel, ImageRanges ranges, long slide) {
+    /** What {@code simplify_symbols()} makes of a symbol, in the simulated kernel: into {@code out}. */
+    private static void resolve(Symbol s, long[] base, KernelExports kernel, ImageRanges ranges, Values out) {
         int shndx = s.shndx();
+        int i = s.index();
         if (shndx == Elf.SHN_ABS) {
-            return s.value();
-        }
-        if (shndx == Elf.SHN_UNDEF) {
+            out.fixed[i] = s.value();
+        } else if (shndx == Elf.SHN_UNDEF) {
             if (s.name().isEmpty()) {
-                return 0;
+                out.fixed[i] = 0;
+                return;
             }
             KernelExport e = kernel.get(s.name());
-            if (e != null && e.address() != 0) {
-                return switch (ranges.motion(e.address())) {
-                    case SLIDES -> e.address() + slide;
-                    case FIXED -> e.address();
-                    case UNKNOWN -> madeUp(s.name());
-                };
+            if (e == null || e.address() == 0) {
+                out.fixed[i] = madeUp(s.name());
+                return;
             }
-            return madeUp(s.name());
+            switch (ranges.motion(e.address())) {
+                case SLIDES -> {
+                    out.fixed[i] = e.address();
+                    out.slides[i] = true;
+                }
+                case FIXED -> out.fixed[i] = e.address();
+                case UNKNOWN -> out.fixed[i] = madeUp(s.name());
+            }
+        } else if (shndx < base.length) {
+            out.fixed[i] = base[shndx] + s.value();
+        } else {
+            out.fixed[i] = s.value();
         }
-        if (shndx < base.length) {
-            return base[shndx] + s.value();
-        }
-        return s.value();
     }
 
     /** An address for a symbol that a module exports: from its name, the same in both files. */
