@@ -23,8 +23,8 @@ import org.preresolver.report.RunReport;
 
 /**
  * A preresolve run over module files and trees, on the one pipeline: {@link ModuleSource} reads
- * and decodes each module once, the {@link Preresolver} decides and builds the output, which must
- * restore to the input ({@link Preresolver#checkOutput}), {@link ModuleSink} writes it, and
+ * and decodes each module once, the {@link Preresolver} decides, builds the output and checks that
+ * it restores to the input, {@link ModuleSink} writes it, and
  * {@link ModuleRunner} runs the modules in parallel and reports them in input order. First a
  * provider pass learns which symbols the tree's modules export.
  */
@@ -125,9 +125,6 @@ public final class TreeRunner {
             }
             try {
                 Result r = pre.process(in.decoded().elf());
-                if (r.changed()) {
-                    Preresolver.checkOutput(r);
-                }
                 prepared[i] = new Prepared(in, r);
             } catch (FormatException ex) {
                 reports[i] = ModuleReport.failure(in.path(), ModuleReport.Status.ERROR, ex.getMessage());

@@ -17,9 +17,31 @@ import org.preresolver.elf.SectionHeader;
  * (NUL-terminated names in the same order); when those are present the kernel checks only
  * them ({@code check_version()}), and so does this class.
  *
- * @param present true if the module has either section (it was built with modversions)
  */
-public record ModVersions(Map<String, Long> crcs, boolean present) {
+public final class ModVersions {
+    private final Map<String, Long> crcs;
+    private final boolean present;
+    /** Each name's place in the table, made when first asked for. */
+    private Map<String, Integer> positions;
+
+    /**
+     * @param crcs each name's CRC, in table order
+     * @param present true if the module has either section (it was built with modversions)
+     */
+    public ModVersions(Map<String, Long> crcs, boolean present) {
+        this.crcs = crcs;
+        this.present = present;
+    }
+
+    /** Each name's CRC, in table order. */
+    public Map<String, Long> crcs() {
+        return crcs;
+    }
+
+    /** True if the module has {@code __versions} or the extended tables: it was built with modversions. */
+    public boolean present() {
+        return present;
+    }
 
     public static ModVersions none() {
         return new ModVersions(Map.of(), false);
@@ -85,14 +107,17 @@ public record ModVersions(Map<String, Long> crcs, boolean present) {
      * from the start, or {@link Integer#MAX_VALUE} when it has none.
      */
     public int position(String name) {
-        int i = 0;
-        for (String n : crcs.keySet()) {
-            if (n.equals(name)) {
-                return i;
+        Map<String, Integer> p = positions;
+        if (p == null) {
+            // Built on the first question: anchor mode asks it of every candidate.
+            p = new java.util.HashMap<>(crcs.size() * 2);
+            int i = 0;
+            for (String n : crcs.keySet()) {
+                p.put(n, i++);
             }
-            i++;
+            positions = p;
         }
-        return Integer.MAX_VALUE;
+        return p.getOrDefault(name, Integer.MAX_VALUE);
     }
 
     /** The CRC the module expects for {@code name}, or null when it has no entry. */

@@ -105,8 +105,10 @@ public final class Preresolver {
             trailer = module.signature().get().trailer();
         }
         byte[] out = apply(module.elf(), plan, trailer, signed);
+        ElfFile parsed = ElfFile.parse(out);
+        checkRestores(parsed, module.bytes());
         if (plan.anchor().isPresent()) {
-            prove(module.elf(), out);
+            prove(module.elf(), parsed);
         }
         if (resign) {
             out = sign(out, input);
@@ -146,9 +148,9 @@ public final class Preresolver {
      * Loads the original and the anchor-mode output as the loader would, at two KASLR slides, and
      * refuses the module unless the loaded images are equal byte for byte.
      */
-    private void prove(ElfFile original, byte[] out) throws FormatException, RefusedException {
+    private void prove(ElfFile original, ElfFile out) throws FormatException, RefusedException {
         try {
-            LoaderSimulation.check(original, ElfFile.parse(out), kernel,
+            LoaderSimulation.check(original, out, kernel,
                     LoaderRelocations.of(original.header().machine()).orElseThrow());
         } catch (LoaderSimulation.Mismatch e) {
             throw new RefusedException(RefusedException.Kind.SIMULATION, "anchor-mode output failed the loader "
@@ -157,24 +159,15 @@ public final class Preresolver {
     }
 
     /**
-     * Checks an output before it is written: it parses (without the new signature, if re-signed),
-     * carries a record, and restoring it gives back exactly the input; or, when nothing is left to
-     * preresolve, it is the restored original. A failure here is a bug in this tool, reported as an
-     * error for the module rather than written.
+     * Checks an output (unsigned, parsed) before it leaves {@link #process}: it carries a record, and
+     * restoring it gives back exactly the {@code original}. A failure here is a bug in this tool,
+     * reported as an error for the module rather than written.
      */
-    public static void checkOutput(Result r) throws FormatException {
-        if (r.status() == Result.Status.NOTHING_TO_DO) {
-            // A preresolved input that now has nothing to preresolve: its original is put back.
-            if (!Arrays.equals(r.output(), r.module().bytes())) {
-                throw new FormatException("internal check failed: the original to put back is not the restored module");
-            }
-            return;
-        }
-        ElfFile out = ElfFile.parse(ModuleSignature.withoutSignature(r.output()));
+    private static void checkRestores(ElfFile out, byte[] original) throws FormatException {
         PreresolvedRecord rec = Restorer.record(out)
                 .orElseThrow(() -> new FormatException("internal check failed: output has no record"));
         byte[] back = Restorer.restore(out, rec);
-        if (!Arrays.equals(back, r.module().bytes())) {
+        if (!Arrays.equals(back, original)) {
             throw new FormatException("internal check failed: output does not restore to the original; not written");
         }
     }
@@ -243,8 +236,13 @@ public final class Preresolver {
         // up (ppc64's .TOC., ...) come from no module. (lastUnsafeProvider: the last such symbol's
         // index, or -1 when there is none.)
         int lastUnsafeProvider = -1;
+        KernelExport[] found = new KernelExport[symbols.size()]; // each candidate looked up once
         for (Symbol s : symbols) {
-            if (isCandidate(s) && kernel.get(s.name()) == null && !isIgnoredName(s.name(), machine)) {
+            if (!isCandidate(s)) {
+                continue;
+            }
+            found[s.index()] = kernel.get(s.name());
+            if (found[s.index()] == null && !isIgnoredName(s.name(), machine)) {
                 Options.Provider p = options.providers().get(s.name());
                 if (p == null || !p.gplCompatible()) {
                     lastUnsafeProvider = s.index();
@@ -266,7 +264,7 @@ public final class Preresolver {
                 continue;
             }
             boolean weak = s.bind() == Elf.STB_WEAK;
-            out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, facts)));
+            out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, found[s.index()], facts)));
         }
         Plan plain = new Plan(out);
         if (options.mode() == Options.Mode.ANCHOR) {
@@ -290,7 +288,8 @@ public final class Preresolver {
             java.util.Map<Integer, String> archKeep, int machine, String moduleName, boolean inTree,
             int lastUnsafeProvider) {}
 
-    private Outcome decide(Symbol s, boolean weak, ModuleFacts m) {
+    /** The outcome of candidate {@code s}; {@code e} is vmlinux's export of its name, or null. */
+    private Outcome decide(Symbol s, boolean weak, KernelExport e, ModuleFacts m) {
         String name = s.name();
         boolean gplOk = m.gplOk();
         Set<String> imported = m.imported();
@@ -302,7 +301,6 @@ public final class Preresolver {
         if (m.livepatch().contains(s.index())) {
             return new Outcome.Left(Reason.LIVEPATCH, "");
         }
-        KernelExport e = kernel.get(name);
         if (e == null) {
             Options.Provider p = options.providers().get(name);
             if (p != null) {
