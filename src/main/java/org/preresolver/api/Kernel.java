@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.preresolver.elf.FormatException;
+import org.preresolver.io.FileBytes;
 import org.preresolver.io.KernelLoader;
 import org.preresolver.kernel.KernelConfig;
 import org.preresolver.kernel.KernelExports;
@@ -100,7 +101,7 @@ public final class Kernel {
     public static Extracted extract(Path image, Path output) throws IOException, FormatException {
         KernelImage img;
         try {
-            img = KernelImage.parse(java.nio.file.Files.readAllBytes(image));
+            img = KernelImage.parse(FileBytes.read(image));
         } catch (FormatException e) {
             throw e.withSource(image.toString());
         }

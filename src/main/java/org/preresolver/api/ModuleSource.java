@@ -54,11 +54,13 @@ final class ModuleSource {
         List<ModuleFiles.Entry> cur = new ArrayList<>();
         long bytes = 0;
         for (ModuleFiles.Entry e : entries) {
-            long size;
-            try {
-                size = Files.size(e.file());
-            } catch (IOException ex) {
-                size = 0; // reported when the module is read
+            long size = e.size();
+            if (size < 0) {
+                try {
+                    size = Files.size(e.file());
+                } catch (IOException ex) {
+                    size = 0; // reported when the module is read
+                }
             }
             if (!cur.isEmpty() && (cur.size() >= CHUNK_MODULES || bytes + size > CHUNK_BYTES)) {
                 out.add(cur);
@@ -76,6 +78,18 @@ final class ModuleSource {
 
     /** Reads and decodes a chunk: one input per entry, in order, each either decoded or failed. */
     static List<ModuleInput> read(List<ModuleFiles.Entry> chunk, Kept kept) {
+        return read(chunk, kept, false);
+    }
+
+    /**
+     * As {@link #read}, for the exports pass: of an uncompressed module only the parts that say
+     * what it exports are read ({@link ModuleFiles#readExportParts}); its input is good for nothing else.
+     */
+    static List<ModuleInput> readExportParts(List<ModuleFiles.Entry> chunk) {
+        return read(chunk, Kept.none(), true);
+    }
+
+    private static List<ModuleInput> read(List<ModuleFiles.Entry> chunk, Kept kept, boolean exportParts) {
         int n = chunk.size();
         byte[][] files = new byte[n][];
         ModuleCodec.Decoded[] decs = new ModuleCodec.Decoded[n];
@@ -89,7 +103,7 @@ final class ModuleSource {
                 continue;
             }
             try {
-                files[i] = ModuleFiles.read(e.file());
+                files[i] = exportParts ? ModuleFiles.readExportParts(e.file()) : ModuleFiles.read(e.file());
                 todo.add(i);
             } catch (FormatException ex) {
                 failures[i] = new Failure(false, ex.getMessage());

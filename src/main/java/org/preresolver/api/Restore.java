@@ -1,16 +1,17 @@
 package org.preresolver.api;
 
-import org.preresolver.kernel.ModuleSignature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.preresolver.elf.ElfFile;
 import org.preresolver.elf.FormatException;
+import org.preresolver.io.FileBytes;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.io.ModuleFiles;
-import java.util.List;
-import java.util.function.Consumer;
+import org.preresolver.kernel.ModuleSignature;
 import org.preresolver.preresolve.PreresolvedRecord;
 import org.preresolver.preresolve.Restorer;
 
@@ -49,7 +50,7 @@ public final class Restore {
             Optional<byte[]> original = original(in.decoded().elf());
             if (original.isEmpty()) {
                 if (!sink.inPlace()) {
-                    sink.write(in.entry(), in.file() != null ? in.file() : Files.readAllBytes(in.entry().file()));
+                    sink.write(in.entry(), in.file() != null ? in.file() : FileBytes.read(in.entry().file()));
                 }
                 return new Outcome(in.path(), Status.NOT_PRERESOLVED, false, "");
             }

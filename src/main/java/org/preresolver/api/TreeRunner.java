@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.preresolver.elf.FormatException;
+import org.preresolver.io.FileBytes;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.io.ModuleFiles;
 import org.preresolver.kernel.Compression;
@@ -62,7 +63,7 @@ public final class TreeRunner {
             ModuleSource.Kept keep) throws IOException {
         List<List<Export>> found = runner.map(entries, chunk -> {
             List<List<Export>> out = new ArrayList<>();
-            for (ModuleSource.ModuleInput in : ModuleSource.read(chunk, ModuleSource.Kept.none())) {
+            for (ModuleSource.ModuleInput in : ModuleSource.readExportParts(chunk)) {
                 List<Export> exports = new ArrayList<>();
                 out.add(exports);
                 if (!in.ok()) {
@@ -213,7 +214,7 @@ public final class TreeRunner {
 
     /** The file the provider pass read, read again to be copied; it must not have changed size since. */
     private static byte[] readAgain(Path file, int size) throws IOException {
-        byte[] b = Files.readAllBytes(file);
+        byte[] b = FileBytes.read(file);
         if (b.length != size) {
             throw new IOException("changed while it was being read (" + size + " bytes, now " + b.length + ")");
         }

@@ -33,6 +33,48 @@ public final class ElfFile {
         return data.length >= 4 && data[0] == 0x7f && data[1] == 'E' && data[2] == 'L' && data[3] == 'F';
     }
 
+    /** Puts the file's bytes {@code [offset, offset + length)} at the same place in the array being parsed. */
+    @FunctionalInterface
+    public interface Filler {
+        void fill(long offset, long length) throws java.io.IOException;
+    }
+
+    /**
+     * Parses a file of {@code data.length} bytes of which only the parts {@code fill} is asked for
+     * are present: the ELF header, then the section header table and the section name table, so
+     * that a caller can fill just the sections it needs. Null when the file cannot be read that
+     * way (not ELF, extended section numbering, a table out of range): then it must be read whole.
+     *
+     * @throws FormatException what {@link #parse(byte[])} would throw for the whole file's header and tables
+     */
+    public static ElfFile parseFilled(byte[] data, Filler fill) throws FormatException, java.io.IOException {
+        fill.fill(0, Math.min(data.length, 64));
+        if (data.length < 64 || !isElf(data) || (data[4] != Elf.ELFCLASS32 && data[4] != Elf.ELFCLASS64)
+                || (data[5] != Elf.ELFDATA2LSB && data[5] != Elf.ELFDATA2MSB)) {
+            return null;
+        }
+        boolean is64 = data[4] == Elf.ELFCLASS64;
+        ByteReader in = new ByteReader(data, data[5] == Elf.ELFDATA2LSB ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+        Layout.Ehdr eh = Layout.ehdr(is64);
+        Layout.Shdr sh = Layout.shdr(is64);
+        long shoff = eh.shoff().read(in, 0);
+        long shnum = eh.shnum().read(in, 0);
+        long shstrndx = eh.shstrndx().read(in, 0);
+        if (shoff == 0 || shnum == 0 || shstrndx >= shnum || eh.shentsize().read(in, 0) != sh.bytes()
+                || !in.inRange(shoff, shnum * sh.bytes())) {
+            return null;
+        }
+        fill.fill(shoff, shnum * sh.bytes());
+        long names = shoff + shstrndx * sh.bytes();
+        long off = sh.offset().read(in, names);
+        long size = sh.size().read(in, names);
+        if (!in.inRange(off, size)) {
+            return null;
+        }
+        fill.fill(off, size);
+        return parse(data);
+    }
+
     /**
      * Parses the header and section table of {@code data}.
      *

@@ -64,7 +64,7 @@ public final class ExportsCache {
     public Optional<Entry> get(String key) {
         Path f = dir.resolve(key + ".v" + VERSION);
         try {
-            byte[] b = Files.readAllBytes(f);
+            byte[] b = FileBytes.read(f);
             return Optional.of(decode(b));
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // missing or damaged: read the image again

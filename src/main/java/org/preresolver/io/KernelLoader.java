@@ -44,7 +44,7 @@ public final class KernelLoader {
      */
     public static LoadedKernel fromImage(Path image, Path configFile, ExportsCache cache)
             throws IOException, FormatException {
-        byte[] data = Files.readAllBytes(image);
+        byte[] data = FileBytes.read(image);
         KernelExports exports;
         Optional<KernelConfig> embedded;
         String key = null;
@@ -187,7 +187,7 @@ public final class KernelLoader {
 
     private static <T> T parse(Path file, Parser<T> p) throws IOException, FormatException {
         try {
-            return p.parse(Files.readAllBytes(file));
+            return p.parse(FileBytes.read(file));
         } catch (FormatException e) {
             throw e.withSource(file.toString());
         }

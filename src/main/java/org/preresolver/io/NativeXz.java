@@ -295,7 +295,7 @@ final class NativeXz {
                 }
                 List<byte[]> out = new java.util.ArrayList<>(inputs.size());
                 for (int i = 0; i < inputs.size(); i++) {
-                    out.add(Files.readAllBytes(dir[0].resolve(i + ".xz")));
+                    out.add(FileBytes.read(dir[0].resolve(i + ".xz")));
                 }
                 return out;
             });

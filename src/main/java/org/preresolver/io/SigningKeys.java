@@ -130,7 +130,7 @@ public final class SigningKeys {
 
     /** The certificate: DER first, then PEM, as sign-file tries them. */
     static X509CertificateHolder readCertificate(Path file) throws IOException, FormatException {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = FileBytes.read(file);
         try {
             return new X509CertificateHolder(bytes);
         } catch (IOException | RuntimeException derFailed) {

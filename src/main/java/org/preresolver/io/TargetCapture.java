@@ -41,7 +41,7 @@ public final class TargetCapture {
                 throw new FormatException(dir + ": no " + names[i] + " file: not a complete capture (run the script "
                         + "of 'lkm-preresolver target-script' on the target, as root)");
             }
-            files[i] = Files.readAllBytes(f);
+            files[i] = FileBytes.read(f);
         }
         try {
             return RunningKernel.parse(files[0], files[1], files[2], files[3]);
