@@ -162,6 +162,11 @@ public final class ElfEditor {
         return new Appended(res, origLength, dataOff, h.shoff(), h.rawShnum());
     }
 
+    /** The bytes as edited so far, not a copy: for reading only, before {@link #appendSection}. */
+    public byte[] edited() {
+        return out;
+    }
+
     /** The edited bytes without an appended section (from {@link #inPlace}: the file's own array). */
     public byte[] toBytes() {
         return out == file.data() ? out : out.clone();

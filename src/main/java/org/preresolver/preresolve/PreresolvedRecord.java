@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32;
+import org.preresolver.elf.ByteReader;
 import org.preresolver.elf.FormatException;
 
 /**
@@ -30,7 +31,8 @@ import org.preresolver.elf.FormatException;
  * @param anchorIndex in anchor mode, the {@code .symtab} index (in the original) of the anchor; -1 in
  *     plain mode. Version 1 records are plain; version 2 records carry the mode.
  * @param saved anchor mode: the original bytes of the sections rewritten in place ({@code .symtab},
- *     relocation sections), stored deflated; empty in plain mode
+ *     relocation sections), stored deflated (version 3: as their XOR with the preresolved file's
+ *     bytes at the same place, which are mostly zeros); empty in plain mode
  */
 public record PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff,
         int originalShnum, byte[] exportsDigest, String buildId, String release, String tool,
@@ -47,8 +49,14 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
     public static final String SECTION = ".preresolved";
     /** Plain mode: symbols patched in place, restored by patching them back. */
     public static final int VERSION = 1;
-    /** Anchor mode: the rewritten sections live after the original end, which the file keeps whole. */
+    /** Anchor mode: the original bytes of the sections rewritten in place, deflated. */
     public static final int VERSION_ANCHOR = 2;
+    /**
+     * Anchor mode, each saved section stored as its XOR with the bytes that replaced it: the
+     * renumbered relocation entries differ from the originals in a few bytes each, so the delta
+     * deflates to a fraction of the size in a fraction of the time (BENCHMARKS.md, section 6).
+     */
+    public static final int VERSION_ANCHOR_DELTA = 3;
     private static final byte[] MAGIC = "LKMPRESV".getBytes(StandardCharsets.US_ASCII);
     private static final int FLAG_SIGNATURE = 1;
     /** Bounds that keep a lying record from making us allocate much. */
@@ -85,10 +93,21 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
     public boolean anchorMode() {
         return anchorIndex >= 0;
     }
+    /** The record as version 1 (plain mode) or 2 (anchor mode, the saved sections deflated as they are). */
     public byte[] encode() {
+        return encode(null);
+    }
+
+    /**
+     * The record as written into {@code file}, the preresolved module that carries it (before the
+     * record is appended; its rewritten sections in place): version 1 in plain mode, version 3 in
+     * anchor mode. {@code null}: as {@link #encode()}.
+     */
+    public byte[] encode(byte[] file) {
+        int version = !anchorMode() ? VERSION : file == null ? VERSION_ANCHOR : VERSION_ANCHOR_DELTA;
         ByteArrayOutputStream out = new ByteArrayOutputStream(128 + patches.size() * 24 + trailer.length);
         ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(MAGIC).putShort((short) (anchorMode() ? VERSION_ANCHOR : VERSION)).putShort((short) (signatureStripped ? FLAG_SIGNATURE : 0))
+        b.put(MAGIC).putShort((short) version).putShort((short) (signatureStripped ? FLAG_SIGNATURE : 0))
                 .putInt(patches.size()).putLong(originalElfLength).putLong(originalShoff).putInt(originalShnum)
                 .putInt(trailer.length);
         out.write(b.array(), 0, b.position());
@@ -101,10 +120,14 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             p.putInt(anchorIndex).putInt(saved.size());
             out.write(p.array(), 0, 8);
             for (Saved x : saved) {
-                byte[] z = deflate(x.bytes());
+                byte[] z = deflate(version == VERSION_ANCHOR_DELTA ? xor(x.bytes().clone(), file, x.offset()) : x.bytes());
                 p.clear();
-                p.putInt(x.index()).putLong(x.offset()).putInt(x.bytes().length).putInt(z.length);
-                out.write(p.array(), 0, 20);
+                p.putInt(x.index()).putLong(x.offset()).putInt(x.bytes().length);
+                if (version == VERSION_ANCHOR_DELTA) {
+                    p.putInt(crc32(x.bytes())); // what the delta must give back
+                }
+                p.putInt(z.length);
+                out.write(p.array(), 0, p.position());
                 out.write(z, 0, z.length);
             }
         }
@@ -132,8 +155,17 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         out.write(s, 0, s.length);
     }
 
-    /** Decodes a record, checking magic, version, lengths and checksum. */
+    /** Decodes a record of version 1 or 2, checking magic, version, lengths and checksum. */
     public static PreresolvedRecord decode(byte[] d) throws FormatException {
+        return decode(d, null);
+    }
+
+    /**
+     * Decodes the record {@code d} of {@code file} (the preresolved module; version 3 records
+     * need it to turn their saved deltas back into the original bytes), checking magic, version,
+     * lengths and checksum.
+     */
+    public static PreresolvedRecord decode(byte[] d, byte[] file) throws FormatException {
         if (d.length < 8 + 40 + 32 + 3 + 4 || !Arrays.equals(d, 0, 8, MAGIC, 0, 8)) {
             throw new FormatException(SECTION + " record: bad magic or too short (" + d.length + " bytes)");
         }
@@ -145,10 +177,11 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         }
         b.position(8);
         int version = b.getShort() & 0xffff;
-        if (version != VERSION && version != VERSION_ANCHOR) {
+        if (version != VERSION && version != VERSION_ANCHOR && version != VERSION_ANCHOR_DELTA) {
             throw new FormatException(SECTION + " record: unknown format version " + version + " (this tool reads "
-                    + VERSION + " and " + VERSION_ANCHOR + ")");
+                    + VERSION + " to " + VERSION_ANCHOR_DELTA + ")");
         }
+        boolean anchorRecord = version != VERSION;
         int flags = b.getShort() & 0xffff;
         long n = b.getInt() & 0xffffffffL;
         long elfLength = b.getLong();
@@ -163,7 +196,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             String tool = new String(readString(b), StandardCharsets.ISO_8859_1);
             int anchor = -1;
             List<Saved> saved = new ArrayList<>();
-            if (version == VERSION_ANCHOR) {
+            if (anchorRecord) {
                 anchor = b.getInt();
                 if (anchor <= 0) {
                     throw new FormatException(SECTION + " record: anchor index " + anchor + " out of range");
@@ -173,13 +206,28 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                     int index = b.getInt();
                     long offset = b.getLong();
                     long size = b.getInt() & 0xffffffffL;
+                    int savedCrc = version == VERSION_ANCHOR_DELTA ? b.getInt() : 0;
                     long zlen = b.getInt() & 0xffffffffL;
                     if (index <= 0 || offset < 0 || zlen > b.remaining() || size > elfLength) {
                         throw new FormatException(SECTION + " record: saved section " + i + " is out of range");
                     }
                     byte[] z = new byte[(int) zlen];
                     b.get(z);
-                    saved.add(new Saved(index, offset, inflate(z, (int) size)));
+                    byte[] bytes = inflate(z, (int) size);
+                    if (version == VERSION_ANCHOR_DELTA) {
+                        if (file == null) {
+                            throw new IllegalArgumentException("a version 3 record is decoded with the module it is in");
+                        }
+                        if (offset + size > file.length) {
+                            throw new FormatException(SECTION + " record: saved section " + i + " lies outside the file");
+                        }
+                        bytes = xor(bytes, file, offset);
+                        if (crc32(bytes) != savedCrc) {
+                            throw new FormatException(SECTION + " record: saved section " + i + " does not give back "
+                                    + "the original bytes; the file was changed after preresolving");
+                        }
+                    }
+                    saved.add(new Saved(index, offset, bytes));
                 }
             }
             long need = n * 24 + trailerLength + 4;
@@ -192,7 +240,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                 int index = b.getInt();
                 int shndx = b.getInt();
                 boolean anchored = false;
-                if (version == VERSION_ANCHOR) {
+                if (anchorRecord) {
                     if ((shndx & ~0x1ffff) != 0) {
                         throw new FormatException(SECTION + " record: bad binding 0x" + Integer.toHexString(shndx)
                                 + " of patch " + i);
@@ -239,6 +287,25 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             n += d.deflate(out, n, out.length - n);
         }
         return java.util.Arrays.copyOf(out, n);
+    }
+
+    private static int crc32(byte[] b) {
+        CRC32 c = new CRC32();
+        c.update(b);
+        return (int) c.getValue();
+    }
+
+    /** {@code a} XOR {@code file}'s bytes from {@code offset}, in place; eight bytes at a time. */
+    private static byte[] xor(byte[] a, byte[] file, long offset) {
+        int o = (int) offset;
+        int i = 0;
+        for (; i + 8 <= a.length; i += 8) {
+            ByteReader.put64(a, i, ByteReader.u64(a, i, true) ^ ByteReader.u64(file, o + i, true), true);
+        }
+        for (; i < a.length; i++) {
+            a[i] ^= file[o + i];
+        }
+        return a;
     }
 
     /** Inflates exactly {@code size} bytes, or says the record is damaged. */

@@ -82,7 +82,7 @@ public final class Preresolver {
         Optional<SectionHeader> marker = module.elf().section(PreresolvedRecord.SECTION);
         if (marker.isPresent()) {
             // Preresolved before (and maybe signed again since): start again from the original.
-            PreresolvedRecord rec = PreresolvedRecord.decode(module.elf().sectionBytes(marker.get()));
+            PreresolvedRecord rec = PreresolvedRecord.decode(module.elf().sectionBytes(marker.get()), module.elf().data());
             original = Restorer.restore(module.elf(), rec);
             previous = Optional.of(rec);
             module = KernelModule.parse(original);
@@ -432,7 +432,7 @@ public final class Preresolver {
         PreresolvedRecord rec = new PreresolvedRecord(signed, elf.length(), h.shoff(), h.rawShnum(),
                 exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer,
                 plan.anchor().map(Plan.Anchor::index).orElse(-1), saved);
-        return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode()).bytes();
+        return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode(ed.edited())).bytes();
     }
 
     /** The record's exports digest of a plan ({@link PreresolvedRecord#digest}). */

@@ -24,7 +24,7 @@ public final class Restorer {
         if (s.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(PreresolvedRecord.decode(f.sectionBytes(s.get())));
+        return Optional.of(PreresolvedRecord.decode(f.sectionBytes(s.get()), f.data()));
     }
 
     /**

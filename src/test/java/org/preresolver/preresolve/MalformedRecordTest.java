@@ -76,7 +76,7 @@ class MalformedRecordTest {
         m.put("truncated", new Case(r -> crc(Arrays.copyOf(r, r.length - 4 - 24 + 4)), "-byte trailer need"));
         m.put("bad-crc", new Case(r -> flip(r, 45), "checksum mismatch"));
         m.put("magic", new Case(r -> crc(put(r, 0, 'X', 1)), "bad magic"));
-        m.put("version", new Case(r -> crc(put(r, 8, 3, 2)), "unknown format version 3 (this tool reads 1 and 2)"));
+        m.put("version", new Case(r -> crc(put(r, 8, 4, 2)), "unknown format version 4 (this tool reads 1 to 3)"));
         m.put("count", new Case(r -> crc(put(r, 12, u32(r, 12) + 1, 4)), "-byte trailer need"));
         m.put("trailer-length", new Case(r -> crc(put(r, 36, 7, 4)), "-byte trailer need"));
         m.put("flag", new Case(r -> crc(put(r, 10, 0, 2)), "signature flag and trailer length disagree"));
@@ -128,6 +128,47 @@ class MalformedRecordTest {
             assertThat(x.status()).as(x.path()).isEqualTo(Verify.Status.ERROR);
             assertThat(x.error()).contains(cases.get(x.path().replace(".ko", "")).message());
         });
+    }
+
+    /**
+     * Anchor mode's record (version 3) keeps each rewritten section as its XOR with the bytes that
+     * replaced it, and a CRC-32 of the original: restore gives back the original file, and a byte
+     * changed in a rewritten relocation section after preresolving is an error, never a wrong original.
+     */
+    @Test
+    void anAnchorRecordRestoresOnlyTheFileItWasWrittenInto() throws Exception {
+        Result r = new Preresolver(kernel, Options.defaults().withStripSignature(true).withMode(Options.Mode.ANCHOR))
+                .process(signed);
+        assertThat(r.plan().anchor()).isPresent();
+        byte[] out = r.output();
+        ElfFile f = ElfFile.parse(out);
+        byte[] rec = f.sectionBytes(f.section(PreresolvedRecord.SECTION).orElseThrow());
+        assertThat((rec[8] & 0xff) | (rec[9] & 0xff) << 8).isEqualTo(PreresolvedRecord.VERSION_ANCHOR_DELTA);
+        assertThat(Restore.original(out)).hasValueSatisfying(o -> assertThat(o).isEqualTo(signed));
+        assertThatThrownBy(() -> PreresolvedRecord.decode(rec)).isInstanceOf(IllegalArgumentException.class);
+        // The same record as version 2 (whole sections, as earlier versions wrote it) is still read.
+        byte[] v2 = PreresolvedRecord.decode(rec, out).encode();
+        assertThat((v2[8] & 0xff) | (v2[9] & 0xff) << 8).isEqualTo(PreresolvedRecord.VERSION_ANCHOR);
+        assertThat(v2.length).isGreaterThan(rec.length);
+        assertThat(Restorer.restore(f, PreresolvedRecord.decode(v2))).isEqualTo(signed);
+
+        // A relocation section that anchor mode rewrote (its bytes differ from the original's), one bit changed.
+        ElfFile original = ElfFile.parse(signed);
+        SectionHeader rela = f.sections().stream().filter(s -> s.type() == org.preresolver.elf.Elf.SHT_RELA
+                && s.index() < original.sections().size()
+                && !Arrays.equals(f.sectionBytes(s), original.sectionBytes(original.sections().get(s.index()))))
+                .findFirst().orElseThrow();
+        byte[] changed = out.clone();
+        changed[(int) rela.offset() + 9] ^= 1; // r_info of the first entry
+        assertThatThrownBy(() -> Restore.original(changed)).isInstanceOf(FormatException.class)
+                .hasMessageContaining("the file was changed after preresolving");
+        Path file = tmp.resolve("changed-anchor.ko");
+        Files.write(file, changed);
+        CliRun run = cli("restore", "-q", "--in-place", file.toString());
+        assertThat(run.code()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(run.err().lines().toList()).singleElement().satisfies(l -> assertThat(l)
+                .startsWith("lkm-preresolver: changed-anchor.ko: ").contains("the file was changed after preresolving"));
+        assertThat(Files.readAllBytes(file)).isEqualTo(changed);
     }
 
     @Test
