@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -32,9 +31,13 @@ public final class FileBytes {
         }
     }
 
-    /** The file's bytes; a file that grows while it is read is read to its end. */
+    /**
+     * The file's bytes, through symbolic links as {@code Files.readAllBytes} reads (a kernel image is
+     * often one; modules are guarded before, by {@link ModuleFiles#read}); a file that grows while it
+     * is read is read to its end.
+     */
     public static byte[] read(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > Integer.MAX_VALUE - 8) {
                 throw new IOException("file of " + size + " bytes is too large to read into memory");
