@@ -46,42 +46,126 @@ public final class TreeRunner {
         List<ModuleFiles.Entry> entries = ModuleFiles.find(cfg.inputs());
         try (ModuleSink sink = ModuleSink.of(cfg, entries);
                 ModuleRunner runner = new ModuleRunner(cfg.threads(), "preresolve")) {
-            List<ModuleFiles.Entry> known = new ArrayList<>(entries);
-            known.addAll(ModuleFiles.find(cfg.providerTrees()));
-            // The provider pass decodes every module; those it may keep are not decoded again.
-            ModuleSource.Kept kept = new ModuleSource.Kept(ModuleSource.Kept.budget(), entries);
-            Preresolver pre = factory.create(providers(known, runner, kept));
-            List<ModuleReport> reports = runner.run(entries, cfg.failFast(),
-                    chunk -> processChunk(pre, chunk, cfg, sink, kept), r -> r.status().failed(), listener);
-            return new RunReport(pre.kernel().source(), pre.kernel().identity().release(), pre.kernel().size(),
+            List<ModuleFiles.Entry> trees = ModuleFiles.find(cfg.providerTrees());
+            List<ModuleReport> reports;
+            if (cfg.dryRun() && !cfg.failFast() && !cfg.keepOutcomes()) {
+                reports = dryRunInOneRead(entries, trees, cfg, sink, runner);
+                reports.forEach(listener);
+            } else {
+                List<ModuleFiles.Entry> known = new ArrayList<>(entries);
+                known.addAll(trees);
+                // The provider pass decodes every module; those it may keep are not decoded again.
+                ModuleSource.Kept kept = new ModuleSource.Kept(ModuleSource.Kept.budget(), entries);
+                Preresolver pre = factory.create(providers(known, runner, kept));
+                reports = runner.run(entries, cfg.failFast(), chunk -> reportsOf(processChunk(pre, chunk, cfg, sink, kept)),
+                        r -> r.status().failed(), listener);
+            }
+            Preresolver any = factory.create(Map.of());
+            return new RunReport(any.kernel().source(), any.kernel().identity().release(), any.kernel().size(),
                     reports, cfg.dryRun());
         }
+    }
+
+    /**
+     * A dry run without per-symbol outcomes reads and decodes each module once: no provider pass
+     * before. Each module is decided while the tree's exports are still being learnt, taking every
+     * name vmlinux does not export to come from a GPL-compatible module
+     * ({@link Options#assumedGplProviders}); its exports are learnt from the same read. Then each
+     * plan's {@link org.preresolver.preresolve.Plan#fromModules() names from modules} are checked
+     * against the exports the run found, and a module whose assumption they do not bear out (a name
+     * no module exports, an exporter not GPL-compatible) is done again with them: its report is then
+     * the two-pass run's. Its reports come in input order once all are known.
+     */
+    private List<ModuleReport> dryRunInOneRead(List<ModuleFiles.Entry> entries, List<ModuleFiles.Entry> trees,
+            RunConfig cfg, ModuleSink sink, ModuleRunner runner) throws IOException {
+        Preresolver assumed = factory.create(Options.assumedGplProviders());
+        List<Assumed> done = runner.map(entries, chunk -> {
+            List<ModuleSource.ModuleInput> inputs = ModuleSource.read(chunk, ModuleSource.Kept.none());
+            List<List<Export>> exports = inputs.stream().map(TreeRunner::exportsOf).toList();
+            List<Done> d = process(assumed, inputs, cfg, sink);
+            List<Assumed> out = new ArrayList<>(d.size());
+            for (int i = 0; i < d.size(); i++) {
+                out.add(new Assumed(d.get(i), exports.get(i)));
+            }
+            return out;
+        });
+        List<List<Export>> found = new ArrayList<>();
+        done.forEach(a -> found.add(a.exports()));
+        found.addAll(runner.map(trees, chunk -> ModuleSource.readExportParts(chunk).stream().map(TreeRunner::exportsOf)
+                .toList()));
+        Map<String, Options.Provider> providers = merge(found);
+        List<ModuleFiles.Entry> again = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            List<String> names = done.get(i).done().fromModules();
+            if (names == null || !names.stream().allMatch(n -> providers.get(n) != null && providers.get(n).gplCompatible())) {
+                again.add(entries.get(i));
+            }
+        }
+        List<ModuleReport> reports = new ArrayList<>(entries.size());
+        done.forEach(a -> reports.add(a.done().report()));
+        if (!again.isEmpty()) {
+            Preresolver pre = factory.create(providers);
+            List<ModuleReport> redone = runner.map(again, chunk -> reportsOf(processChunk(pre, chunk, cfg, sink,
+                    ModuleSource.Kept.none())));
+            Map<ModuleFiles.Entry, ModuleReport> byEntry = new HashMap<>();
+            for (int k = 0; k < again.size(); k++) {
+                byEntry.put(again.get(k), redone.get(k));
+            }
+            for (int i = 0; i < entries.size(); i++) {
+                ModuleReport r = byEntry.get(entries.get(i));
+                if (r != null) {
+                    reports.set(i, r);
+                }
+            }
+        }
+        return reports;
+    }
+
+    /** A module decided on assumed providers, and what it exports itself. */
+    private record Assumed(Done done, List<Export> exports) {}
+
+    /**
+     * A module's report, and the names its plan took from other modules: none when it failed before
+     * planning, null when it is not known whether its failure depends on them.
+     */
+    private record Done(ModuleReport report, List<String> fromModules) {}
+
+    private static List<ModuleReport> reportsOf(List<Done> done) {
+        return done.stream().map(Done::report).toList();
     }
 
     /** Which symbols the modules export, and whether each exporter is GPL-compatible. */
     static Map<String, Options.Provider> providers(List<ModuleFiles.Entry> entries, ModuleRunner runner,
             ModuleSource.Kept keep) throws IOException {
-        List<List<Export>> found = runner.map(entries, chunk -> {
-            List<List<Export>> out = new ArrayList<>();
-            for (ModuleSource.ModuleInput in : ModuleSource.readExportParts(chunk)) {
-                List<Export> exports = new ArrayList<>();
-                out.add(exports);
-                if (!in.ok()) {
-                    continue; // reported when the module itself is processed
-                }
-                try {
-                    KernelModule.Exports m = KernelModule.scanExports(in.decoded().elf());
-                    keep.offer(in.entry().file(), in.decoded());
-                    String name = m.name().isEmpty() ? stem(in.entry().file()) : m.name();
-                    for (String s : m.exports()) {
-                        exports.add(new Export(s, new Options.Provider(name, m.gplCompatible())));
-                    }
-                } catch (FormatException | OutOfMemoryError ex) {
-                    // reported when the module itself is processed
-                }
+        return merge(runner.map(entries, chunk -> ModuleSource.readExportParts(chunk).stream().map(in -> {
+            List<Export> exports = exportsOf(in);
+            if (in.ok()) {
+                keep.offer(in.entry().file(), in.decoded());
             }
-            return out;
-        });
+            return exports;
+        }).toList()));
+    }
+
+    /** What one module read exports; none when it cannot be read or parsed (reported when it is processed). */
+    private static List<Export> exportsOf(ModuleSource.ModuleInput in) {
+        if (!in.ok()) {
+            return List.of();
+        }
+        try {
+            KernelModule.Exports m = KernelModule.scanExports(in.decoded().elf());
+            String name = m.name().isEmpty() ? stem(in.entry().file()) : m.name();
+            List<Export> exports = new ArrayList<>(m.exports().size());
+            for (String s : m.exports()) {
+                exports.add(new Export(s, new Options.Provider(name, m.gplCompatible())));
+            }
+            return exports;
+        } catch (FormatException | OutOfMemoryError ex) {
+            return List.of();
+        }
+    }
+
+    /** The exports of modules, in order, as one map. */
+    private static Map<String, Options.Provider> merge(List<List<Export>> found) {
         Map<String, Options.Provider> m = new HashMap<>();
         for (List<Export> exports : found) {
             for (Export x : exports) {
@@ -111,11 +195,19 @@ public final class TreeRunner {
      * (the xz ones in one xz process) and written. Never throws for a module's own problems; one
      * report per module, in order.
      */
-    static List<ModuleReport> processChunk(Preresolver pre, List<ModuleFiles.Entry> chunk, RunConfig cfg,
+    static List<Done> processChunk(Preresolver pre, List<ModuleFiles.Entry> chunk, RunConfig cfg,
             ModuleSink sink, ModuleSource.Kept kept) {
-        List<ModuleSource.ModuleInput> inputs = new ArrayList<>(ModuleSource.read(chunk, kept));
-        int n = chunk.size();
+        return process(pre, ModuleSource.read(chunk, kept), cfg, sink);
+    }
+
+    /** {@link #processChunk} of modules already read. */
+    private static List<Done> process(Preresolver pre, List<ModuleSource.ModuleInput> read, RunConfig cfg,
+            ModuleSink sink) {
+        List<ModuleSource.ModuleInput> inputs = new ArrayList<>(read);
+        int n = inputs.size();
+        List<ModuleFiles.Entry> chunk = inputs.stream().map(ModuleSource.ModuleInput::entry).toList();
         ModuleReport[] reports = new ModuleReport[n];
+        List<List<String>> fromModules = new ArrayList<>(java.util.Collections.nCopies(n, List.<String>of()));
         Prepared[] prepared = new Prepared[n];
         for (int i = 0; i < n; i++) {
             ModuleSource.ModuleInput in = inputs.get(i);
@@ -127,12 +219,16 @@ public final class TreeRunner {
             try {
                 Result r = pre.process(in.decoded().elf());
                 prepared[i] = new Prepared(in, r);
+                fromModules.set(i, r.plan().fromModules());
             } catch (FormatException ex) {
                 reports[i] = ModuleReport.failure(in.path(), ModuleReport.Status.ERROR, ex.getMessage());
+                fromModules.set(i, null); // maybe after planning: it may depend on the other modules
             } catch (RefusedException ex) {
                 reports[i] = ModuleReport.failure(in.path(), ModuleReport.Status.REFUSED, ex.getMessage());
+                fromModules.set(i, ex.plan().map(org.preresolver.preresolve.Plan::fromModules).orElse(List.of()));
             } catch (OutOfMemoryError ex) {
                 reports[i] = failure(in.path(), ModuleSource.outOfMemory());
+                fromModules.set(i, null);
             }
         }
         // A dry run writes nothing, so it compresses nothing: an output's compressed size is known
@@ -169,14 +265,16 @@ public final class TreeRunner {
                 }
             }
         }
+        List<Done> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             if (prepared[i] != null) {
                 reports[i] = finish(prepared[i], written[i], sink, cfg);
                 prepared[i] = null;
                 written[i] = null;
             }
+            out.add(new Done(reports[i], fromModules.get(i)));
         }
-        return Arrays.asList(reports);
+        return out;
     }
 
     private static ModuleReport failure(String path, ModuleSource.Failure f) {

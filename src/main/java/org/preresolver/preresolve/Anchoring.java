@@ -90,7 +90,7 @@ final class Anchoring {
             SymbolOutcome a = out.get(anchorAt);
             out.set(anchorAt, new SymbolOutcome(a.index(), a.name(), a.weak(), new Outcome.Left(Reason.ANCHOR, "")));
         }
-        return new Plan(out, anchor);
+        return new Plan(out, anchor, plain.fromModules());
     }
 
     private static boolean targetIsAlloc(ElfFile elf, SectionHeader rel) {

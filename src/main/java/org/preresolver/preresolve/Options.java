@@ -45,8 +45,33 @@ public record Options(boolean stripSignature, Map<String, Provider> providers, S
     }
 
     public Options withProviders(Map<String, Provider> p) {
-        return new Options(stripSignature, Map.copyOf(p), tool, allowUnverifiedArch, signer, mode);
+        return new Options(stripSignature, p == ASSUMED ? p : Map.copyOf(p), tool, allowUnverifiedArch, signer, mode);
     }
+
+    /**
+     * Providers for a run that has not read the other modules yet: every name vmlinux does not
+     * export is taken to come from a GPL-compatible module (unnamed). A plan made with them is the
+     * plan for the real providers exactly when each of its {@link Plan#fromModules()} names has an
+     * exporter and every exporter of it is GPL-compatible: then each symbol is decided alike, only
+     * the module named as a name's exporter differs.
+     */
+    public static Map<String, Provider> assumedGplProviders() {
+        return ASSUMED;
+    }
+
+    private static final Map<String, Provider> ASSUMED = new java.util.AbstractMap<>() {
+        private final Provider gpl = new Provider("", true);
+
+        @Override
+        public Provider get(Object name) {
+            return gpl;
+        }
+
+        @Override
+        public java.util.Set<Map.Entry<String, Provider>> entrySet() {
+            return java.util.Set.of();
+        }
+    };
 
     public Options withTool(String t) {
         return new Options(stripSignature, providers, t, allowUnverifiedArch, signer, mode);

@@ -12,8 +12,10 @@ import java.util.Optional;
  * @param outcomes one per undefined ({@code SHN_UNDEF} or {@code SHN_LIVEPATCH}), named, global or weak
  *     symbol, in symbol-table order
  * @param anchor in anchor mode, the image symbol left undefined that anchored symbols are rebased on
+ * @param fromModules the names the plan looked up among the modules' exports (vmlinux exports none
+ *     of them): on those alone it depends on the other modules
  */
-public record Plan(List<SymbolOutcome> outcomes, Optional<Anchor> anchor) {
+public record Plan(List<SymbolOutcome> outcomes, Optional<Anchor> anchor, List<String> fromModules) {
 
     /**
      * The anchor: an undefined image symbol that the module imports and the loader resolves, with
@@ -26,10 +28,11 @@ public record Plan(List<SymbolOutcome> outcomes, Optional<Anchor> anchor) {
 
     public Plan {
         outcomes = List.copyOf(outcomes);
+        fromModules = List.copyOf(fromModules);
     }
 
     public Plan(List<SymbolOutcome> outcomes) {
-        this(outcomes, Optional.empty());
+        this(outcomes, Optional.empty(), List.of());
     }
 
     /** Symbols removed from {@code .symtab} and rebased on the anchor. */

@@ -89,6 +89,16 @@ public final class Preresolver {
         }
         checkModule(module);
         Plan plan = plan(module);
+        try {
+            return build(input, original, module, plan, previous);
+        } catch (RefusedException e) {
+            throw e.afterPlanning(plan);
+        }
+    }
+
+    /** The output of a planned module, checked (and proven, in anchor mode), and its status. */
+    private Result build(byte[] input, byte[] original, KernelModule module, Plan plan,
+            Optional<PreresolvedRecord> previous) throws FormatException, RefusedException {
         if (plan.preresolved() == 0) {
             boolean changed = original != input;
             return new Result(Result.Status.NOTHING_TO_DO, module, plan, original, changed, false, false, previous);
@@ -237,12 +247,14 @@ public final class Preresolver {
         // index, or -1 when there is none.)
         int lastUnsafeProvider = -1;
         KernelExport[] found = new KernelExport[symbols.size()]; // each candidate looked up once
+        List<String> fromModules = new ArrayList<>();
         for (Symbol s : symbols) {
             if (!isCandidate(s)) {
                 continue;
             }
             found[s.index()] = kernel.get(s.name());
             if (found[s.index()] == null && !isIgnoredName(s.name(), machine)) {
+                fromModules.add(s.name());
                 Options.Provider p = options.providers().get(s.name());
                 if (p == null || !p.gplCompatible()) {
                     lastUnsafeProvider = s.index();
@@ -266,7 +278,7 @@ public final class Preresolver {
             boolean weak = s.bind() == Elf.STB_WEAK;
             out.add(new SymbolOutcome(s.index(), s.name(), weak, decide(s, weak, found[s.index()], facts)));
         }
-        Plan plain = new Plan(out);
+        Plan plain = new Plan(out, Optional.empty(), fromModules);
         if (options.mode() == Options.Mode.ANCHOR) {
             return Anchoring.plan(elf, plain, kernel.ranges().orElseThrow(),
                     LoaderRelocations.of(machine).orElseThrow(), versions);
