@@ -21,13 +21,22 @@ public final class FileBytes {
 
     /** Reads {@code [offset, offset + length)} of the channel into the same place of {@code b}. */
     static void readAt(FileChannel ch, byte[] b, long offset, long length) throws IOException {
-        long end = offset + length;
-        for (long p = offset; p < end;) {
-            int k = ch.read(ByteBuffer.wrap(b, (int) p, (int) Math.min(SLICE, end - p)), p);
+        read(ch, offset, b, (int) offset, (int) length);
+    }
+
+    /** Fills {@code b} from the channel's bytes at {@code position}. */
+    static void read(FileChannel ch, long position, byte[] b) throws IOException {
+        read(ch, position, b, 0, b.length);
+    }
+
+    private static void read(FileChannel ch, long position, byte[] b, int off, int length) throws IOException {
+        for (int n = 0; n < length;) {
+            int k = ch.read(ByteBuffer.wrap(b, off + n, Math.min(SLICE, length - n)), position + n);
             if (k < 0) {
-                throw new IOException("changed while it was being read (shorter than " + end + " bytes)");
+                throw new IOException("changed while it was being read (shorter than " + (position + length)
+                        + " bytes)");
             }
-            p += k;
+            n += k;
         }
     }
 

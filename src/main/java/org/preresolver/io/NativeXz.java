@@ -113,7 +113,7 @@ final class NativeXz {
                 res.add(new byte[(int) sz]);
             }
         }
-        if (!run(DECOMPRESS_CONCATENATED, inputs, res)) {
+        if (!runToFile(DECOMPRESS_CONCATENATED, inputs, res)) {
             return out;
         }
         int k = 0;
@@ -140,6 +140,47 @@ final class NativeXz {
         }).isPresent();
     }
 
+    /**
+     * As {@link #run}, with xz's standard output going to a private temporary file, read back in
+     * slices of 1 MiB once xz has exited. From a pipe the JDK reads at most 64 KiB a call and asks
+     * how much is left (two more system calls) after each: about 150,000 system calls over a
+     * decoded Debian tree, most of the dry run's system time (BENCHMARKS.md, section 5).
+     */
+    private static boolean runToFile(List<String> args, List<byte[]> inputs, List<byte[]> outputs) {
+        Path[] file = {null};
+        try {
+            return attempt(() -> {
+                file[0] = Files.createTempFile("lkmpr-xz", ".out");
+                Path f = file[0];
+                return xz(args, inputs, ProcessBuilder.Redirect.to(f.toFile()), o -> {
+                    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+                        long total = 0;
+                        for (byte[] b : outputs) {
+                            total += b.length;
+                        }
+                        if (ch.size() != total) {
+                            return null;
+                        }
+                        long at = 0;
+                        for (byte[] b : outputs) {
+                            FileBytes.read(ch, at, b);
+                            at += b.length;
+                        }
+                        return Boolean.TRUE;
+                    }
+                }).orElse(null);
+            }).isPresent();
+        } finally {
+            if (file[0] != null) {
+                try {
+                    Files.deleteIfExists(file[0]);
+                } catch (IOException e) {
+                    // a temporary file left behind; nothing else to do
+                }
+            }
+        }
+    }
+
     /** What is read from xz's standard output: the result, or null when the output is wrong. */
     @FunctionalInterface
     private interface OutputReader<T> {
@@ -152,6 +193,15 @@ final class NativeXz {
      * with 0. A process still running afterwards is killed.
      */
     private static <T> Optional<T> xz(List<String> args, List<byte[]> inputs, OutputReader<T> reader) {
+        return xz(args, inputs, ProcessBuilder.Redirect.PIPE, reader);
+    }
+
+    /**
+     * As above, with standard output sent to {@code stdout}; with a file there, {@code reader} gets
+     * an empty stream and is called once xz has exited with 0.
+     */
+    private static <T> Optional<T> xz(List<String> args, List<byte[]> inputs, ProcessBuilder.Redirect stdout,
+            OutputReader<T> reader) {
         List<String> cmd = new java.util.ArrayList<>(args.size() + 1);
         cmd.add(TOOL.get().toString());
         cmd.addAll(args);
@@ -159,7 +209,8 @@ final class NativeXz {
         Future<?>[] feed = {null};
         try {
             return attempt(() -> {
-                p[0] = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                p[0] = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).redirectOutput(stdout)
+                        .start();
                 Process proc = p[0];
                 feed[0] = FEEDERS.submit(() -> {
                     try (OutputStream in = proc.getOutputStream()) {
@@ -171,11 +222,21 @@ final class NativeXz {
                     }
                 });
                 T result;
-                try (InputStream o = proc.getInputStream()) {
-                    result = reader.read(o);
-                }
-                if (result == null || proc.waitFor() != 0) {
-                    return null;
+                if (stdout == ProcessBuilder.Redirect.PIPE) {
+                    try (InputStream o = proc.getInputStream()) {
+                        result = reader.read(o);
+                    }
+                    if (result == null || proc.waitFor() != 0) {
+                        return null;
+                    }
+                } else {
+                    if (proc.waitFor() != 0) {
+                        return null;
+                    }
+                    result = reader.read(InputStream.nullInputStream());
+                    if (result == null) {
+                        return null;
+                    }
                 }
                 feed[0].get();
                 return result;
