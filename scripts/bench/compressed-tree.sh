@@ -1,7 +1,8 @@
 #!/bin/sh
 # Benchmark: a .ko.xz tree (Debian sid's, 4216 modules) in one run, the tool against the xz command:
 #   xz-d     xz -dc of every module, 2 processes (xargs -P2, 64 files per xz)
-#   dry      lkm-preresolver preresolve -n  -j2 (ELF vmlinux), JVM start included
+#   dry      lkm-preresolver preresolve -n  -j2 --assume-nokaslr (plain mode; ELF vmlinux), JVM start included
+#   dry-anc  the same in the default mode for this KASLR kernel, anchor mode
 #   dry256   the same with -Xmx256m
 #   xz       xz --check=crc32 --lzma2=dict=1MiB -T1 of every (uncompressed) module, 2 processes
 #   out      lkm-preresolver preresolve -o DIR --no-fsync -j2 (xz does not fsync either)
@@ -46,6 +47,7 @@ while [ "$i" -lt "$runs" ]; do
     i=$((i + 1))
     t xz-d sh -c "find '$tree' -name '*.ko.xz' -print0 | xargs -0 -P2 -n 64 xz -dc"
     t dry sh -c "bin/lkm-preresolver preresolve -n -q --assume-nokaslr --strip-signature -j2 -k '$vmlinux' '$tree'"
+    t dry-anc sh -c "bin/lkm-preresolver preresolve -n -q --strip-signature -j2 -k '$vmlinux' '$tree'"
     t dry256 env LKMPR_JAVA_OPTS="$small" bin/lkm-preresolver preresolve -n -q --assume-nokaslr --strip-signature -j2 -k "$vmlinux" "$tree"
     find "$work/plain" -name '*.xz' -delete
     t xz sh -c "find '$work/plain' -name '*.ko' -print0 | xargs -0 -P2 -n 64 xz --check=crc32 --lzma2=dict=1MiB -T1 -k -f"
