@@ -43,6 +43,7 @@ public final class Preresolve {
     private int threads = Runtime.getRuntime().availableProcessors();
     private List<Path> providerTrees = List.of();
     private Consumer<ModuleReport> listener = m -> { };
+    private Runnable progress = () -> { };
     private ModuleSigner signer;
 
     private Preresolve(Kernel kernel) {
@@ -67,6 +68,7 @@ public final class Preresolve {
         c.threads = threads;
         c.providerTrees = providerTrees;
         c.listener = listener;
+        c.progress = progress;
         c.signer = signer;
         return c;
     }
@@ -157,6 +159,15 @@ public final class Preresolve {
     }
 
     /**
+     * Called once per module as it is decided, from the calling thread: for a progress display. A
+     * dry run hands its reports to the listener only once every module is decided (it reads each
+     * module once, and a module's report is final only when the whole tree's exports are known).
+     */
+    public Preresolve withProgress(Runnable p) {
+        return with(c -> c.progress = Objects.requireNonNull(p, "progress"));
+    }
+
+    /**
      * The warning to show for this kernel and these options (KASLR assumed off), empty when
      * there is nothing to say.
      *
@@ -206,6 +217,6 @@ public final class Preresolve {
                 .withAllowUnverifiedArch(allowUnverifiedArch)
                 .withSigner(signer == null ? null : signer.forConfig(kernel.config())).withMode(mode);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(kernel.exports(), options.withProviders(p)));
-        return runner.run(cfg, listener);
+        return runner.run(cfg, listener, progress);
     }
 }

@@ -14,6 +14,7 @@ import org.preresolver.io.FileBytes;
 import org.preresolver.io.ModuleCodec;
 import org.preresolver.io.ModuleFiles;
 import org.preresolver.kernel.Compression;
+import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.KernelModule;
 import org.preresolver.preresolve.Options;
 import org.preresolver.preresolve.Preresolver;
@@ -26,8 +27,9 @@ import org.preresolver.report.RunReport;
  * A preresolve run over module files and trees, on the one pipeline: {@link ModuleSource} reads
  * and decodes each module once, the {@link Preresolver} decides, builds the output and checks that
  * it restores to the input, {@link ModuleSink} writes it, and
- * {@link ModuleRunner} runs the modules in parallel and reports them in input order. First a
- * provider pass learns which symbols the tree's modules export.
+ * {@link ModuleRunner} runs the modules in parallel and reports them in input order. A run that
+ * writes first learns which symbols the tree's modules export (the provider pass); a dry run reads
+ * each module once ({@link #dryRunInOneRead}).
  */
 public final class TreeRunner {
     private final Preresolver.Factory factory;
@@ -43,13 +45,21 @@ public final class TreeRunner {
      * @throws IOException the inputs cannot be listed, or the tree is locked by another run
      */
     public RunReport run(RunConfig cfg, Consumer<ModuleReport> listener) throws IOException {
+        return run(cfg, listener, () -> { });
+    }
+
+    /**
+     * As {@link #run(RunConfig, Consumer)}, with {@code progress} called once per module as it is
+     * decided: with the listener, or before it for a dry run, whose reports come once all are known.
+     */
+    public RunReport run(RunConfig cfg, Consumer<ModuleReport> listener, Runnable progress) throws IOException {
         List<ModuleFiles.Entry> entries = ModuleFiles.find(cfg.inputs());
         try (ModuleSink sink = ModuleSink.of(cfg, entries);
                 ModuleRunner runner = new ModuleRunner(cfg.threads(), "preresolve")) {
             List<ModuleFiles.Entry> trees = ModuleFiles.find(cfg.providerTrees());
             List<ModuleReport> reports;
             if (cfg.dryRun() && !cfg.failFast() && !cfg.keepOutcomes()) {
-                reports = dryRunInOneRead(entries, trees, cfg, sink, runner);
+                reports = dryRunInOneRead(entries, trees, cfg, sink, runner, progress);
                 reports.forEach(listener);
             } else {
                 List<ModuleFiles.Entry> known = new ArrayList<>(entries);
@@ -58,11 +68,13 @@ public final class TreeRunner {
                 ModuleSource.Kept kept = new ModuleSource.Kept(ModuleSource.Kept.budget(), entries);
                 Preresolver pre = factory.create(providers(known, runner, kept));
                 reports = runner.run(entries, cfg.failFast(), chunk -> reportsOf(processChunk(pre, chunk, cfg, sink, kept)),
-                        r -> r.status().failed(), listener);
+                        r -> r.status().failed(), r -> {
+                            listener.accept(r);
+                            progress.run();
+                        });
             }
-            Preresolver any = factory.create(Map.of());
-            return new RunReport(any.kernel().source(), any.kernel().identity().release(), any.kernel().size(),
-                    reports, cfg.dryRun());
+            KernelExports kernel = factory.create(Map.of()).kernel();
+            return new RunReport(kernel.source(), kernel.identity().release(), kernel.size(), reports, cfg.dryRun());
         }
     }
 
@@ -77,9 +89,9 @@ public final class TreeRunner {
      * the two-pass run's. Its reports come in input order once all are known.
      */
     private List<ModuleReport> dryRunInOneRead(List<ModuleFiles.Entry> entries, List<ModuleFiles.Entry> trees,
-            RunConfig cfg, ModuleSink sink, ModuleRunner runner) throws IOException {
+            RunConfig cfg, ModuleSink sink, ModuleRunner runner, Runnable progress) throws IOException {
         Preresolver assumed = factory.create(Options.assumedGplProviders());
-        List<Assumed> done = runner.map(entries, chunk -> {
+        List<Assumed> done = runner.run(entries, false, chunk -> {
             List<ModuleSource.ModuleInput> inputs = ModuleSource.read(chunk, ModuleSource.Kept.none());
             List<List<Export>> exports = inputs.stream().map(TreeRunner::exportsOf).toList();
             List<Done> d = process(assumed, inputs, cfg, sink);
@@ -88,7 +100,7 @@ public final class TreeRunner {
                 out.add(new Assumed(d.get(i), exports.get(i)));
             }
             return out;
-        });
+        }, a -> false, a -> progress.run());
         List<List<Export>> found = new ArrayList<>();
         done.forEach(a -> found.add(a.exports()));
         found.addAll(runner.map(trees, chunk -> ModuleSource.readExportParts(chunk).stream().map(TreeRunner::exportsOf)

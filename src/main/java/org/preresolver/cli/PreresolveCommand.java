@@ -115,8 +115,7 @@ final class PreresolveCommand extends TreeCommand {
             if (progress.active()) {
                 out.flush();
             }
-            progress.step();
-        });
+        }).withProgress(progress::step);
         RunReport report = mode.dryRun ? pre.dryRun(inputs)
                 : mode.inPlace ? pre.inPlace(inputs) : pre.toDirectory(inputs, mode.output);
         progress.finish();

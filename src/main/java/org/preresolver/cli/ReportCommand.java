@@ -86,7 +86,7 @@ final class ReportCommand extends TreeCommand {
         Progress progress = Progress.forRun(err, inputs, quiet);
         RunReport run = Preresolve.against(k).withAssumeNokaslr(plain).withStripSignature(stripSignature)
                 .withAllowUnverifiedArch(allowUnverifiedArch).withThreads(jobs).withProviderTrees(trees)
-                .withListener(m -> progress.step()).dryRun(inputs);
+                .withProgress(progress::step).dryRun(inputs);
         progress.finish();
         long failed = run.failures();
         if (failed > 0 && !quiet) {

@@ -102,6 +102,30 @@ class DryRunOneReadTest {
         assertThat(guardedWhenComplete).isGreaterThanOrEqualTo(0);
     }
 
+    /**
+     * A progress display follows {@link Preresolve#withProgress}: one call per module as it is
+     * decided. A dry run hands out its reports only after the last of them; a written run hands
+     * out each report before its progress call.
+     */
+    @Test
+    void progressComesPerModuleAndADryRunsReportsAfterAllOfIt() throws Exception {
+        Path in = tree("progress", MODULES, false);
+        List<String> seen = new java.util.ArrayList<>();
+        Preresolve pre = Preresolve.against(kernel).withStripSignature(true).withThreads(2)
+                .withListener(m -> seen.add("report " + m.path())).withProgress(() -> seen.add("step"));
+        pre.dryRun(List.of(in));
+        assertThat(seen).hasSize(2 * MODULES.size());
+        assertThat(seen.subList(0, MODULES.size())).containsOnly("step");
+        assertThat(seen.subList(MODULES.size(), seen.size())).allSatisfy(e -> assertThat(e).startsWith("report "));
+        seen.clear();
+        pre.toDirectory(List.of(in), tmp.resolve("progress-out"));
+        assertThat(seen).hasSize(2 * MODULES.size());
+        for (int i = 0; i < seen.size(); i += 2) {
+            assertThat(seen.get(i)).startsWith("report ");
+            assertThat(seen.get(i + 1)).isEqualTo("step");
+        }
+    }
+
     static Set<String> nmUndefined(Path ko) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("nm", "-u", ko.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
