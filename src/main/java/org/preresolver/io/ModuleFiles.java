@@ -1,17 +1,24 @@
 package org.preresolver.io;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import org.preresolver.elf.Elf;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.elf.SectionHeader;
+import org.preresolver.kernel.Compression;
 
 /** Finds the modules named on a command line: {@code .ko} files, and directories walked recursively. */
 public final class ModuleFiles {
@@ -39,17 +46,21 @@ public final class ModuleFiles {
      * any module can be.
      *
      * @throws IOException the file is a link, not a regular file, or cannot be read
-     * @throws org.preresolver.elf.FormatException the file is larger than any module
+     * @throws FormatException the file is larger than any module
      */
-    public static byte[] read(Path file) throws IOException, org.preresolver.elf.FormatException {
+    public static byte[] read(Path file) throws IOException, FormatException {
         checkRegular(file);
-        long size = Files.size(file);
-        long limit = org.preresolver.kernel.Compression.DEFAULT_LIMIT;
-        if (size > limit) {
-            throw new org.preresolver.elf.FormatException("file of " + size + " bytes is larger than any module (limit "
-                    + (limit >> 20) + " MiB)");
-        }
+        checkSize(Files.size(file));
         return FileBytes.read(file);
+    }
+
+    /** No module is larger than the decompression limit: a larger file is refused before it is read. */
+    private static void checkSize(long size) throws FormatException {
+        long limit = Compression.DEFAULT_LIMIT;
+        if (size > limit) {
+            throw new FormatException("file of " + size + " bytes is larger than any module (limit " + (limit >> 20)
+                    + " MiB)");
+        }
     }
 
     /** A file found by the walk: its path as a string (the sort key), and its size or -1. */
@@ -61,42 +72,40 @@ public final class ModuleFiles {
      * its place in an array of the file's size (an eighth of Debian's tree, which is mostly code
      * and relocations); any other file whole.
      */
-    public static byte[] readExportParts(Path file) throws IOException, org.preresolver.elf.FormatException {
+    public static byte[] readExportParts(Path file) throws IOException, FormatException {
         checkRegular(file);
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
-                java.nio.file.StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             long size = ch.size();
-            long limit = org.preresolver.kernel.Compression.DEFAULT_LIMIT;
-            if (size > limit) {
-                throw new org.preresolver.elf.FormatException("file of " + size + " bytes is larger than any module "
-                        + "(limit " + (limit >> 20) + " MiB)");
-            }
+            checkSize(size);
             byte[] b = new byte[(int) size];
-            org.preresolver.elf.ElfFile.Filler fill = (off, len) -> FileBytes.readAt(ch, b, off, len);
+            ElfFile.Filler fill = (off, len) -> FileBytes.readAt(ch, b, off, len);
             try {
-                org.preresolver.elf.ElfFile elf = org.preresolver.elf.ElfFile.parseFilled(b, fill);
+                ElfFile elf = ElfFile.parseFilled(b, fill);
                 if (elf != null) {
-                    for (org.preresolver.elf.SectionHeader s : elf.sections()) {
-                        boolean symtab = s.type() == org.preresolver.elf.Elf.SHT_SYMTAB;
-                        if ((symtab || s.name().equals(".modinfo")) && s.type() != org.preresolver.elf.Elf.SHT_NOBITS
-                                && elf.reader().inRange(s.offset(), s.size())) {
-                            fill.fill(s.offset(), s.size());
-                        }
-                        if (symtab && s.link() > 0 && s.link() < elf.sections().size()) {
-                            var str = elf.sections().get(s.link());
-                            if (str.type() != org.preresolver.elf.Elf.SHT_NOBITS
-                                    && elf.reader().inRange(str.offset(), str.size())) {
-                                fill.fill(str.offset(), str.size());
+                    for (SectionHeader s : elf.sections()) {
+                        if (s.type() == Elf.SHT_SYMTAB) {
+                            fillSection(elf, s, fill);
+                            if (s.link() > 0 && s.link() < elf.sections().size()) {
+                                fillSection(elf, elf.sections().get(s.link()), fill);
                             }
+                        } else if (s.name().equals(".modinfo")) {
+                            fillSection(elf, s, fill);
                         }
                     }
                     return b;
                 }
-            } catch (org.preresolver.elf.FormatException ex) {
+            } catch (FormatException ex) {
                 // read whole below: the module's own pass reports what is wrong with it
             }
             FileBytes.readAt(ch, b, 0, size);
             return b;
+        }
+    }
+
+    /** Fills a section's bytes, when it has any in the file. */
+    private static void fillSection(ElfFile elf, SectionHeader s, ElfFile.Filler fill) throws IOException {
+        if (s.type() != Elf.SHT_NOBITS && elf.reader().inRange(s.offset(), s.size())) {
+            fill.fill(s.offset(), s.size());
         }
     }
 

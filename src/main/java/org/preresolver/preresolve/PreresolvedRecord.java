@@ -155,7 +155,10 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         out.write(s, 0, s.length);
     }
 
-    /** Decodes a record of version 1 or 2, checking magic, version, lengths and checksum. */
+    /**
+     * Decodes a record without its module, checking magic, version, lengths and checksum: a version
+     * 3 record cannot give back its saved sections so, and is refused.
+     */
     public static PreresolvedRecord decode(byte[] d) throws FormatException {
         return decode(d, null);
     }
@@ -216,7 +219,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                     byte[] bytes = inflate(z, (int) size);
                     if (version == VERSION_ANCHOR_DELTA) {
                         if (file == null) {
-                            throw new IllegalArgumentException("a version 3 record is decoded with the module it is in");
+                            throw new FormatException(SECTION + " record: version 3 is read only with the module it is in");
                         }
                         if (offset + size > file.length) {
                             throw new FormatException(SECTION + " record: saved section " + i + " lies outside the file");

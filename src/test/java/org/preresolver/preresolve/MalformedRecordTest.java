@@ -145,7 +145,8 @@ class MalformedRecordTest {
         byte[] rec = f.sectionBytes(f.section(PreresolvedRecord.SECTION).orElseThrow());
         assertThat((rec[8] & 0xff) | (rec[9] & 0xff) << 8).isEqualTo(PreresolvedRecord.VERSION_ANCHOR_DELTA);
         assertThat(Restore.original(out)).hasValueSatisfying(o -> assertThat(o).isEqualTo(signed));
-        assertThatThrownBy(() -> PreresolvedRecord.decode(rec)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> PreresolvedRecord.decode(rec)).isInstanceOf(FormatException.class)
+                .hasMessageContaining("version 3 is read only with the module it is in");
         // The same record as version 2 (whole sections, as earlier versions wrote it) is still read.
         byte[] v2 = PreresolvedRecord.decode(rec, out).encode();
         assertThat((v2[8] & 0xff) | (v2[9] & 0xff) << 8).isEqualTo(PreresolvedRecord.VERSION_ANCHOR);
