@@ -40,7 +40,8 @@ public final class TreeRunner {
 
     /**
      * Runs. {@code listener} is called once per module, in input order, as results become
-     * available (from the calling thread).
+     * available (from the calling thread); a dry run's results become available together, once
+     * every module is decided ({@link #dryRunInOneRead}).
      *
      * @throws IOException the inputs cannot be listed, or the tree is locked by another run
      */
