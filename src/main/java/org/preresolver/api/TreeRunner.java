@@ -1,10 +1,9 @@
 package org.preresolver.api;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +16,7 @@ import org.preresolver.kernel.Compression;
 import org.preresolver.kernel.KernelExports;
 import org.preresolver.kernel.KernelModule;
 import org.preresolver.preresolve.Options;
+import org.preresolver.preresolve.Plan;
 import org.preresolver.preresolve.Preresolver;
 import org.preresolver.preresolve.RefusedException;
 import org.preresolver.preresolve.Result;
@@ -84,7 +84,7 @@ public final class TreeRunner {
      * before. Each module is decided while the tree's exports are still being learnt, taking every
      * name vmlinux does not export to come from a GPL-compatible module
      * ({@link Options#assumedGplProviders}); its exports are learnt from the same read. Then each
-     * plan's {@link org.preresolver.preresolve.Plan#fromModules() names from modules} are checked
+     * plan's {@link Plan#fromModules() names from modules} are checked
      * against the exports the run found, and a module whose assumption they do not bear out (a name
      * no module exports, an exporter not GPL-compatible) is done again with them: its report is then
      * the two-pass run's. Its reports come in input order once all are known.
@@ -220,7 +220,7 @@ public final class TreeRunner {
         int n = inputs.size();
         List<ModuleFiles.Entry> chunk = inputs.stream().map(ModuleSource.ModuleInput::entry).toList();
         ModuleReport[] reports = new ModuleReport[n];
-        List<List<String>> fromModules = new ArrayList<>(java.util.Collections.nCopies(n, List.<String>of()));
+        List<List<String>> fromModules = new ArrayList<>(Collections.nCopies(n, List.<String>of()));
         Prepared[] prepared = new Prepared[n];
         for (int i = 0; i < n; i++) {
             ModuleSource.ModuleInput in = inputs.get(i);
@@ -238,7 +238,7 @@ public final class TreeRunner {
                 fromModules.set(i, null); // maybe after planning: it may depend on the other modules
             } catch (RefusedException ex) {
                 reports[i] = ModuleReport.failure(in.path(), ModuleReport.Status.REFUSED, ex.getMessage());
-                fromModules.set(i, ex.plan().map(org.preresolver.preresolve.Plan::fromModules).orElse(List.of()));
+                fromModules.set(i, ex.plan().map(Plan::fromModules).orElse(List.of()));
             } catch (OutOfMemoryError ex) {
                 reports[i] = failure(in.path(), ModuleSource.outOfMemory());
                 fromModules.set(i, null);

@@ -22,7 +22,6 @@ import org.preresolver.kernel.KernelModule;
 import org.preresolver.kernel.LoaderRelocations;
 import org.preresolver.kernel.ModInfo;
 import org.preresolver.kernel.ModVersions;
-import org.preresolver.kernel.ModuleSignature;
 import org.preresolver.kernel.ModuleSigner;
 
 /**
