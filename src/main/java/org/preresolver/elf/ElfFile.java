@@ -75,6 +75,123 @@ public final class ElfFile {
         return parse(data);
     }
 
+    /** Reads {@code length} bytes of the file at {@code offset}. */
+    @FunctionalInterface
+    public interface Reader {
+        byte[] read(long offset, int length) throws java.io.IOException;
+    }
+
+    /**
+     * A compact copy of a large ELF file that holds only the sections {@code keep} accepts (by
+     * name and type), read through {@code read}: its header, its section header table and section
+     * name table, then each kept section, every offset rewritten to the copy. A section not kept
+     * stays in the table, with its name, address and size, as {@code SHT_NOBITS} at offset 0: it
+     * has no bytes here. Made for vmlinux, whose export tables, {@code .rodata} and notes are a
+     * tenth of it. Null when the file cannot be read that way (not ELF, extended section
+     * numbering, a table out of range): then it must be read whole, and {@link #parse} says what
+     * is wrong with it.
+     *
+     * @param size the file's size
+     */
+    public static ElfFile parseCompact(long size, Reader read, java.util.function.BiPredicate<String, Integer> keep)
+            throws FormatException, java.io.IOException {
+        if (size < 64) {
+            return null;
+        }
+        byte[] head = read.read(0, 64);
+        if (!isElf(head) || (head[4] != Elf.ELFCLASS32 && head[4] != Elf.ELFCLASS64)
+                || (head[5] != Elf.ELFDATA2LSB && head[5] != Elf.ELFDATA2MSB)) {
+            return null;
+        }
+        boolean is64 = head[4] == Elf.ELFCLASS64;
+        boolean little = head[5] == Elf.ELFDATA2LSB;
+        ByteReader h = new ByteReader(head, little ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+        Layout.Ehdr eh = Layout.ehdr(is64);
+        Layout.Shdr sh = Layout.shdr(is64);
+        long shoff = eh.shoff().read(h, 0);
+        int shnum = (int) eh.shnum().read(h, 0);
+        int shstrndx = (int) eh.shstrndx().read(h, 0);
+        if (shoff <= 0 || shnum == 0 || shstrndx >= shnum || eh.shentsize().read(h, 0) != sh.bytes()
+                || shoff > size - (long) shnum * sh.bytes()) {
+            return null;
+        }
+        byte[] table = read.read(shoff, shnum * sh.bytes());
+        ByteReader t = new ByteReader(table, h.order());
+        long namesAt = shstrndx * (long) sh.bytes();
+        long namesOff = sh.offset().read(t, namesAt);
+        long namesSize = sh.size().read(t, namesAt);
+        if (namesOff < 0 || namesSize < 0 || namesSize > 1 << 24 || namesOff > size - namesSize) {
+            return null;
+        }
+        byte[] names = read.read(namesOff, (int) namesSize);
+        // The copy: header, section header table, names, then the kept sections, each 8-aligned.
+        int ehsize = eh.bytes();
+        long at = align8(ehsize + table.length + names.length);
+        long[] newOffset = new long[shnum];
+        boolean[] kept = new boolean[shnum];
+        for (int i = 0; i < shnum; i++) {
+            long e = i * (long) sh.bytes();
+            int type = (int) sh.type().read(t, e);
+            long off = sh.offset().read(t, e);
+            long len = sh.size().read(t, e);
+            long nameOff = sh.name().read(t, e);
+            String name = nameOff < names.length ? cstring(names, (int) nameOff) : "";
+            if (i == shstrndx || type == Elf.SHT_NOBITS || type == Elf.SHT_NULL || !keep.test(name, type)) {
+                continue;
+            }
+            if (off < 0 || len < 0 || off > size - len) {
+                return null; // out of the file: parse() of the whole file names it
+            }
+            kept[i] = true;
+            newOffset[i] = at;
+            at = align8(at + len);
+        }
+        if (at > Integer.MAX_VALUE - 8) {
+            return null;
+        }
+        byte[] out = new byte[(int) at];
+        System.arraycopy(head, 0, out, 0, ehsize);
+        eh.shoff().write(out, 0, ehsize, little);
+        // No program headers in the copy: e_phoff and e_phnum.
+        if (is64) {
+            ByteReader.put64(out, 32, 0, little);
+            ByteReader.put16(out, 56, 0, little);
+        } else {
+            ByteReader.put32(out, 28, 0, little);
+            ByteReader.put16(out, 44, 0, little);
+        }
+        System.arraycopy(table, 0, out, ehsize, table.length);
+        int namesNew = ehsize + table.length;
+        System.arraycopy(names, 0, out, namesNew, names.length);
+        for (int i = 0; i < shnum; i++) {
+            int e = ehsize + i * sh.bytes();
+            if (i == shstrndx) {
+                sh.offset().write(out, e, namesNew, little);
+            } else if (kept[i]) {
+                long off = sh.offset().read(t, i * (long) sh.bytes());
+                int len = (int) sh.size().read(t, i * (long) sh.bytes());
+                System.arraycopy(read.read(off, len), 0, out, (int) newOffset[i], len);
+                sh.offset().write(out, e, newOffset[i], little);
+            } else if (sh.type().read(t, i * (long) sh.bytes()) != Elf.SHT_NULL) {
+                sh.type().write(out, e, Elf.SHT_NOBITS, little);
+                sh.offset().write(out, e, 0, little);
+            }
+        }
+        return parse(out);
+    }
+
+    private static long align8(long v) {
+        return (v + 7) & ~7L;
+    }
+
+    private static String cstring(byte[] b, int from) {
+        int end = from;
+        while (end < b.length && b[end] != 0) {
+            end++;
+        }
+        return new String(b, from, end - from, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
     /**
      * Parses the header and section table of {@code data}.
      *

@@ -40,6 +40,29 @@ public final class FileBytes {
         }
     }
 
+    /** Makes something of a file from the parts of it that it reads. */
+    @FunctionalInterface
+    public interface PartReader<T> {
+        T parse(long size, org.preresolver.elf.ElfFile.Reader read) throws org.preresolver.elf.FormatException,
+                IOException;
+    }
+
+    /**
+     * What {@code parser} makes of the file reading only the parts it asks for (in slices of 1 MiB),
+     * through symbolic links; null when it returns null (then the caller reads the file whole).
+     */
+    public static <T> T readCompactly(Path file, PartReader<T> parser)
+            throws org.preresolver.elf.FormatException, IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            return parser.parse(size, (offset, length) -> {
+                byte[] b = new byte[length];
+                read(ch, offset, b);
+                return b;
+            });
+        }
+    }
+
     /**
      * The file's bytes, through symbolic links as {@code Files.readAllBytes} reads (a kernel image is
      * often one; modules are guarded before, by {@link ModuleFiles#read}); a file that grows while it

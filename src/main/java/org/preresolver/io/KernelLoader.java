@@ -44,30 +44,43 @@ public final class KernelLoader {
      */
     public static LoadedKernel fromImage(Path image, Path configFile, ExportsCache cache)
             throws IOException, FormatException {
-        byte[] data = FileBytes.read(image);
-        KernelExports exports;
-        Optional<KernelConfig> embedded;
-        String key = null;
-        Optional<ExportsCache.Entry> hit = Optional.empty();
-        if (cache != null && !ElfFile.isElf(data)) {
-            key = ExportsCache.key(data);
-            hit = cache.get(key);
-        }
-        if (hit.isPresent()) {
-            exports = hit.get().exports();
-            String cfg = hit.get().embeddedConfig();
-            embedded = cfg.isEmpty() ? Optional.empty()
-                    : Optional.of(KernelConfig.parse(cfg, image + " (IKCONFIG)"));
-        } else {
-            try {
-                KernelImage img = KernelImage.parse(data);
-                exports = ExportTableReader.read(img.vmlinux(), image.getFileName() + " (" + img.form() + ")");
-                embedded = KernelConfig.embedded(img.vmlinux(), image.toString());
-            } catch (FormatException e) {
-                throw e.withSource(image.toString());
+        KernelExports exports = null;
+        Optional<KernelConfig> embedded = Optional.empty();
+        try {
+            // An ELF vmlinux: only the sections read (a tenth of it). Anything wrong with it is
+            // reported from the whole file, whose offsets the messages name.
+            KernelImage compact = FileBytes.readCompactly(image, KernelImage::parseCompact);
+            if (compact != null) {
+                exports = ExportTableReader.read(compact.vmlinux(), image.getFileName() + " (" + compact.form() + ")");
+                embedded = KernelConfig.embedded(compact.vmlinux(), image.toString());
             }
-            if (key != null) {
-                cache.put(key, new ExportsCache.Entry(exports, embedded.map(KernelConfig::text).orElse("")));
+        } catch (FormatException e) {
+            exports = null;
+        }
+        if (exports == null) {
+            byte[] data = FileBytes.read(image);
+            String key = null;
+            Optional<ExportsCache.Entry> hit = Optional.empty();
+            if (cache != null && !ElfFile.isElf(data)) {
+                key = ExportsCache.key(data);
+                hit = cache.get(key);
+            }
+            if (hit.isPresent()) {
+                exports = hit.get().exports();
+                String cfg = hit.get().embeddedConfig();
+                embedded = cfg.isEmpty() ? Optional.empty()
+                        : Optional.of(KernelConfig.parse(cfg, image + " (IKCONFIG)"));
+            } else {
+                try {
+                    KernelImage img = KernelImage.parse(data);
+                    exports = ExportTableReader.read(img.vmlinux(), image.getFileName() + " (" + img.form() + ")");
+                    embedded = KernelConfig.embedded(img.vmlinux(), image.toString());
+                } catch (FormatException e) {
+                    throw e.withSource(image.toString());
+                }
+                if (key != null) {
+                    cache.put(key, new ExportsCache.Entry(exports, embedded.map(KernelConfig::text).orElse("")));
+                }
             }
         }
         Optional<KernelConfig> config;

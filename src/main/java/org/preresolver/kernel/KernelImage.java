@@ -17,6 +17,35 @@ import org.preresolver.elf.FormatException;
  */
 public record KernelImage(ElfFile vmlinux, String form) {
 
+    /**
+     * An ELF vmlinux of {@code size} bytes read through {@code read} with only the sections the kernel
+     * side looks at ({@link #isRead}): about 5 MB of Debian's 65 MB amd64 vmlinux, so that the run
+     * neither reads nor allocates the rest. Null when it must be read whole ({@link #parse}): not an
+     * ELF file, a table out of range, or no {@code .rodata} (the release banner is then looked for in
+     * the whole file).
+     */
+    public static KernelImage parseCompact(long size, ElfFile.Reader read) throws FormatException, java.io.IOException {
+        ElfFile f = ElfFile.parseCompact(size, read, KernelImage::isRead);
+        if (f == null || f.section(".rodata").filter(s -> s.fileSize() > 0).isEmpty()) {
+            return null;
+        }
+        return new KernelImage(f, "ELF vmlinux");
+    }
+
+    /**
+     * The sections of vmlinux that are read: the export tables ({@link ExportTableReader}: symbols,
+     * strings, CRCs, flags, and {@code .rela.dyn} for relocatable kernels), {@code .rodata} (the
+     * release banner, {@link KernelRelease}, and IKCONFIG, {@link KernelConfig}) and the notes (the
+     * build id).
+     */
+    static boolean isRead(String name, int type) {
+        return type == org.preresolver.elf.Elf.SHT_NOTE || switch (name) {
+            case "__ksymtab", "__ksymtab_gpl", "__ksymtab_strings", "__kcrctab", "__kcrctab_gpl", "__kflagstab",
+                    ".rela.dyn", ".rodata" -> true;
+            default -> false;
+        };
+    }
+
     /** Parses {@code data}. Errors name offsets; the caller adds the file name. */
     public static KernelImage parse(byte[] data) throws FormatException {
         return parse(data, Compression.DEFAULT_LIMIT);

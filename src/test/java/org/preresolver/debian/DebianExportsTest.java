@@ -129,4 +129,41 @@ class DebianExportsTest {
         assertThat(Long.compareUnsigned(pcpu.address(), start)).as("this_cpu_off >= .data..percpu").isGreaterThanOrEqualTo(0);
         assertThat(Long.compareUnsigned(pcpu.address(), start + size)).as("this_cpu_off < end of .data..percpu").isNegative();
     }
+    /**
+     * The ELF vmlinux is read compactly (export tables, .rodata, notes: {@link
+     * org.preresolver.kernel.KernelImage#parseCompact}); what it gives must equal what the whole
+     * vmlinuz gives (checked against Module.symvers above), and the read must really be partial.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("suites")
+    void theElfVmlinuxReadCompactlyGivesWhatTheWholeImageGives(String suite) throws Exception {
+        Loaded l = load(suite);
+        java.nio.file.Path vmlinux = l.kernel().vmlinux();
+        KernelLoader.LoadedKernel compact = KernelLoader.fromImage(vmlinux, null, null);
+        KernelExports a = l.loaded().exports();
+        KernelExports b = compact.exports();
+        assertThat(b.all()).containsExactlyElementsOf(a.all());
+        assertThat(b.identity()).isEqualTo(a.identity());
+        assertThat(b.layout()).isEqualTo(a.layout());
+        assertThat(b.ranges()).isPresent();
+        assertThat(b.ranges().get().sliding()).isEqualTo(a.ranges().get().sliding());
+        assertThat(b.ranges().get().fixed()).isEqualTo(a.ranges().get().fixed());
+        assertThat(b.ranges().get().sliding()).as("readelf's SHF_ALLOC sections at kernel addresses")
+                .hasSizeGreaterThan(10);
+        long size = Files.size(vmlinux);
+        long[] read = {0};
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(vmlinux)) {
+            var img = org.preresolver.kernel.KernelImage.parseCompact(size, (off, len) -> {
+                read[0] += len;
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(len);
+                while (buf.hasRemaining() && ch.read(buf, off + buf.position()) > 0) {
+                    // to the end of the range
+                }
+                return buf.array();
+            });
+            assertThat(img).isNotNull();
+            assertThat(img.vmlinux().section(".text")).hasValueSatisfying(t -> assertThat(t.fileSize()).isZero());
+        }
+        assertThat(read[0]).as("bytes read of %s bytes", size).isLessThan(size / 5);
+    }
 }
