@@ -174,8 +174,13 @@ public final class ModuleFiles {
                     }
                 });
                 files.sort(Comparator.comparing(Listed::name));
+                String prefix = a.toString().endsWith("/") ? a.toString() : a + "/";
                 for (Listed f : files) {
-                    out.add(new Entry(f.path(), a.relativize(f.path()), a, f.size()));
+                    // Under the argument, as the walk made it: the rest of its name (relativize() builds
+                    // each name's components, 0.12 s over 4000 modules).
+                    Path rel = f.name().startsWith(prefix) ? Path.of(f.name().substring(prefix.length()))
+                            : a.relativize(f.path());
+                    out.add(new Entry(f.path(), rel, a, f.size()));
                 }
             } else {
                 Path parent = a.toAbsolutePath().getParent();
