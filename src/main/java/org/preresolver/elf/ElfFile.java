@@ -21,6 +21,7 @@ public final class ElfFile {
     private final List<SectionHeader> sections;
     private SymbolTable symtab;
     private SectionHeader symtabSection;
+    private SymbolTable.Parts symtabParts;
 
     private ElfFile(ByteReader in, ElfHeader header, List<SectionHeader> sections) {
         this.in = in;
@@ -424,7 +425,10 @@ public final class ElfFile {
                 throw new FormatException("no .symtab section");
             }
         }
-        return SymbolTable.decodeOne(this, symtabSection, index);
+        if (symtabParts == null) {
+            symtabParts = SymbolTable.parts(this, symtabSection);
+        }
+        return SymbolTable.decodeOne(this, symtabSection, symtabParts, index);
     }
 
     /** True if the file has an {@code SHT_SYMTAB} section. */
@@ -449,7 +453,9 @@ public final class ElfFile {
             throw new FormatException("relocation section " + s.name() + " size " + s.size() + " is not a multiple of "
                     + entsize, s.headerOffset());
         }
-        in.check(s.offset(), s.size(), "relocation section " + s.name());
+        if (!in.inRange(s.offset(), s.size())) {
+            in.check(s.offset(), s.size(), "relocation section " + s.name()); // throws, naming it
+        }
         return new RelocationTable(in.data(), (int) s.offset(), (int) n, rela, header);
     }
 

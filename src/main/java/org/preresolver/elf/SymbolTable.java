@@ -20,9 +20,9 @@ public final class SymbolTable {
     }
 
     /** The checked pieces a symbol table needs: its string table and its extended index section. */
-    private record Parts(SectionHeader str, SectionHeader xindex, int count) {}
+    record Parts(SectionHeader str, SectionHeader xindex, int count) {}
 
-    private static Parts parts(ElfFile f, SectionHeader sh) throws FormatException {
+    static Parts parts(ElfFile f, SectionHeader sh) throws FormatException {
         int entsize = f.header().is64() ? 24 : 16;
         if (sh.entsize() != entsize && sh.entsize() != 0) {
             throw new FormatException("symbol table entsize " + sh.entsize() + ", expected " + entsize, sh.headerOffset());
@@ -61,8 +61,8 @@ public final class SymbolTable {
         return new SymbolTable(sh, p.str(), Collections.unmodifiableList(out));
     }
 
-    static Symbol decodeOne(ElfFile f, SectionHeader sh, int index) throws FormatException {
-        Parts p = parts(f, sh);
+    /** Symbol {@code index} alone, with the table's checked {@link #parts}. */
+    static Symbol decodeOne(ElfFile f, SectionHeader sh, Parts p, int index) throws FormatException {
         if (index < 0 || index >= p.count()) {
             throw new FormatException("symbol index " + index + " out of range (" + p.count() + " symbols)");
         }

@@ -1,7 +1,5 @@
 package org.preresolver.kernel;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import org.preresolver.elf.ByteReader;
 import org.preresolver.elf.Elf;
@@ -68,14 +66,15 @@ public final class LoaderRelocations {
     }
 
     private final int machine;
-    private final Map<Integer, Type> types = new HashMap<>();
+    /** The rows by type code: every modelled code is below 512 (AArch64's run to 311). */
+    private final Type[] types = new Type[512];
 
     private LoaderRelocations(int machine) {
         this.machine = machine;
     }
 
     private LoaderRelocations row(int code, String name, Op op, Field field, int lsb, Check check) {
-        types.put(code, new Type(code, name, op, field, lsb, check));
+        types[code] = new Type(code, name, op, field, lsb, check);
         return this;
     }
 
@@ -136,16 +135,16 @@ public final class LoaderRelocations {
     }
 
     public boolean knows(int type) {
-        return types.containsKey(type);
+        return type >= 0 && type < types.length && types[type] != null;
     }
 
     public Optional<Type> type(int code) {
-        return Optional.ofNullable(types.get(code));
+        return Optional.ofNullable(knows(code) ? types[code] : null);
     }
 
     /** The type's {@code R_*} name, or its number in hex. */
     public String name(int code) {
-        Type t = types.get(code);
+        Type t = knows(code) ? types[code] : null;
         return t != null ? t.name() : "type 0x" + Integer.toHexString(code);
     }
 

@@ -47,7 +47,13 @@ final class LoaderSimulation {
 
     static void check(ElfFile original, ElfFile output, KernelExports kernel, LoaderRelocations table)
             throws FormatException, Mismatch {
-        ImageRanges ranges = kernel.ranges().orElseThrow();
+        check(original, output, new ExportLookups(kernel), table);
+    }
+
+    /** As above, looking vmlinux's exports up through the module's {@code kernel} lookups. */
+    static void check(ElfFile original, ElfFile output, ExportLookups kernel, LoaderRelocations table)
+            throws FormatException, Mismatch {
+        ImageRanges ranges = kernel.kernel().ranges().orElseThrow();
         int n = original.sections().size();
         if (output.sections().size() < n) {
             throw new Mismatch("sections lost");
@@ -131,7 +137,7 @@ final class LoaderSimulation {
      *
      * @throws Mismatch a pair's {@code S + A} differs: the loaded images differ
      */
-    private static boolean sameRelocations(ElfFile original, ElfFile output, int n, KernelExports kernel,
+    private static boolean sameRelocations(ElfFile original, ElfFile output, int n, ExportLookups kernel,
             ImageRanges ranges) throws FormatException, Mismatch {
         List<SectionHeader> ra = applied(original);
         List<SectionHeader> rb = applied(output);
@@ -201,7 +207,7 @@ final class LoaderSimulation {
     }
 
     /** Every symbol's {@link Values}, sections laid out as the loader does; vmlinux looked up once per name. */
-    private static Values values(ElfFile f, KernelExports kernel, ImageRanges ranges) throws FormatException {
+    private static Values values(ElfFile f, ExportLookups kernel, ImageRanges ranges) throws FormatException {
         long[] base = layout(f, new byte[f.sections().size()][], false);
         List<Symbol> syms = f.symbolTable().symbols();
         Values v = new Values(new long[syms.size()], new boolean[syms.size()]);
@@ -237,7 +243,7 @@ final class LoaderSimulation {
 
     private record Loaded(byte[][] images, List<String> unapplied, List<String> overflows) {}
 
-    private static Loaded load(ElfFile f, KernelExports kernel, ImageRanges ranges, LoaderRelocations table,
+    private static Loaded load(ElfFile f, ExportLookups kernel, ImageRanges ranges, LoaderRelocations table,
             long slide) throws FormatException, Mismatch {
         List<SectionHeader> secs = f.sections();
         byte[][] images = new byte[secs.size()][];
@@ -287,7 +293,7 @@ final class LoaderSimulation {
     }
 
     /** What {@code simplify_symbols()} makes of a symbol, in the simulated kernel: into {@code out}. */
-    private static void resolve(Symbol s, long[] base, KernelExports kernel, ImageRanges ranges, Values out) {
+    private static void resolve(Symbol s, long[] base, ExportLookups kernel, ImageRanges ranges, Values out) {
         int shndx = s.shndx();
         int i = s.index();
         if (shndx == Elf.SHN_ABS) {

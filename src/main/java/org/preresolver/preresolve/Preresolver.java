@@ -75,9 +75,15 @@ public final class Preresolver {
      * @throws RefusedException the module must not be preresolved against this kernel
      */
     public Result process(byte[] input) throws FormatException, RefusedException {
+        return process(KernelModule.parse(input));
+    }
+
+    /** As {@link #process(byte[])}, for a module file already parsed. */
+    public Result process(KernelModule parsed) throws FormatException, RefusedException {
         Optional<PreresolvedRecord> previous = Optional.empty();
+        byte[] input = parsed.bytes();
         byte[] original = input;
-        KernelModule module = KernelModule.parse(input);
+        KernelModule module = parsed;
         Optional<SectionHeader> marker = module.elf().section(PreresolvedRecord.SECTION);
         if (marker.isPresent()) {
             // Preresolved before (and maybe signed again since): start again from the original.
@@ -87,9 +93,10 @@ public final class Preresolver {
             module = KernelModule.parse(original);
         }
         checkModule(module);
-        Plan plan = plan(module);
+        ExportLookups lookups = new ExportLookups(kernel);
+        Plan plan = plan(module, lookups);
         try {
-            return build(input, original, module, plan, previous);
+            return build(input, original, module, plan, previous, lookups);
         } catch (RefusedException e) {
             throw e.afterPlanning(plan);
         }
@@ -97,7 +104,7 @@ public final class Preresolver {
 
     /** The output of a planned module, checked (and proven, in anchor mode), and its status. */
     private Result build(byte[] input, byte[] original, KernelModule module, Plan plan,
-            Optional<PreresolvedRecord> previous) throws FormatException, RefusedException {
+            Optional<PreresolvedRecord> previous, ExportLookups lookups) throws FormatException, RefusedException {
         if (plan.preresolved() == 0) {
             boolean changed = original != input;
             return new Result(Result.Status.NOTHING_TO_DO, module, plan, original, changed, false, false, previous);
@@ -117,7 +124,7 @@ public final class Preresolver {
         ElfFile parsed = ElfFile.parse(out);
         checkRestores(parsed, module.bytes());
         if (plan.anchor().isPresent()) {
-            prove(module.elf(), parsed);
+            prove(module.elf(), parsed, lookups);
         }
         if (resign) {
             out = sign(out, input);
@@ -157,9 +164,9 @@ public final class Preresolver {
      * Loads the original and the anchor-mode output as the loader would, at two KASLR slides, and
      * refuses the module unless the loaded images are equal byte for byte.
      */
-    private void prove(ElfFile original, ElfFile out) throws FormatException, RefusedException {
+    private void prove(ElfFile original, ElfFile out, ExportLookups lookups) throws FormatException, RefusedException {
         try {
-            LoaderSimulation.check(original, out, kernel,
+            LoaderSimulation.check(original, out, lookups,
                     LoaderRelocations.of(original.header().machine()).orElseThrow());
         } catch (LoaderSimulation.Mismatch e) {
             throw new RefusedException(RefusedException.Kind.SIMULATION, "anchor-mode output failed the loader "
@@ -220,6 +227,10 @@ public final class Preresolver {
 
     /** Decides the outcome of every undefined symbol of {@code module}. */
     public Plan plan(KernelModule module) throws FormatException {
+        return plan(module, new ExportLookups(kernel));
+    }
+
+    private Plan plan(KernelModule module, ExportLookups lookups) throws FormatException {
         ElfFile elf = module.elf();
         ModInfo info = module.modinfo();
         ModVersions versions = module.versions();
@@ -251,7 +262,7 @@ public final class Preresolver {
             if (!isCandidate(s)) {
                 continue;
             }
-            found[s.index()] = kernel.get(s.name());
+            found[s.index()] = lookups.get(s.name());
             if (found[s.index()] == null && !isIgnoredName(s.name(), machine)) {
                 fromModules.add(s.name());
                 Options.Provider p = options.providers().get(s.name());
