@@ -94,8 +94,15 @@ public final class TreeRunner {
         Preresolver assumed = factory.create(Options.assumedGplProviders());
         List<Assumed> done = runner.run(entries, false, chunk -> {
             List<ModuleSource.ModuleInput> inputs = ModuleSource.read(chunk, ModuleSource.Kept.none());
-            List<List<Export>> exports = inputs.stream().map(TreeRunner::exportsOf).toList();
-            List<Done> d = process(assumed, inputs, cfg, sink);
+            // One parse per module: what it exports, then its decision.
+            List<KernelModule> parsed = new ArrayList<>(inputs.size());
+            List<List<Export>> exports = new ArrayList<>(inputs.size());
+            for (ModuleSource.ModuleInput in : inputs) {
+                KernelModule m = parse(in);
+                parsed.add(m);
+                exports.add(m != null ? exportsOf(in, m) : exportsOf(in));
+            }
+            List<Done> d = process(assumed, inputs, parsed, cfg, sink);
             List<Assumed> out = new ArrayList<>(d.size());
             for (int i = 0; i < d.size(); i++) {
                 out.add(new Assumed(d.get(i), exports.get(i)));
@@ -159,22 +166,46 @@ public final class TreeRunner {
         }).toList()));
     }
 
+    /** The module read, parsed; null when it cannot be (its processing reports why). */
+    private static KernelModule parse(ModuleSource.ModuleInput in) {
+        if (!in.ok()) {
+            return null;
+        }
+        try {
+            return KernelModule.parse(in.decoded().elf());
+        } catch (FormatException | OutOfMemoryError ex) {
+            return null;
+        }
+    }
+
     /** What one module read exports; none when it cannot be read or parsed (reported when it is processed). */
     private static List<Export> exportsOf(ModuleSource.ModuleInput in) {
         if (!in.ok()) {
             return List.of();
         }
         try {
-            KernelModule.Exports m = KernelModule.scanExports(in.decoded().elf());
-            String name = m.name().isEmpty() ? stem(in.entry().file()) : m.name();
-            List<Export> exports = new ArrayList<>(m.exports().size());
-            for (String s : m.exports()) {
-                exports.add(new Export(s, new Options.Provider(name, m.gplCompatible())));
-            }
-            return exports;
+            return exports(in, KernelModule.scanExports(in.decoded().elf()));
         } catch (FormatException | OutOfMemoryError ex) {
             return List.of();
         }
+    }
+
+    /** {@link #exportsOf(ModuleSource.ModuleInput)} of a module already parsed. */
+    private static List<Export> exportsOf(ModuleSource.ModuleInput in, KernelModule parsed) {
+        try {
+            return exports(in, parsed.exports());
+        } catch (FormatException | OutOfMemoryError ex) {
+            return List.of();
+        }
+    }
+
+    private static List<Export> exports(ModuleSource.ModuleInput in, KernelModule.Exports m) {
+        String name = m.name().isEmpty() ? stem(in.entry().file()) : m.name();
+        List<Export> exports = new ArrayList<>(m.exports().size());
+        for (String s : m.exports()) {
+            exports.add(new Export(s, new Options.Provider(name, m.gplCompatible())));
+        }
+        return exports;
     }
 
     /** The exports of modules, in order, as one map. */
@@ -210,12 +241,15 @@ public final class TreeRunner {
      */
     static List<Done> processChunk(Preresolver pre, List<ModuleFiles.Entry> chunk, RunConfig cfg,
             ModuleSink sink, ModuleSource.Kept kept) {
-        return process(pre, ModuleSource.read(chunk, kept), cfg, sink);
+        return process(pre, ModuleSource.read(chunk, kept), null, cfg, sink);
     }
 
-    /** {@link #processChunk} of modules already read. */
-    private static List<Done> process(Preresolver pre, List<ModuleSource.ModuleInput> read, RunConfig cfg,
-            ModuleSink sink) {
+    /**
+     * {@link #processChunk} of modules already read, and parsed where {@code parsed} has them (null:
+     * none is; a null element: parsed here).
+     */
+    private static List<Done> process(Preresolver pre, List<ModuleSource.ModuleInput> read, List<KernelModule> parsed,
+            RunConfig cfg, ModuleSink sink) {
         List<ModuleSource.ModuleInput> inputs = new ArrayList<>(read);
         int n = inputs.size();
         List<ModuleFiles.Entry> chunk = inputs.stream().map(ModuleSource.ModuleInput::entry).toList();
@@ -230,7 +264,8 @@ public final class TreeRunner {
                 continue;
             }
             try {
-                Result r = pre.process(in.decoded().elf());
+                KernelModule m = parsed == null ? null : parsed.set(i, null);
+                Result r = m != null ? pre.process(m) : pre.process(in.decoded().elf());
                 prepared[i] = new Prepared(in, r);
                 fromModules.set(i, r.plan().fromModules());
             } catch (FormatException ex) {

@@ -96,7 +96,16 @@ public record KernelModule(byte[] bytes, ElfFile elf, ModInfo modinfo, ModVersio
     /** Scans an uncompressed module file (signed or not) for {@link Exports}. */
     public static Exports scanExports(byte[] bytes) throws FormatException {
         ElfFile elf = ElfFile.parse(bytes);
-        ModInfo info = elf.section(".modinfo").map(s -> ModInfo.parse(elf.sectionBytes(s))).orElse(ModInfo.empty());
+        return scanExports(elf, elf.section(".modinfo").map(s -> ModInfo.parse(elf.sectionBytes(s)))
+                .orElse(ModInfo.empty()));
+    }
+
+    /** This module's {@link Exports}, from the parse it already has. */
+    public Exports exports() throws FormatException {
+        return scanExports(elf, modinfo);
+    }
+
+    private static Exports scanExports(ElfFile elf, ModInfo info) throws FormatException {
         List<String> out = new ArrayList<>();
         SectionHeader symtab = null;
         for (SectionHeader s : elf.sections()) {
