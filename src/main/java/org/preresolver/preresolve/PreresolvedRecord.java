@@ -105,7 +105,11 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
      */
     public byte[] encode(byte[] file) {
         int version = !anchorMode() ? VERSION : file == null ? VERSION_ANCHOR : VERSION_ANCHOR_DELTA;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + patches.size() * 24 + trailer.length);
+        long sized = 256 + patches.size() * 24L + trailer.length;
+        for (Saved x : saved) {
+            sized += 32 + x.bytes().length / 3; // deflated deltas: a fifth to a third of the bytes
+        }
+        Buffer out = new Buffer((int) Math.min(sized, 1 << 28));
         ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC).putShort((short) version).putShort((short) (signatureStripped ? FLAG_SIGNATURE : 0))
                 .putInt(patches.size()).putLong(originalElfLength).putLong(originalShoff).putInt(originalShnum)
@@ -140,11 +144,25 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         }
         out.write(trailer, 0, trailer.length);
         CRC32 crc = new CRC32();
-        byte[] body = out.toByteArray();
-        crc.update(body);
+        out.update(crc);
         ByteBuffer c = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue());
         out.write(c.array(), 0, 4);
-        return out.toByteArray();
+        return out.bytes();
+    }
+
+    /** A growing buffer whose bytes are checksummed and handed over without a copy when it is full. */
+    private static final class Buffer extends ByteArrayOutputStream {
+        Buffer(int size) {
+            super(size);
+        }
+
+        void update(CRC32 crc) {
+            crc.update(buf, 0, count);
+        }
+
+        byte[] bytes() {
+            return count == buf.length ? buf : java.util.Arrays.copyOf(buf, count);
+        }
     }
 
     private static void writeString(ByteArrayOutputStream out, byte[] s) {
