@@ -63,22 +63,36 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
 
     /** The symbol index of entry {@code i}. */
     public int symbol(int i) {
-        int e = at(i);
-        if (mips64) {
-            return (int) ByteReader.u32(data, e + 8, little);
-        }
-        long info = word(e + layout.info().at());
-        return is64 ? (int) (info >>> 32) : (int) (info >>> 8); // ELF64_R_SYM, ELF32_R_SYM
+        return symbolOf(symbolAndType(i));
     }
 
     /** The relocation type of entry {@code i}. */
     public int type(int i) {
+        return typeOf(symbolAndType(i));
+    }
+
+    /**
+     * Entry {@code i}'s symbol index and type from one read of {@code r_info}, in one value for every
+     * class: split it with {@link #symbolOf} and {@link #typeOf}. For passes over large tables.
+     */
+    public long symbolAndType(int i) {
         int e = at(i);
         if (mips64) {
-            return data[e + 15] & 0xff;
+            return ByteReader.u32(data, e + 8, little) << 32 | (data[e + 15] & 0xff);
         }
         long info = word(e + layout.info().at());
-        return is64 ? (int) info : (int) (info & 0xff); // ELF64_R_TYPE, ELF32_R_TYPE
+        // ELF64_R_SYM/ELF64_R_TYPE are this layout already; ELF32_R_SYM is info >> 8, ELF32_R_TYPE its low byte.
+        return is64 ? info : (info >>> 8) << 32 | (info & 0xff);
+    }
+
+    /** The symbol index of a {@link #symbolAndType} value. */
+    public static int symbolOf(long symbolAndType) {
+        return (int) (symbolAndType >>> 32);
+    }
+
+    /** The relocation type of a {@link #symbolAndType} value. */
+    public static int typeOf(long symbolAndType) {
+        return (int) symbolAndType;
     }
 
     /** {@code r_addend} of entry {@code i}; 0 for {@code SHT_REL}. */
@@ -110,7 +124,8 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
         }
         byte[] out = null;
         for (int i = 0; i < count; i++) {
-            int s = symbol(i);
+            long st = symbolAndType(i);
+            int s = symbolOf(st);
             if (s < 0 || s >= map.length) {
                 throw new FormatException("relocation in " + name + " names symbol " + s + " of " + map.length, at(i));
             }
@@ -125,8 +140,8 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
                 out = java.util.Arrays.copyOfRange(data, start, start + count * entsize);
             }
             int e = i * entsize;
-            long info = is64 ? ((long) map[s] << 32) | (type(i) & 0xffffffffL) // ELF64_R_INFO
-                    : ((long) map[s] << 8) | type(i); // ELF32_R_INFO
+            long info = is64 ? ((long) map[s] << 32) | (typeOf(st) & 0xffffffffL) // ELF64_R_INFO
+                    : ((long) map[s] << 8) | typeOf(st); // ELF32_R_INFO
             layout.info().write(out, e, info, little);
             if (rela) {
                 layout.addend().write(out, e, addend(i) + d, little);

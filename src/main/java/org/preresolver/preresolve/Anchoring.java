@@ -52,13 +52,15 @@ final class Anchoring {
             RelocationTable rs = elf.relocations(s);
             boolean loaded = targetIsAlloc(elf, s);
             for (int i = 0; i < rs.size(); i++) {
-                int sym = rs.symbol(i);
+                long st = rs.symbolAndType(i);
+                int sym = RelocationTable.symbolOf(st);
                 if (!rela) {
                     unmodelled.add(sym);
                     why.putIfAbsent(sym, "SHT_REL section " + s.name() + " has no addend to rebase");
-                } else if (loaded && !table.knows(rs.type(i))) {
+                } else if (loaded && !table.knows(RelocationTable.typeOf(st))) {
                     unmodelled.add(sym);
-                    why.putIfAbsent(sym, table.name(rs.type(i)) + " in " + s.name() + " is not in the loader table");
+                    why.putIfAbsent(sym, table.name(RelocationTable.typeOf(st)) + " in " + s.name()
+                            + " is not in the loader table");
                 }
             }
         }

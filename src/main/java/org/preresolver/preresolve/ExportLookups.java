@@ -1,36 +1,46 @@
 package org.preresolver.preresolve;
 
-import java.util.HashMap;
-import java.util.Map;
+import org.preresolver.elf.ElfFile;
+import org.preresolver.elf.FormatException;
+import org.preresolver.elf.Symbol;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
 
 /**
- * vmlinux's exports as one module's run looks them up: each name in the kernel's table once. The
- * plan looks up every undefined symbol, and the loader simulation looks up the same names in the
- * original and in the output again; a lookup in the kernel's table of 10,000+ names is a few cache
- * misses, one in this module's own small table is not. Belongs to one module, on one thread.
+ * vmlinux's exports as one module's run looks them up. The plan looks up every undefined symbol of
+ * the module, and the loader simulation the same symbols of the same file again: those are kept
+ * by symbol index, so that each name is looked up in the kernel's table once (a lookup there
+ * hashes and compares the name, and misses the cache). The output's names, fewer, are looked up.
+ * Belongs to one module, on one thread.
  */
 final class ExportLookups {
-    /** Stands for "vmlinux does not export it" (the map cannot hold null usefully). */
-    private static final KernelExport NONE = new KernelExport("", 0, false, "", null, false);
-
     private final KernelExports kernel;
-    private final Map<String, KernelExport> seen = new HashMap<>();
+    private final ElfFile original;
+    private KernelExport[] found;
+    private boolean[] looked;
 
-    ExportLookups(KernelExports kernel) {
+    /** Lookups for the module {@code original}, whose symbols are kept by index. */
+    ExportLookups(KernelExports kernel, ElfFile original) {
         this.kernel = kernel;
+        this.original = original;
     }
 
-    /** vmlinux's export of {@code name}, or null: {@link KernelExports#get}. */
-    KernelExport get(String name) {
-        KernelExport e = seen.get(name);
-        if (e == null) {
-            e = kernel.get(name);
-            seen.put(name, e == null ? NONE : e);
-            return e;
+    /** vmlinux's export of the name of symbol {@code s} of {@code file}, or null: {@link KernelExports#get}. */
+    KernelExport of(ElfFile file, Symbol s) throws FormatException {
+        if (file != original) {
+            return kernel.get(s.name());
         }
-        return e == NONE ? null : e;
+        if (found == null) {
+            int n = original.symbolTable().size();
+            found = new KernelExport[n];
+            looked = new boolean[n];
+        }
+        int i = s.index();
+        if (!looked[i]) {
+            found[i] = kernel.get(s.name());
+            looked[i] = true;
+        }
+        return found[i];
     }
 
     KernelExports kernel() {

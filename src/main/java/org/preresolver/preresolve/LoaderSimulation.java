@@ -47,7 +47,7 @@ final class LoaderSimulation {
 
     static void check(ElfFile original, ElfFile output, KernelExports kernel, LoaderRelocations table)
             throws FormatException, Mismatch {
-        check(original, output, new ExportLookups(kernel), table);
+        check(original, output, new ExportLookups(kernel, original), table);
     }
 
     /** As above, looking vmlinux's exports up through the module's {@code kernel} lookups. */
@@ -159,34 +159,44 @@ final class LoaderSimulation {
             ta[k] = a;
             tb[k] = b;
             sameBytes[k] = a.sameEntries(b);
-            if (!sameBytes[k]) {
-                for (int i = 0; i < a.size(); i++) {
-                    if (a.offset(i) != b.offset(i) || a.type(i) != b.type(i)) {
-                        return false;
-                    }
-                }
-            }
         }
         Values va = values(original, kernel, ranges);
         Values vb = values(output, kernel, ranges);
+        // One pass: a pair not alike sends the files to the full load even after a difference in
+        // S + A was seen (a later relocation of the same place could make up for it), so the first
+        // difference is thrown only once every pair is known to be alike.
+        Mismatch first = null;
         for (int k = 0; k < ra.size(); k++) {
             RelocationTable a = ta[k];
             RelocationTable b = tb[k];
             for (int i = 0; i < a.size(); i++) {
-                int x = a.symbol(i);
-                int y = sameBytes[k] ? x : b.symbol(i);
+                long sta = a.symbolAndType(i);
+                long stb = sameBytes[k] ? sta : b.symbolAndType(i);
+                if (!sameBytes[k] && (a.offset(i) != b.offset(i)
+                        || RelocationTable.typeOf(sta) != RelocationTable.typeOf(stb))) {
+                    return false; // not alike pair by pair: loaded in full
+                }
+                int x = RelocationTable.symbolOf(sta);
+                int y = RelocationTable.symbolOf(stb);
+                if (first != null) {
+                    continue;
+                }
                 if (x < 0 || x >= va.size() || y < 0 || y >= vb.size()) {
-                    throw new Mismatch("a relocation in " + ra.get(k).name() + " names a symbol out of range");
+                    first = new Mismatch("a relocation in " + ra.get(k).name() + " names a symbol out of range");
+                    continue;
                 }
                 long addA = sameBytes[k] ? 0 : a.addend(i);
                 long addB = sameBytes[k] ? 0 : b.addend(i);
                 if (va.fixed[x] + addA != vb.fixed[y] + addB || va.slides[x] != vb.slides[y]) {
                     long slide = va.at(x, SLIDES[0]) + addA != vb.at(y, SLIDES[0]) + addB ? SLIDES[0] : SLIDES[1];
-                    throw new Mismatch("section " + original.sections().get((int) ra.get(k).info()).name()
+                    first = new Mismatch("section " + original.sections().get((int) ra.get(k).info()).name()
                             + " differs at +0x" + Long.toHexString(a.offset(i)) + " when loaded at slide 0x"
                             + Long.toHexString(slide));
                 }
             }
+        }
+        if (first != null) {
+            throw first;
         }
         return true;
     }
@@ -212,7 +222,7 @@ final class LoaderSimulation {
         List<Symbol> syms = f.symbolTable().symbols();
         Values v = new Values(new long[syms.size()], new boolean[syms.size()]);
         for (Symbol s : syms) {
-            resolve(s, base, kernel, ranges, v);
+            resolve(f, s, base, kernel, ranges, v);
         }
         return v;
     }
@@ -252,7 +262,7 @@ final class LoaderSimulation {
         Values values = new Values(new long[syms.size()], new boolean[syms.size()]);
         long[] value = new long[syms.size()];
         for (Symbol s : syms) {
-            resolve(s, base, kernel, ranges, values);
+            resolve(f, s, base, kernel, ranges, values);
             value[s.index()] = values.at(s.index(), slide);
         }
         List<String> unapplied = new ArrayList<>();
@@ -293,7 +303,8 @@ final class LoaderSimulation {
     }
 
     /** What {@code simplify_symbols()} makes of a symbol, in the simulated kernel: into {@code out}. */
-    private static void resolve(Symbol s, long[] base, ExportLookups kernel, ImageRanges ranges, Values out) {
+    private static void resolve(ElfFile f, Symbol s, long[] base, ExportLookups kernel, ImageRanges ranges,
+            Values out) throws FormatException {
         int shndx = s.shndx();
         int i = s.index();
         if (shndx == Elf.SHN_ABS) {
@@ -303,7 +314,7 @@ final class LoaderSimulation {
                 out.fixed[i] = 0;
                 return;
             }
-            KernelExport e = kernel.get(s.name());
+            KernelExport e = kernel.of(f, s);
             if (e == null || e.address() == 0) {
                 out.fixed[i] = madeUp(s.name());
                 return;

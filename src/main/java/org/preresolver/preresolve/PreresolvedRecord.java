@@ -369,14 +369,30 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
      * The exports digest: SHA-256 over {@code name NUL hex-address LF} for each patched symbol,
      * in symbol-table order. {@code names} and {@code addresses} run in parallel.
      */
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): the names are ISO-8859-1
     public static byte[] digest(List<String> names, List<Long> addresses) {
-        java.security.MessageDigest sha = Preresolver.sha256();
-        for (int i = 0; i < names.size(); i++) {
-            sha.update(names.get(i).getBytes(StandardCharsets.ISO_8859_1));
-            sha.update((byte) 0);
-            sha.update(Long.toHexString(addresses.get(i)).getBytes(StandardCharsets.US_ASCII));
-            sha.update((byte) '\n');
+        int size = 0;
+        for (String n : names) {
+            size += n.length() + 18; // NUL, at most 16 hex digits, LF
         }
+        // The lines in one buffer, hashed in one call (an update per piece cost more than the hash).
+        byte[] buf = new byte[size];
+        int at = 0;
+        for (int i = 0; i < names.size(); i++) {
+            String n = names.get(i);
+            n.getBytes(0, n.length(), buf, at); // ISO-8859-1: each char is one byte
+            at += n.length();
+            buf[at++] = 0;
+            long a = addresses.get(i);
+            for (int shift = a == 0 ? 0 : (63 - Long.numberOfLeadingZeros(a)) / 4 * 4; shift >= 0; shift -= 4) {
+                buf[at++] = (byte) HEX[(int) (a >>> shift) & 0xf]; // Long.toHexString: lowercase, no leading zeros
+            }
+            buf[at++] = '\n';
+        }
+        java.security.MessageDigest sha = Preresolver.sha256();
+        sha.update(buf, 0, at);
         return sha.digest();
     }
 

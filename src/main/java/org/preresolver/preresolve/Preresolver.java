@@ -93,7 +93,7 @@ public final class Preresolver {
             module = KernelModule.parse(original);
         }
         checkModule(module);
-        ExportLookups lookups = new ExportLookups(kernel);
+        ExportLookups lookups = new ExportLookups(kernel, module.elf());
         Plan plan = plan(module, lookups);
         try {
             return build(input, original, module, plan, previous, lookups);
@@ -227,7 +227,7 @@ public final class Preresolver {
 
     /** Decides the outcome of every undefined symbol of {@code module}. */
     public Plan plan(KernelModule module) throws FormatException {
-        return plan(module, new ExportLookups(kernel));
+        return plan(module, new ExportLookups(kernel, module.elf()));
     }
 
     private Plan plan(KernelModule module, ExportLookups lookups) throws FormatException {
@@ -262,7 +262,7 @@ public final class Preresolver {
             if (!isCandidate(s)) {
                 continue;
             }
-            found[s.index()] = lookups.get(s.name());
+            found[s.index()] = lookups.of(elf, s);
             if (found[s.index()] == null && !isIgnoredName(s.name(), machine)) {
                 fromModules.add(s.name());
                 Options.Provider p = options.providers().get(s.name());
