@@ -268,6 +268,13 @@ public final class TreeRunner {
                 Result r = m != null ? pre.process(m) : pre.process(in.decoded().elf());
                 prepared[i] = new Prepared(in, r);
                 fromModules.set(i, r.plan().fromModules());
+                if (!sink.writes()) {
+                    // Nothing to compress: reported now, so that the module's bytes, parse and output
+                    // are garbage before the next module (held to the chunk's end, they outlived
+                    // young collections and filled the old generation).
+                    reports[i] = finish(prepared[i], null, sink, cfg);
+                    prepared[i] = null;
+                }
             } catch (FormatException ex) {
                 reports[i] = ModuleReport.failure(in.path(), ModuleReport.Status.ERROR, ex.getMessage());
                 fromModules.set(i, null); // maybe after planning: it may depend on the other modules
