@@ -19,8 +19,11 @@ public final class SymbolTable {
         this.symbols = symbols;
     }
 
-    /** The checked pieces a symbol table needs: its string table and its extended index section. */
-    record Parts(SectionHeader str, SectionHeader xindex, int count) {}
+    /**
+     * The checked pieces a symbol table needs: its string table and its extended index section;
+     * {@code terminated} when the string table ends with a NUL, so that every name in range ends in it.
+     */
+    record Parts(SectionHeader str, SectionHeader xindex, int count, boolean terminated) {}
 
     static Parts parts(ElfFile f, SectionHeader sh) throws FormatException {
         int entsize = f.header().is64() ? 24 : 16;
@@ -49,7 +52,9 @@ public final class SymbolTable {
         if (xindex != null && xindex.size() < (long) n * 4) {
             throw new FormatException("SHT_SYMTAB_SHNDX section too small for " + n + " symbols", xindex.headerOffset());
         }
-        return new Parts(str, xindex, n);
+        boolean terminated = str.size() > 0 && f.reader().inRange(str.offset(), str.size())
+                && f.data()[(int) (str.offset() + str.size() - 1)] == 0;
+        return new Parts(str, xindex, n, terminated);
     }
 
     static SymbolTable decode(ElfFile f, SectionHeader sh) throws FormatException {
@@ -99,14 +104,17 @@ public final class SymbolTable {
             }
             real = (int) in.u32(xindex.offset() + 4L * i, "SHT_SYMTAB_SHNDX entry " + i);
         }
-        String nm = "";
+        int nameAt = -1;
         if (name != 0) {
             if (name >= str.size()) {
                 throw new FormatException("st_name " + name + " out of range in symbol " + i, e);
             }
-            nm = in.cstring(str.offset() + name, strEnd, "name of symbol ", i, "");
+            if (!p.terminated()) {
+                in.cstring(str.offset() + name, strEnd, "name of symbol ", i, ""); // names what is wrong
+            }
+            nameAt = (int) (str.offset() + name); // read when asked for: it ends in the table
         }
-        return new Symbol(i, nm, name, value, size, info, other, real, shndx, e);
+        return new Symbol(i, d, nameAt, name, value, size, info, other, real, shndx, e);
     }
 
     public SectionHeader section() {
