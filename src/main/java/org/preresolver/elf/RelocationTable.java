@@ -119,6 +119,21 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
      * @throws IllegalArgumentException MIPS64 entries, or an addend asked of {@code SHT_REL}
      */
     public byte[] renumbered(int[] map, long[] delta, String name) throws FormatException {
+        return renumbered(map, delta, name, null, null);
+    }
+
+    /** Told of the entries that name one of the symbols asked about, in order. */
+    @FunctionalInterface
+    public interface EntryListener {
+        void entry(int entry, int symbol);
+    }
+
+    /**
+     * As {@link #renumbered(int[], long[], String)}, telling {@code listener} of every entry whose
+     * symbol {@code s} has {@code noted[s]} set.
+     */
+    public byte[] renumbered(int[] map, long[] delta, String name, boolean[] noted, EntryListener listener)
+            throws FormatException {
         if (mips64) {
             throw new IllegalArgumentException("MIPS64 relocation entries are not rewritten here");
         }
@@ -128,6 +143,9 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
             int s = symbolOf(st);
             if (s < 0 || s >= map.length) {
                 throw new FormatException("relocation in " + name + " names symbol " + s + " of " + map.length, at(i));
+            }
+            if (noted != null && noted[s]) {
+                listener.entry(i, s);
             }
             long d = delta[s];
             if (map[s] == s && d == 0) {

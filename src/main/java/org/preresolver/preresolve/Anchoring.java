@@ -153,7 +153,24 @@ final class Anchoring {
                 newFirstGlobal++;
             }
         }
-        overwrite(elf, ed, saved, symtab, ElfEditor.symbolEntries(elf, table, keep, absolute), newFirstGlobal);
+        byte[] newSymbols = ElfEditor.symbolEntries(elf, table, keep, absolute);
+        boolean is64 = elf.header().is64();
+        if (is64) {
+            // Version 4 keeps the anchored symbols' own entries, not the table (SectionDeltas).
+            int ent = SectionDeltas.SYM64;
+            int[] removed = anchored.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+            byte[] entries = new byte[removed.length * ent];
+            for (int k = 0; k < removed.length; k++) {
+                System.arraycopy(elf.data(), (int) symbols.get(removed[k]).entryOffset(), entries, k * ent, ent);
+            }
+            overwrite(elf, ed, saved, symtab, newSymbols, newFirstGlobal, PreresolvedRecord.Saved.SYMBOLS, entries, 0);
+        } else {
+            overwrite(elf, ed, saved, symtab, newSymbols, newFirstGlobal);
+        }
+        boolean[] noted = new boolean[symbols.size()];
+        for (int s : anchored.keySet()) {
+            noted[s] = s != anchor.index();
+        }
 
         for (SectionHeader s : elf.sections()) {
             if (s.type() == Elf.SHT_SYMTAB_SHNDX && s.link() == symtab.index()) {
@@ -169,6 +186,14 @@ final class Anchoring {
                             + " cannot be renumbered", s.headerOffset());
                 }
                 overwrite(elf, ed, saved, s, elf.sectionBytes(s), map[(int) sig]);
+            } else if (s.type() == Elf.SHT_RELA && is64 && s.link() == symtab.index()) {
+                // Version 4 keeps only which entries named an anchored symbol (SectionDeltas).
+                SectionDeltas.ExceptionWriter entries = new SectionDeltas.ExceptionWriter();
+                byte[] renumbered = elf.relocations(s).renumbered(map, delta, s.name(), noted, entries::add);
+                if (renumbered != null) {
+                    overwrite(elf, ed, saved, s, renumbered, s.info(), PreresolvedRecord.Saved.RELOCATIONS,
+                            entries.bytes(), entries.count());
+                }
             } else if ((s.type() == Elf.SHT_RELA || s.type() == Elf.SHT_REL) && s.link() == symtab.index()) {
                 byte[] renumbered = elf.relocations(s).renumbered(map, delta, s.name());
                 if (renumbered != null) {
@@ -182,7 +207,13 @@ final class Anchoring {
     /** Rewrites a section in place, keeping its original bytes for the record. */
     private static void overwrite(ElfFile elf, ElfEditor ed, List<PreresolvedRecord.Saved> saved, SectionHeader s,
             byte[] contents, long info) throws FormatException {
-        saved.add(new PreresolvedRecord.Saved(s.index(), s.offset(), elf.sectionBytes(s)));
+        overwrite(elf, ed, saved, s, contents, info, PreresolvedRecord.Saved.XOR, new byte[0], 0);
+    }
+
+    /** As above, kept in the record as {@code kind} ({@link PreresolvedRecord.Saved}). */
+    private static void overwrite(ElfFile elf, ElfEditor ed, List<PreresolvedRecord.Saved> saved, SectionHeader s,
+            byte[] contents, long info, int kind, byte[] payload, int count) throws FormatException {
+        saved.add(new PreresolvedRecord.Saved(s.index(), s.offset(), elf.sectionBytes(s), kind, payload, count));
         ed.overwriteSection(s.index(), contents, info);
     }
 }

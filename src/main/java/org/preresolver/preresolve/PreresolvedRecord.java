@@ -36,15 +36,32 @@ import org.preresolver.elf.FormatException;
  */
 public record PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff,
         int originalShnum, byte[] exportsDigest, String buildId, String release, String tool,
-        List<Patch> patches, byte[] trailer, int anchorIndex, List<Saved> saved) {
+        List<Patch> patches, byte[] trailer, int anchorIndex, List<Saved> saved, long anchorAddress) {
 
     /**
-     * The original bytes of a section that anchor mode rewrote in place.
+     * The original bytes of a section that anchor mode rewrote in place, and how version 4 keeps
+     * them ({@link SectionDeltas}).
      *
      * @param index the section's index
      * @param offset its {@code sh_offset}, where the bytes go back
+     * @param kind {@link #XOR}, {@link #SYMBOLS} or {@link #RELOCATIONS}
+     * @param payload for {@link #SYMBOLS} the anchored symbols' original entries in index order, for
+     *     {@link #RELOCATIONS} the entries of anchored symbols ({@link SectionDeltas.ExceptionWriter});
+     *     empty for {@link #XOR}
+     * @param count for {@link #RELOCATIONS}, the number of entries listed in {@code payload}
      */
-    public record Saved(int index, long offset, byte[] bytes) {}
+    public record Saved(int index, long offset, byte[] bytes, int kind, byte[] payload, int count) {
+        /** The bytes XOR the file's, deflated (the only kind of version 3). */
+        public static final int XOR = 0;
+        /** {@code .symtab}: the anchored symbols' entries, put back between the new table's. */
+        public static final int SYMBOLS = 1;
+        /** A renumbered ELF64 {@code SHT_RELA} section: the anchored entries' original symbols. */
+        public static final int RELOCATIONS = 2;
+
+        public Saved(int index, long offset, byte[] bytes) {
+            this(index, offset, bytes, XOR, new byte[0], 0);
+        }
+    }
 
     public static final String SECTION = ".preresolved";
     /** Plain mode: symbols patched in place, restored by patching them back. */
@@ -57,6 +74,12 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
      * deflates to a fraction of the size in a fraction of the time (BENCHMARKS.md, section 6).
      */
     public static final int VERSION_ANCHOR_DELTA = 3;
+    /**
+     * Anchor mode, {@code .symtab} and the renumbered relocation sections kept as what anchor mode
+     * did to them ({@link SectionDeltas}), the rest as in version 3: no deflating, and a record a
+     * fraction of the size (BENCHMARKS.md, section 6).
+     */
+    public static final int VERSION_ANCHOR_STRUCTURAL = 4;
     private static final byte[] MAGIC = "LKMPRESV".getBytes(StandardCharsets.US_ASCII);
     private static final int FLAG_SIGNATURE = 1;
     /** Bounds that keep a lying record from making us allocate much. */
@@ -82,6 +105,14 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         saved = List.copyOf(saved);
     }
 
+    /** A record without the anchor's address (plain mode, or versions 2 and 3, which do not keep it). */
+    public PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff, int originalShnum,
+            byte[] exportsDigest, String buildId, String release, String tool, List<Patch> patches, byte[] trailer,
+            int anchorIndex, List<Saved> saved) {
+        this(signatureStripped, originalElfLength, originalShoff, originalShnum, exportsDigest, buildId, release, tool,
+                patches, trailer, anchorIndex, saved, 0);
+    }
+
     /** A plain-mode record (version 1). */
     public PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff, int originalShnum,
             byte[] exportsDigest, String buildId, String release, String tool, List<Patch> patches, byte[] trailer) {
@@ -100,14 +131,19 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
 
     /**
      * The record as written into {@code file}, the preresolved module that carries it (before the
-     * record is appended; its rewritten sections in place): version 1 in plain mode, version 3 in
+     * record is appended; its rewritten sections in place): version 1 in plain mode, version 4 in
      * anchor mode. {@code null}: as {@link #encode()}.
      */
     public byte[] encode(byte[] file) {
-        int version = !anchorMode() ? VERSION : file == null ? VERSION_ANCHOR : VERSION_ANCHOR_DELTA;
+        return encode(file, !anchorMode() ? VERSION : file == null ? VERSION_ANCHOR : VERSION_ANCHOR_STRUCTURAL);
+    }
+
+    /** As {@link #encode(byte[])}, an anchor-mode record as {@code version} 3 or 4 (tests read both). */
+    byte[] encode(byte[] file, int version) {
         long sized = 256 + patches.size() * 24L + trailer.length;
         for (Saved x : saved) {
-            sized += 32 + x.bytes().length / 3; // deflated deltas: a fifth to a third of the bytes
+            // deflated deltas: a fifth to a third of the bytes; structural ones less than what they list
+            sized += 40 + (x.kind() == Saved.XOR ? x.bytes().length / 3 : x.payload().length);
         }
         Buffer out = new Buffer((int) Math.min(sized, 1 << 28));
         ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
@@ -119,16 +155,26 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         writeString(out, HexFormat.of().parseHex(buildId));
         writeString(out, release.getBytes(StandardCharsets.ISO_8859_1));
         writeString(out, tool.getBytes(StandardCharsets.ISO_8859_1));
-        ByteBuffer p = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer p = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
         if (anchorMode()) {
-            p.putInt(anchorIndex).putInt(saved.size());
-            out.write(p.array(), 0, 8);
+            p.putInt(anchorIndex);
+            if (version == VERSION_ANCHOR_STRUCTURAL) {
+                p.putLong(anchorAddress);
+            }
+            p.putInt(saved.size());
+            out.write(p.array(), 0, p.position());
             for (Saved x : saved) {
-                byte[] z = deflate(version == VERSION_ANCHOR_DELTA ? xor(x.bytes().clone(), file, x.offset()) : x.bytes());
+                boolean structural = version == VERSION_ANCHOR_STRUCTURAL && x.kind() != Saved.XOR;
+                byte[] z = deflate(structural ? x.payload()
+                        : version == VERSION_ANCHOR ? x.bytes() : xor(x.bytes().clone(), file, x.offset()));
                 p.clear();
                 p.putInt(x.index()).putLong(x.offset()).putInt(x.bytes().length);
-                if (version == VERSION_ANCHOR_DELTA) {
+                if (version != VERSION_ANCHOR) {
                     p.putInt(crc32(x.bytes())); // what the delta must give back
+                }
+                if (version == VERSION_ANCHOR_STRUCTURAL) {
+                    p.put((byte) (structural ? x.kind() : Saved.XOR)).putInt(structural ? x.count() : 0)
+                            .putInt(structural ? x.payload().length : 0);
                 }
                 p.putInt(z.length);
                 out.write(p.array(), 0, p.position());
@@ -198,10 +244,11 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         }
         b.position(8);
         int version = b.getShort() & 0xffff;
-        if (version != VERSION && version != VERSION_ANCHOR && version != VERSION_ANCHOR_DELTA) {
+        if (version < VERSION || version > VERSION_ANCHOR_STRUCTURAL) {
             throw new FormatException(SECTION + " record: unknown format version " + version + " (this tool reads "
-                    + VERSION + " to " + VERSION_ANCHOR_DELTA + ")");
+                    + VERSION + " to " + VERSION_ANCHOR_STRUCTURAL + ")");
         }
+        boolean delta = version == VERSION_ANCHOR_DELTA || version == VERSION_ANCHOR_STRUCTURAL;
         boolean anchorRecord = version != VERSION;
         int flags = b.getShort() & 0xffff;
         long n = b.getInt() & 0xffffffffL;
@@ -216,37 +263,50 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             String release = new String(readString(b), StandardCharsets.ISO_8859_1);
             String tool = new String(readString(b), StandardCharsets.ISO_8859_1);
             int anchor = -1;
+            long anchorAddress = 0;
             List<Saved> saved = new ArrayList<>();
+            List<Pending> pending = new ArrayList<>();
             if (anchorRecord) {
                 anchor = b.getInt();
                 if (anchor <= 0) {
                     throw new FormatException(SECTION + " record: anchor index " + anchor + " out of range");
+                }
+                if (version == VERSION_ANCHOR_STRUCTURAL) {
+                    anchorAddress = b.getLong();
+                }
+                if (delta && file == null) {
+                    throw new FormatException(SECTION + " record: version " + version + " is read only with the "
+                            + "module it is in");
                 }
                 long count = b.getInt() & 0xffffffffL;
                 for (long i = 0; i < count; i++) {
                     int index = b.getInt();
                     long offset = b.getLong();
                     long size = b.getInt() & 0xffffffffL;
-                    int savedCrc = version == VERSION_ANCHOR_DELTA ? b.getInt() : 0;
+                    int savedCrc = delta ? b.getInt() : 0;
+                    int kind = version == VERSION_ANCHOR_STRUCTURAL ? b.get() & 0xff : Saved.XOR;
+                    int entries = version == VERSION_ANCHOR_STRUCTURAL ? b.getInt() : 0;
+                    long plen = version == VERSION_ANCHOR_STRUCTURAL ? b.getInt() & 0xffffffffL : 0;
                     long zlen = b.getInt() & 0xffffffffL;
-                    if (index <= 0 || offset < 0 || zlen > b.remaining() || size > elfLength) {
+                    if (index <= 0 || offset < 0 || zlen > b.remaining() || size > elfLength || kind > Saved.RELOCATIONS
+                            || entries < 0 || plen > size) {
                         throw new FormatException(SECTION + " record: saved section " + i + " is out of range");
                     }
                     byte[] z = new byte[(int) zlen];
                     b.get(z);
+                    if (kind != Saved.XOR) {
+                        // Given back once the patches are read: they say which symbols were anchored.
+                        pending.add(new Pending(saved.size(), savedCrc, size));
+                        saved.add(new Saved(index, offset, new byte[0], kind, inflate(z, (int) plen), entries));
+                        continue;
+                    }
                     byte[] bytes = inflate(z, (int) size);
-                    if (version == VERSION_ANCHOR_DELTA) {
-                        if (file == null) {
-                            throw new FormatException(SECTION + " record: version 3 is read only with the module it is in");
-                        }
+                    if (delta) {
                         if (offset + size > file.length) {
                             throw new FormatException(SECTION + " record: saved section " + i + " lies outside the file");
                         }
                         bytes = xor(bytes, file, offset);
-                        if (crc32(bytes) != savedCrc) {
-                            throw new FormatException(SECTION + " record: saved section " + i + " does not give back "
-                                    + "the original bytes; the file was changed after preresolving");
-                        }
+                        checkCrc(bytes, savedCrc, i);
                     }
                     saved.add(new Saved(index, offset, bytes));
                 }
@@ -277,10 +337,78 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             if (sig != (trailerLength > 0)) {
                 throw new FormatException(SECTION + " record: signature flag and trailer length disagree");
             }
+            if (!pending.isEmpty()) {
+                giveBack(saved, pending, patches, anchorAddress, file);
+            }
             return new PreresolvedRecord(sig, elfLength, shoff, shnum, digest, buildId, release, tool, patches,
-                    trailer, anchor, saved);
+                    trailer, anchor, saved, anchorAddress);
         } catch (java.nio.BufferUnderflowException e) {
             throw new FormatException(SECTION + " record: truncated");
+        }
+    }
+
+    /** A structural saved section, given back once the patches are known: where it is in the list, its CRC and size. */
+    private record Pending(int position, int crc, long size) {}
+
+    /**
+     * Gives back the structural sections of a version 4 record ({@link SectionDeltas}), {@code .symtab}
+     * first (its size is the original symbol count), each checked against its CRC-32.
+     */
+    private static void giveBack(List<Saved> saved, List<Pending> pending, List<Patch> patches, long anchorAddress,
+            byte[] file) throws FormatException {
+        if (file.length < 64 || file[4] != 2 || (file[5] != 1 && file[5] != 2)) {
+            throw new FormatException(SECTION + " record: version 4 sections are kept only for ELF64 modules");
+        }
+        boolean little = file[5] == 1;
+        java.util.Map<Integer, Long> anchored = new java.util.HashMap<>();
+        java.util.Map<Integer, long[]> absolute = new java.util.HashMap<>();
+        for (Patch p : patches) {
+            if (p.anchored()) {
+                anchored.put(p.index(), p.newValue());
+            } else {
+                absolute.put(p.index(), new long[] {p.oldValue(), p.oldShndx(), p.newValue()});
+            }
+        }
+        int[] removed = anchored.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        int[] keep = null;
+        for (int kind : new int[] {Saved.SYMBOLS, Saved.RELOCATIONS}) {
+            for (Pending q : pending) {
+                Saved x = saved.get(q.position());
+                if (x.kind() != kind) {
+                    continue;
+                }
+                byte[] bytes;
+                if (kind == Saved.SYMBOLS) {
+                    if (keep != null) {
+                        throw new FormatException(SECTION + " record: two symbol tables saved");
+                    }
+                    bytes = SectionDeltas.symbols(file, x.offset(), q.size(), true, little, removed, x.payload(), absolute);
+                    int n = bytes.length / SectionDeltas.SYM64;
+                    keep = new int[n - removed.length];
+                    for (int i = 0, r = 0, k = 0; i < n; i++) {
+                        if (r < removed.length && removed[r] == i) {
+                            r++;
+                        } else {
+                            keep[k++] = i;
+                        }
+                    }
+                } else {
+                    if (keep == null) {
+                        throw new FormatException(SECTION + " record: relocations saved without their symbol table");
+                    }
+                    bytes = SectionDeltas.relocations(file, x.offset(), q.size(), little, keep, x.payload(), x.count(),
+                            anchored, anchorAddress);
+                }
+                checkCrc(bytes, q.crc(), q.position());
+                saved.set(q.position(), new Saved(x.index(), x.offset(), bytes, kind, x.payload(), x.count()));
+            }
+        }
+    }
+
+    private static void checkCrc(byte[] bytes, int crc, long i) throws FormatException {
+        if (crc32(bytes) != crc) {
+            throw new FormatException(SECTION + " record: saved section " + i + " does not give back "
+                    + "the original bytes; the file was changed after preresolving");
         }
     }
 

@@ -453,7 +453,8 @@ public final class Preresolver {
         var h = elf.header();
         PreresolvedRecord rec = new PreresolvedRecord(signed, elf.length(), h.shoff(), h.rawShnum(),
                 exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer,
-                plan.anchor().map(Plan.Anchor::index).orElse(-1), saved);
+                plan.anchor().map(Plan.Anchor::index).orElse(-1), saved,
+                plan.anchor().map(Plan.Anchor::address).orElse(0L));
         return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode(ed.edited())).bytes();
     }
 

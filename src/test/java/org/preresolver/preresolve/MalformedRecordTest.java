@@ -76,7 +76,7 @@ class MalformedRecordTest {
         m.put("truncated", new Case(r -> crc(Arrays.copyOf(r, r.length - 4 - 24 + 4)), "-byte trailer need"));
         m.put("bad-crc", new Case(r -> flip(r, 45), "checksum mismatch"));
         m.put("magic", new Case(r -> crc(put(r, 0, 'X', 1)), "bad magic"));
-        m.put("version", new Case(r -> crc(put(r, 8, 4, 2)), "unknown format version 4 (this tool reads 1 to 3)"));
+        m.put("version", new Case(r -> crc(put(r, 8, 5, 2)), "unknown format version 5 (this tool reads 1 to 4)"));
         m.put("count", new Case(r -> crc(put(r, 12, u32(r, 12) + 1, 4)), "-byte trailer need"));
         m.put("trailer-length", new Case(r -> crc(put(r, 36, 7, 4)), "-byte trailer need"));
         m.put("flag", new Case(r -> crc(put(r, 10, 0, 2)), "signature flag and trailer length disagree"));
@@ -131,9 +131,11 @@ class MalformedRecordTest {
     }
 
     /**
-     * Anchor mode's record (version 3) keeps each rewritten section as its XOR with the bytes that
-     * replaced it, and a CRC-32 of the original: restore gives back the original file, and a byte
-     * changed in a rewritten relocation section after preresolving is an error, never a wrong original.
+     * Anchor mode's record (version 4) keeps {@code .symtab} as the anchored symbols' entries and each
+     * renumbered relocation section as the list of its entries that named an anchored symbol, with a
+     * CRC-32 of every original section: restore gives back the original file, and a byte changed in a
+     * rewritten relocation section after preresolving is an error, never a wrong original. Versions 3
+     * (each section as its XOR with the bytes that replaced it) and 2 (whole sections) are still read.
      */
     @Test
     void anAnchorRecordRestoresOnlyTheFileItWasWrittenInto() throws Exception {
@@ -143,14 +145,21 @@ class MalformedRecordTest {
         byte[] out = r.output();
         ElfFile f = ElfFile.parse(out);
         byte[] rec = f.sectionBytes(f.section(PreresolvedRecord.SECTION).orElseThrow());
-        assertThat((rec[8] & 0xff) | (rec[9] & 0xff) << 8).isEqualTo(PreresolvedRecord.VERSION_ANCHOR_DELTA);
+        assertThat((rec[8] & 0xff) | (rec[9] & 0xff) << 8).isEqualTo(PreresolvedRecord.VERSION_ANCHOR_STRUCTURAL);
         assertThat(Restore.original(out)).hasValueSatisfying(o -> assertThat(o).isEqualTo(signed));
         assertThatThrownBy(() -> PreresolvedRecord.decode(rec)).isInstanceOf(FormatException.class)
-                .hasMessageContaining("version 3 is read only with the module it is in");
-        // The same record as version 2 (whole sections, as earlier versions wrote it) is still read.
-        byte[] v2 = PreresolvedRecord.decode(rec, out).encode();
+                .hasMessageContaining("version 4 is read only with the module it is in");
+        PreresolvedRecord decoded = PreresolvedRecord.decode(rec, out);
+        assertThat(decoded.saved()).extracting(PreresolvedRecord.Saved::kind)
+                .contains(PreresolvedRecord.Saved.SYMBOLS, PreresolvedRecord.Saved.RELOCATIONS);
+        // The same record as version 3 (as the previous release wrote it) and as version 2 is still read.
+        byte[] v3 = decoded.encode(out, PreresolvedRecord.VERSION_ANCHOR_DELTA);
+        assertThat((v3[8] & 0xff) | (v3[9] & 0xff) << 8).isEqualTo(PreresolvedRecord.VERSION_ANCHOR_DELTA);
+        assertThat(v3.length).isGreaterThan(rec.length);
+        assertThat(Restorer.restore(f, PreresolvedRecord.decode(v3, out))).isEqualTo(signed);
+        byte[] v2 = decoded.encode();
         assertThat((v2[8] & 0xff) | (v2[9] & 0xff) << 8).isEqualTo(PreresolvedRecord.VERSION_ANCHOR);
-        assertThat(v2.length).isGreaterThan(rec.length);
+        assertThat(v2.length).isGreaterThan(v3.length);
         assertThat(Restorer.restore(f, PreresolvedRecord.decode(v2))).isEqualTo(signed);
 
         // A relocation section that anchor mode rewrote (its bytes differ from the original's), one bit changed.
@@ -170,6 +179,44 @@ class MalformedRecordTest {
         assertThat(run.err().lines().toList()).singleElement().satisfies(l -> assertThat(l)
                 .startsWith("lkm-preresolver: changed-anchor.ko: ").contains("the file was changed after preresolving"));
         assertThat(Files.readAllBytes(file)).isEqualTo(changed);
+    }
+
+    /**
+     * Any one byte of a version 4 record's anchor-mode part (the anchor, the saved sections and the
+     * patches) changed and the record's checksum made good again, so that the saved sections are
+     * read, not refused at the checksum: restore fails with one line, or gives exactly the signed
+     * original. (The other fields are what the checksum guards: a stored signature trailer changed
+     * and checksummed again is another signature.)
+     */
+    @Test
+    void damageToAnAnchorRecordNeverGivesAWrongRestore() throws Exception {
+        byte[] out = new Preresolver(kernel, Options.defaults().withStripSignature(true)
+                .withMode(Options.Mode.ANCHOR)).process(signed).output();
+        SectionHeader marker = ElfFile.parse(out).section(PreresolvedRecord.SECTION).orElseThrow();
+        byte[] rec = Arrays.copyOfRange(out, (int) marker.offset(), (int) (marker.offset() + marker.size()));
+        int from = 72; // magic, version, flags, counts, lengths, digest; then the three strings
+        for (int k = 0; k < 3; k++) {
+            from += 1 + (rec[from] & 0xff);
+        }
+        int to = rec.length - 4 - PreresolvedRecord.decode(rec, out).trailer().length;
+        Random rnd = new Random(11);
+        int failed = 0;
+        for (int i = 0; i < 600; i++) {
+            byte[] r = rec.clone();
+            int at = from + rnd.nextInt(to - from);
+            r[at] ^= (byte) (1 + rnd.nextInt(255));
+            byte[] file = out.clone();
+            System.arraycopy(crc(r), 0, file, (int) marker.offset(), r.length);
+            try {
+                Restore.original(file).ifPresent(o -> assertThat(o).isEqualTo(signed));
+            } catch (FormatException e) {
+                failed++;
+                assertThat(e.getMessage()).doesNotContain("\n");
+            } catch (RuntimeException e) {
+                fail("byte " + at + ": " + e, e);
+            }
+        }
+        assertThat(failed).as("damaged records refused").isGreaterThan(300);
     }
 
     @Test
