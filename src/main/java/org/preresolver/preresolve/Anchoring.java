@@ -213,7 +213,15 @@ final class Anchoring {
     /** As above, kept in the record as {@code kind} ({@link PreresolvedRecord.Saved}). */
     private static void overwrite(ElfFile elf, ElfEditor ed, List<PreresolvedRecord.Saved> saved, SectionHeader s,
             byte[] contents, long info, int kind, byte[] payload, int count) throws FormatException {
-        saved.add(new PreresolvedRecord.Saved(s.index(), s.offset(), elf.sectionBytes(s), kind, payload, count));
+        if (kind == PreresolvedRecord.Saved.XOR) {
+            saved.add(new PreresolvedRecord.Saved(s.index(), s.offset(), elf.sectionBytes(s)));
+        } else {
+            // Given back from what it became: only its CRC is kept, read where it lies (no copy).
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(elf.data(), (int) s.offset(), (int) s.size());
+            saved.add(PreresolvedRecord.Saved.structural(s.index(), s.offset(), (int) s.size(), (int) crc.getValue(),
+                    kind, payload, count));
+        }
         ed.overwriteSection(s.index(), contents, info);
     }
 }

@@ -49,8 +49,10 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
      *     {@link #RELOCATIONS} the entries of anchored symbols ({@link SectionDeltas.ExceptionWriter});
      *     empty for {@link #XOR}
      * @param count for {@link #RELOCATIONS}, the number of entries listed in {@code payload}
+     * @param size the original section's size
+     * @param crc the CRC-32 of its original bytes
      */
-    public record Saved(int index, long offset, byte[] bytes, int kind, byte[] payload, int count) {
+    public record Saved(int index, long offset, byte[] bytes, int kind, byte[] payload, int count, int size, int crc) {
         /** The bytes XOR the file's, deflated (the only kind of version 3). */
         public static final int XOR = 0;
         /** {@code .symtab}: the anchored symbols' entries, put back between the new table's. */
@@ -59,7 +61,16 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         public static final int RELOCATIONS = 2;
 
         public Saved(int index, long offset, byte[] bytes) {
-            this(index, offset, bytes, XOR, new byte[0], 0);
+            this(index, offset, bytes, XOR, new byte[0], 0, bytes.length, crc32(bytes));
+        }
+
+        /**
+         * A section to keep as {@code kind} {@link #SYMBOLS} or {@link #RELOCATIONS}, as the writer
+         * makes it: its original bytes are in the file being preresolved, described by {@code size}
+         * and {@code crc} ({@code bytes} is null; a decoded record has them).
+         */
+        public static Saved structural(int index, long offset, int size, int crc, int kind, byte[] payload, int count) {
+            return new Saved(index, offset, null, kind, payload, count, size, crc);
         }
     }
 
@@ -143,7 +154,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         long sized = 256 + patches.size() * 24L + trailer.length;
         for (Saved x : saved) {
             // deflated deltas: a fifth to a third of the bytes; structural ones less than what they list
-            sized += 40 + (x.kind() == Saved.XOR ? x.bytes().length / 3 : x.payload().length);
+            sized += 40 + (x.kind() == Saved.XOR ? x.size() / 3 : x.payload().length);
         }
         Buffer out = new Buffer((int) Math.min(sized, 1 << 28));
         ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
@@ -165,12 +176,15 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             out.write(p.array(), 0, p.position());
             for (Saved x : saved) {
                 boolean structural = version == VERSION_ANCHOR_STRUCTURAL && x.kind() != Saved.XOR;
+                if (!structural && x.bytes() == null) {
+                    throw new IllegalStateException("section " + x.index() + " has no saved bytes for version " + version);
+                }
                 byte[] z = deflate(structural ? x.payload()
                         : version == VERSION_ANCHOR ? x.bytes() : xor(x.bytes().clone(), file, x.offset()));
                 p.clear();
-                p.putInt(x.index()).putLong(x.offset()).putInt(x.bytes().length);
+                p.putInt(x.index()).putLong(x.offset()).putInt(x.size());
                 if (version != VERSION_ANCHOR) {
-                    p.putInt(crc32(x.bytes())); // what the delta must give back
+                    p.putInt(x.crc()); // what the delta must give back
                 }
                 if (version == VERSION_ANCHOR_STRUCTURAL) {
                     p.put((byte) (structural ? x.kind() : Saved.XOR)).putInt(structural ? x.count() : 0)
@@ -297,7 +311,8 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                     if (kind != Saved.XOR) {
                         // Given back once the patches are read: they say which symbols were anchored.
                         pending.add(new Pending(saved.size(), savedCrc, size));
-                        saved.add(new Saved(index, offset, new byte[0], kind, inflate(z, (int) plen), entries));
+                        saved.add(Saved.structural(index, offset, (int) size, savedCrc, kind, inflate(z, (int) plen),
+                                entries));
                         continue;
                     }
                     byte[] bytes = inflate(z, (int) size);
@@ -400,7 +415,8 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                             anchored, anchorAddress);
                 }
                 checkCrc(bytes, q.crc(), q.position());
-                saved.set(q.position(), new Saved(x.index(), x.offset(), bytes, kind, x.payload(), x.count()));
+                saved.set(q.position(), new Saved(x.index(), x.offset(), bytes, kind, x.payload(), x.count(), bytes.length,
+                        q.crc()));
             }
         }
     }
