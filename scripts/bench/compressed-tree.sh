@@ -4,7 +4,10 @@
 #   dry      lkm-preresolver preresolve -n  -j2 --assume-nokaslr (plain mode; ELF vmlinux), JVM start included
 #   dry-anc  the same in the default mode for this KASLR kernel, anchor mode
 #   dry256   the same with -Xmx256m
-#   xz       xz --check=crc32 --lzma2=dict=1MiB -T1 of every (uncompressed) module, 2 processes
+#   xz       xz --check=crc32 --lzma2=dict=1MiB -T1 of every (uncompressed) module, 2 processes,
+#            64 files per xz (the fastest way to run the command: the floor)
+#   xz-kbuild the same, one xz per module as kbuild runs it (Makefile.modinst: a rule per
+#            module, cmd_xz = xz --check=crc32 --lzma2=dict=1MiB -f $<), 2 at a time (make -j2)
 #   out      lkm-preresolver preresolve -o DIR --no-fsync -j2 (xz does not fsync either)
 #   out256   the same with -Xmx256m
 #   dry-java, out-java   dry and out with LKMPR_NATIVE_XZ=off (xz-java only)
@@ -51,6 +54,8 @@ while [ "$i" -lt "$runs" ]; do
     t dry256 env LKMPR_JAVA_OPTS="$small" bin/lkm-preresolver preresolve -n -q --assume-nokaslr --strip-signature -j2 -k "$vmlinux" "$tree"
     find "$work/plain" -name '*.xz' -delete
     t xz sh -c "find '$work/plain' -name '*.ko' -print0 | xargs -0 -P2 -n 64 xz --check=crc32 --lzma2=dict=1MiB -T1 -k -f"
+    find "$work/plain" -name '*.xz' -delete
+    t xz-kbuild sh -c "find '$work/plain' -name '*.ko' -print0 | xargs -0 -P2 -n 1 xz --check=crc32 --lzma2=dict=1MiB -T1 -k -f"
     rm -rf "$work/out"
     t out sh -c "bin/lkm-preresolver preresolve -o '$work/out' --no-fsync -q --assume-nokaslr --strip-signature -j2 -k '$vmlinux' '$tree'"
     rm -rf "$work/out"
