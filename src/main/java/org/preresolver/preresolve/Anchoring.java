@@ -133,11 +133,14 @@ final class Anchoring {
         int[] map = new int[symbols.size()];
         long[] delta = new long[symbols.size()];
         int[] keep = new int[symbols.size() - anchored.size()];
+        int[] removed = new int[anchored.size()]; // in index order
         int n = 0;
-        for (int i = 0; i < symbols.size(); i++) {
+        for (int i = 0, r = 0; i < symbols.size(); i++) {
             if (!anchored.containsKey(i)) {
                 map[i] = n;
                 keep[n++] = i;
+            } else {
+                removed[r++] = i;
             }
         }
         int anchorNew = map[anchor.index()];
@@ -158,7 +161,6 @@ final class Anchoring {
         if (is64) {
             // Version 4 keeps the anchored symbols' own entries, not the table (SectionDeltas).
             int ent = SectionDeltas.SYM64;
-            int[] removed = anchored.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
             byte[] entries = new byte[removed.length * ent];
             for (int k = 0; k < removed.length; k++) {
                 System.arraycopy(elf.data(), (int) symbols.get(removed[k]).entryOffset(), entries, k * ent, ent);

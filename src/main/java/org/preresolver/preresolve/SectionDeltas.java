@@ -1,6 +1,5 @@
 package org.preresolver.preresolve;
 
-import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.Map;
 import org.preresolver.elf.ByteReader;
@@ -35,7 +34,8 @@ final class SectionDeltas {
 
     /** Collects (entry, original symbol) pairs as unsigned LEB128 deltas of the entry number. */
     static final class ExceptionWriter {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private byte[] out = new byte[64];
+        private int size;
         private int last = -1;
         private int count;
 
@@ -51,15 +51,18 @@ final class SectionDeltas {
         }
 
         byte[] bytes() {
-            return out.toByteArray();
+            return Arrays.copyOf(out, size);
         }
 
         private void leb(int v) {
+            if (size + 5 > out.length) {
+                out = Arrays.copyOf(out, out.length * 2);
+            }
             while ((v & ~0x7f) != 0) {
-                out.write((v & 0x7f) | 0x80);
+                out[size++] = (byte) ((v & 0x7f) | 0x80);
                 v >>>= 7;
             }
-            out.write(v);
+            out[size++] = (byte) v;
         }
     }
 
