@@ -32,9 +32,11 @@ import org.preresolver.kernel.LoaderRelocations;
  * stays undefined.
  *
  * <p>The rewritten {@code .symtab} (shorter), relocation sections (the same size) and their
- * companions are written over the old ones in place ({@link ElfEditor#overwriteSection}), and
- * their original bytes go into the record, deflated, so that restore gives the original back
- * byte for byte while the file hardly grows.
+ * companions are written over the old ones in place ({@link ElfEditor#overwriteSection}). The
+ * record keeps what it takes to give their original bytes back, byte for byte, while the file
+ * hardly grows: for {@code .symtab} the anchored symbols' entries, for a renumbered ELF64
+ * relocation section the entries that named an anchored symbol ({@link SectionDeltas}), for the
+ * rest the XOR of old and new bytes; each with the original's CRC-32.
  */
 final class Anchoring {
     private Anchoring() {}
@@ -106,7 +108,7 @@ final class Anchoring {
      * symbols (absolute ones patched), and every section that holds a symbol index renumbered,
      * relocations against anchored symbols rebased on the anchor.
      *
-     * @param saved receives the original bytes of every section rewritten in place
+     * @param saved receives every section rewritten in place, as the record keeps it
      * @return the record's patches, in symbol order
      */
     static List<PreresolvedRecord.Patch> apply(ElfFile elf, Plan plan, ElfEditor ed,

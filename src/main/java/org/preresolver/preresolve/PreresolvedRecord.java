@@ -30,9 +30,11 @@ import org.preresolver.elf.FormatException;
  * @param trailer the stripped signature trailer, empty when none
  * @param anchorIndex in anchor mode, the {@code .symtab} index (in the original) of the anchor; -1 in
  *     plain mode. Version 1 records are plain; version 2 records carry the mode.
- * @param saved anchor mode: the original bytes of the sections rewritten in place ({@code .symtab},
- *     relocation sections), stored deflated (version 3: as their XOR with the preresolved file's
- *     bytes at the same place, which are mostly zeros); empty in plain mode
+ * @param saved anchor mode: the sections rewritten in place ({@code .symtab}, relocation sections),
+ *     each with what gives its original bytes back ({@link Saved}): stored deflated (version 2), as
+ *     their XOR with the preresolved file's bytes at the same place (version 3), or as what anchor
+ *     mode did to them (version 4, {@link SectionDeltas}); empty in plain mode
+ * @param anchorAddress anchor mode, version 4: the anchor's kernel address; 0 otherwise
  */
 public record PreresolvedRecord(boolean signatureStripped, long originalElfLength, long originalShoff,
         int originalShnum, byte[] exportsDigest, String buildId, String release, String tool,

@@ -75,16 +75,22 @@ public final class TextFormat {
         return sb.toString();
     }
 
+    /** {@code n} and the words for one or for any other number: "1 module", "2 modules", "0 errors". */
+    static String count(long n, String one, String many) {
+        return n + " " + (n == 1 ? one : many);
+    }
+
     /** The summary printed after the lines. */
     public static String summary(RunReport r) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s%d modules, %d/%d undefined symbols preresolved (%.1f%%), "
-                + "%d fully preresolved, %d errors%n", r.dryRun() ? "dry run: " : "", r.moduleCount(),
-                r.preresolvedTotal(), r.undefinedTotal(), 100 * r.share(), r.fullyPreresolved(), r.failures()));
+        sb.append(String.format(Locale.ROOT, "%s%s, %d/%d undefined symbols preresolved (%.1f%%), "
+                + "%d fully preresolved, %s%n", r.dryRun() ? "dry run: " : "", count(r.moduleCount(), "module", "modules"),
+                r.preresolvedTotal(), r.undefinedTotal(), 100 * r.share(), r.fullyPreresolved(),
+                count(r.failures(), "error", "errors")));
         Map<Reason, Integer> left = r.leftByReason();
         if (left.containsKey(Reason.ANCHOR)) {
             sb.append(String.format(Locale.ROOT, "anchor mode (KASLR): one image symbol per module left for the loader; "
-                    + "%d modules have nothing else left%n", r.allButTheAnchor()));
+                    + "%s nothing else left%n", count(r.allButTheAnchor(), "module has", "modules have")));
         }
         if (!left.isEmpty()) {
             sb.append("left undefined:");
@@ -97,11 +103,12 @@ public final class TextFormat {
         }
         long stripped = r.signaturesStripped();
         if (stripped > 0) {
-            sb.append(stripped).append(" modules are now unsigned (--strip-signature)").append(System.lineSeparator());
+            sb.append(count(stripped, "module is", "modules are")).append(" now unsigned (--strip-signature)")
+                    .append(System.lineSeparator());
         }
         long resigned = r.signaturesResigned();
         if (resigned > 0) {
-            sb.append(resigned).append(" modules re-signed (--sign-key)").append(System.lineSeparator());
+            sb.append(count(resigned, "module", "modules")).append(" re-signed (--sign-key)").append(System.lineSeparator());
         }
         return sb.toString();
     }

@@ -81,6 +81,13 @@ class OutputModesTest {
                 || l.startsWith("left undefined:") || l.contains("now unsigned"));
         assertThat(r.errors()).singleElement().asString()
                 .startsWith("lkm-preresolver: broken.ko: ");
+        // Counts in words that agree with them: 4 modules, 1 error, 3 unsigned.
+        assertThat(r.out()).contains("dry run: 4 modules, ").contains(", 1 error\n").doesNotContain("1 errors")
+                .contains("3 modules are now unsigned");
+        CliRun one = cli(preresolve(smallTree().resolve("lib/crc8.ko").toString()).toArray(String[]::new));
+        assertThat(one.code()).isEqualTo(ExitCodes.OK);
+        assertThat(one.out()).contains("dry run: 1 module, ").contains(", 0 errors\n")
+                .contains("1 module is now unsigned").doesNotContain("1 modules");
     }
 
     @Test
