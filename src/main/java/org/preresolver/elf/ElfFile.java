@@ -125,6 +125,7 @@ public final class ElfFile {
             return null;
         }
         byte[] names = read.read(namesOff, (int) namesSize);
+        ByteReader namesIn = new ByteReader(names, h.order());
         // The copy: header, section header table, names, then the kept sections, each 8-aligned.
         int ehsize = eh.bytes();
         long at = align8(ehsize + table.length + names.length);
@@ -136,7 +137,7 @@ public final class ElfFile {
             long off = sh.offset().read(t, e);
             long len = sh.size().read(t, e);
             long nameOff = sh.name().read(t, e);
-            String name = nameOff < names.length ? cstring(names, (int) nameOff) : "";
+            String name = nameOff < names.length ? namesIn.cstring(nameOff, names.length, "section name") : "";
             if (i == shstrndx || type == Elf.SHT_NOBITS || type == Elf.SHT_NULL || !keep.test(name, type)) {
                 continue;
             }
@@ -183,14 +184,6 @@ public final class ElfFile {
 
     private static long align8(long v) {
         return (v + 7) & ~7L;
-    }
-
-    private static String cstring(byte[] b, int from) {
-        int end = from;
-        while (end < b.length && b[end] != 0) {
-            end++;
-        }
-        return new String(b, from, end - from, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /**

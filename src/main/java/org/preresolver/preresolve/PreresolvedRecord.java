@@ -399,7 +399,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                     if (keep != null) {
                         throw new FormatException(SECTION + " record: two symbol tables saved");
                     }
-                    bytes = SectionDeltas.symbols(file, x.offset(), q.size(), true, little, removed, x.payload(), absolute);
+                    bytes = SectionDeltas.symbols(file, x.offset(), q.size(), little, removed, x.payload(), absolute);
                     int n = bytes.length / SectionDeltas.SYM64;
                     keep = new int[n - removed.length];
                     for (int i = 0, r = 0, k = 0; i < n; i++) {

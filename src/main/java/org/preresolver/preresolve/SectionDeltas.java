@@ -27,9 +27,8 @@ import org.preresolver.elf.FormatException;
 final class SectionDeltas {
     private SectionDeltas() {}
 
-    /** Entry sizes: {@code sizeof(Elf64_Sym)} and {@code sizeof(Elf64_Rela)}, {@code sizeof(Elf32_Sym)}. */
+    /** Entry sizes: {@code sizeof(Elf64_Sym)} and {@code sizeof(Elf64_Rela)} (version 4 keeps ELF64 sections so). */
     static final int SYM64 = 24;
-    static final int SYM32 = 16;
     static final int RELA64 = 24;
 
     /** Collects (entry, original symbol) pairs as unsigned LEB128 deltas of the entry number. */
@@ -67,16 +66,16 @@ final class SectionDeltas {
     }
 
     /**
-     * The original {@code .symtab} of {@code size} bytes: {@code file}'s new table at {@code offset}
+     * The original ELF64 {@code .symtab} of {@code size} bytes: {@code file}'s new table at {@code offset}
      * ({@code size - removed * entsize} bytes of it), the {@code removedEntries} put back at the
      * indices {@code removed} (ascending), and the absolute symbols' patches undone.
      *
      * @param absolute original index to {@code {old value, old shndx, new value}} of each symbol left
      *     {@code SHN_ABS}
      */
-    static byte[] symbols(byte[] file, long offset, long size, boolean is64, boolean little, int[] removed,
+    static byte[] symbols(byte[] file, long offset, long size, boolean little, int[] removed,
             byte[] removedEntries, Map<Integer, long[]> absolute) throws FormatException {
-        int ent = is64 ? SYM64 : SYM32;
+        int ent = SYM64;
         if (size % ent != 0 || size > Integer.MAX_VALUE || removedEntries.length != (long) removed.length * ent) {
             throw new FormatException(PreresolvedRecord.SECTION + " record: the symbol table's saved entries do "
                     + "not fit it");
@@ -89,8 +88,8 @@ final class SectionDeltas {
         byte[] out = new byte[(int) size];
         int next = 0; // the next removed index
         int from = (int) offset;
-        int valueAt = is64 ? 8 : 4;
-        int shndxAt = is64 ? 6 : 14;
+        int valueAt = 8; // st_value of Elf64_Sym
+        int shndxAt = 6; // st_shndx
         for (int i = 0; i < n; i++) {
             int at = i * ent;
             if (next < removed.length && removed[next] == i) {
@@ -102,12 +101,12 @@ final class SectionDeltas {
             from += ent;
             long[] p = absolute.get(i);
             if (p != null) {
-                long value = is64 ? ByteReader.u64(out, at + valueAt, little) : ByteReader.u32(out, at + valueAt, little);
+                long value = ByteReader.u64(out, at + valueAt, little);
                 if (value != p[2] || ByteReader.u16(out, at + shndxAt, little) != org.preresolver.elf.Elf.SHN_ABS) {
                     throw new FormatException(PreresolvedRecord.SECTION + " record: symbol " + i + " is not the "
                             + "recorded absolute value; the file was changed after preresolving");
                 }
-                ByteReader.putWord(out, at + valueAt, p[0], is64, little);
+                ByteReader.put64(out, at + valueAt, p[0], little);
                 ByteReader.put16(out, at + shndxAt, (int) p[1], little);
             }
         }
