@@ -67,6 +67,19 @@ public final class Symbol {
         return n;
     }
 
+    /**
+     * The array that holds the linked string table, read only: the name is the NUL-terminated
+     * string at {@link #nameStart()}, which ends inside it. For lookups that need no {@code String}.
+     */
+    public byte[] stringTable() {
+        return strings;
+    }
+
+    /** Where the name starts in {@link #stringTable()}; negative when the symbol has no name. */
+    public int nameStart() {
+        return nameAt;
+    }
+
     public long nameOffset() {
         return nameOffset;
     }

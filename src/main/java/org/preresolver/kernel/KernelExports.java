@@ -1,11 +1,10 @@
 package org.preresolver.kernel;
 
 import java.util.Collection;
-import java.util.Collections;
-import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import org.preresolver.elf.Symbol;
 
 /**
  * The exported-symbol table of one kernel: every symbol vmlinux exports, with the kernel's
@@ -15,7 +14,7 @@ public final class KernelExports {
     private final KernelIdentity identity;
     private final ExportLayout layout;
     private final List<KernelExport> exports;
-    private final Map<String, KernelExport> byName;
+    private final ExportNames byName;
     private final String source;
     private final ImageRanges ranges;
 
@@ -34,11 +33,7 @@ public final class KernelExports {
         this.identity = identity;
         this.layout = layout;
         this.exports = List.copyOf(exports);
-        Map<String, KernelExport> m = new HashMap<>(exports.size() * 2);
-        for (KernelExport e : exports) {
-            m.putIfAbsent(e.name(), e);
-        }
-        this.byName = Collections.unmodifiableMap(m);
+        this.byName = new ExportNames(this.exports);
         this.source = source;
         this.ranges = ranges;
     }
@@ -60,8 +55,11 @@ public final class KernelExports {
         return exports;
     }
 
+    /** The names exported, each once, in table order. */
     public Collection<String> names() {
-        return byName.keySet();
+        Collection<String> names = new LinkedHashSet<>();
+        exports.forEach(e -> names.add(e.name()));
+        return names;
     }
 
     public int size() {
@@ -71,6 +69,14 @@ public final class KernelExports {
     /** The export with this name, or null. */
     public KernelExport get(String name) {
         return byName.get(name);
+    }
+
+    /**
+     * The export with the name of module symbol {@code s}, or null: as {@link #get(String)}, read
+     * from the module's string table without making the name.
+     */
+    public KernelExport get(Symbol s) {
+        return s.nameStart() < 0 ? byName.get("") : byName.get(s.stringTable(), s.nameStart());
     }
 
     public String source() {

@@ -28,7 +28,7 @@ final class ExportLookups {
     /** vmlinux's export of the name of symbol {@code s} of {@code file}, or null: {@link KernelExports#get}. */
     KernelExport of(ElfFile file, Symbol s) throws FormatException {
         if (file != original) {
-            return kernel.get(s.name());
+            return kernel.get(s);
         }
         if (found == null) {
             int n = original.symbolTable().size();
@@ -37,7 +37,7 @@ final class ExportLookups {
         }
         int i = s.index();
         if (!looked[i]) {
-            found[i] = kernel.get(s.name());
+            found[i] = kernel.get(s);
             looked[i] = true;
         }
         return found[i];

@@ -130,6 +130,68 @@ class DebianExportsTest {
         assertThat(Long.compareUnsigned(pcpu.address(), start + size)).as("this_cpu_off < end of .data..percpu").isNegative();
     }
     /**
+     * Every undefined symbol of real modules, looked up from the module's string table ({@link
+     * KernelExports#get(org.preresolver.elf.Symbol)}, no {@code String} made) and by name, is found
+     * exactly when vmlinux's Module.symvers lists the name; the names come from {@code nm -u}.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("suites")
+    void lookupsFromTheStringTableFindWhatModuleSymversLists(String suite) throws Exception {
+        Loaded l = load(suite);
+        KernelExports ex = l.loaded().exports();
+        java.util.Set<String> vmlinux = new java.util.HashSet<>();
+        for (SymbolFiles.SymversEntry s : SymbolFiles.parseSymvers(Files.readAllBytes(l.kernel().symvers()))) {
+            if (s.fromVmlinux()) {
+                vmlinux.add(s.name());
+            }
+        }
+        int found = 0;
+        int missing = 0;
+        for (String name : List.of("ext4", "xfs", "btrfs", "nf_tables", "snd-hda-intel")) {
+            java.nio.file.Path ko;
+            try (Stream<java.nio.file.Path> w = Files.walk(l.kernel().modulesDir())) {
+                ko = w.filter(p -> p.getFileName().toString().matches(java.util.regex.Pattern.quote(name)
+                        + "\\.ko(\\.(xz|zst|gz))?")).findFirst().orElseThrow();
+            }
+            byte[] elf = org.preresolver.io.ModuleCodec.decode(Files.readAllBytes(ko)).elf();
+            java.nio.file.Path plain = Files.createTempFile("lookup", ".ko");
+            List<String> undefined;
+            try {
+                Files.write(plain, elf);
+                undefined = Host.run(java.time.Duration.ofSeconds(30), null, "nm", "-u", plain.toString()).output()
+                        .lines().map(String::strip).filter(x -> !x.isEmpty()).map(x -> x.substring(x.indexOf(' ') + 1))
+                        .toList();
+            } finally {
+                Files.deleteIfExists(plain);
+            }
+            assertThat(undefined).as("nm -u of %s", ko).hasSizeGreaterThan(20);
+            Map<String, org.preresolver.elf.Symbol> byName = new HashMap<>();
+            for (org.preresolver.elf.Symbol s : org.preresolver.elf.ElfFile.parse(elf).symbolTable().symbols()) {
+                if (s.isUndefined() && !s.name().isEmpty()) {
+                    byName.put(s.name(), s);
+                }
+            }
+            for (String u : undefined) {
+                org.preresolver.elf.Symbol s = byName.get(u);
+                assertThat(s).as("%s in the symbol table of %s", u, ko).isNotNull();
+                KernelExport e = ex.get(s);
+                assertThat(e != null).as("%s of %s found in vmlinux's exports", u, name).isEqualTo(vmlinux.contains(u));
+                assertThat(e).as("%s looked up by name", u).isSameAs(ex.get(u));
+                if (e != null) {
+                    assertThat(e.name()).isEqualTo(u);
+                    found++;
+                } else {
+                    missing++;
+                }
+            }
+        }
+        assertThat(found).isGreaterThan(500);
+        assertThat(missing).as("names other modules export (jbd2, mbcache, nf_conntrack, ...)").isPositive();
+        assertThat(ex.get("")).isNull();
+        assertThat(ex.get("no_such_export_anywhere")).isNull();
+    }
+
+    /**
      * The ELF vmlinux is read compactly (export tables, .rodata, notes: {@link
      * org.preresolver.kernel.KernelImage#parseCompact}); what it gives must equal what the whole
      * vmlinuz gives (checked against Module.symvers above), and the read must really be partial.
