@@ -49,8 +49,7 @@ public final class ModuleFiles {
      * @throws FormatException the file is larger than any module
      */
     public static byte[] read(Path file) throws IOException, FormatException {
-        checkRegular(file);
-        checkSize(Files.size(file));
+        checkSize(regular(file).size());
         return FileBytes.read(file);
     }
 
@@ -116,12 +115,24 @@ public final class ModuleFiles {
      * @throws NotRegular it is a link, a FIFO, a device or a directory
      */
     public static void checkRegular(Path file) throws NotRegular {
-        if (Files.isSymbolicLink(file)) {
-            throw new NotRegular("is a symbolic link; not followed");
-        }
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+        regular(file);
+    }
+
+    /** {@link #checkRegular} from one {@code lstat}, whose attributes it returns (the size for the limit). */
+    private static BasicFileAttributes regular(Path file) throws NotRegular {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
             throw new NotRegular("not a regular file");
         }
+        if (a.isSymbolicLink()) {
+            throw new NotRegular("is a symbolic link; not followed");
+        }
+        if (!a.isRegularFile()) {
+            throw new NotRegular("not a regular file");
+        }
+        return a;
     }
 
     /** A module path that is not a regular file: the message is the whole one-line reason. */
