@@ -2,6 +2,7 @@ package org.preresolver.elf;
 
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -23,18 +24,31 @@ import java.util.TreeMap;
  */
 public final class ElfEditor {
     private final ElfFile file;
-    private final byte[] out;
+    /** The edited copy; null until one is needed: edits wait in {@link #pending} until then. */
+    private byte[] out;
     private final boolean little;
     private final boolean is64;
     /** Sections given new contents in place, by index. */
     private final Map<Integer, Replacement> replaced = new TreeMap<>();
+    /**
+     * Edits not yet written, in order: {@link #appendSection} writes them into the array it makes
+     * anyway, so that a module is copied once, not twice (the copy, then the copy with the section).
+     */
+    private final List<Edit> pending = new ArrayList<>();
 
     /** A section's new size and {@code sh_info}. */
     private record Replacement(long size, long info) {}
 
+    /** {@code bytes} at {@code offset}, then {@code zeros} zero bytes. */
+    private record Edit(int offset, byte[] bytes, int zeros) {
+        int end() {
+            return offset + bytes.length + zeros;
+        }
+    }
+
     /** An editor of a copy of {@code file} (its {@link ElfFile#length()} bytes). */
     public ElfEditor(ElfFile file) {
-        this(file, Arrays.copyOf(file.data(), file.length()));
+        this(file, null);
     }
 
     private ElfEditor(ElfFile file, byte[] out) {
@@ -66,8 +80,11 @@ public final class ElfEditor {
         int e = (int) sym.entryOffset();
         int valueOff = e + Layout.sym(is64).value().at();
         int shndxOff = e + Layout.sym(is64).shndx().at();
-        long oldValue = is64 ? ByteReader.u64(out, valueOff, little) : ByteReader.u32(out, valueOff, little);
-        int oldShndx = ByteReader.u16(out, shndxOff, little);
+        int entry = Layout.sym(is64).bytes();
+        byte[] now = current(e, entry);
+        int base = now == out || now == file.data() ? 0 : e; // a copy of the entry alone is read at 0
+        long oldValue = is64 ? ByteReader.u64(now, valueOff - base, little) : ByteReader.u32(now, valueOff - base, little);
+        int oldShndx = ByteReader.u16(now, shndxOff - base, little);
         if (oldValue != sym.value() || oldShndx != sym.rawShndx()) {
             throw new FormatException("symbol " + sym.index() + " (" + sym.name() + ") changed under the editor",
                     sym.entryOffset());
@@ -76,8 +93,70 @@ public final class ElfEditor {
             throw new FormatException("value 0x" + Long.toHexString(value) + " does not fit an ELF32 symbol",
                     sym.entryOffset());
         }
-        ByteReader.putWord(out, valueOff, value, is64, little);
-        ByteReader.put16(out, shndxOff, shndx, little);
+        if (out != null) {
+            ByteReader.putWord(out, valueOff, value, is64, little);
+            ByteReader.put16(out, shndxOff, shndx, little);
+        } else {
+            byte[] b = now == file.data() ? Arrays.copyOfRange(now, e, e + entry) : now;
+            ByteReader.putWord(b, valueOff - e, value, is64, little);
+            ByteReader.put16(b, shndxOff - e, shndx, little);
+            pending.add(new Edit(e, b, 0));
+        }
+    }
+
+    /**
+     * The bytes of {@code [offset, offset + length)} as edited so far: {@link #out} itself when the
+     * copy is made (read it at {@code offset}); else the file's own array when no edit touches the
+     * range (read it at {@code offset}), or a copy of the range with the edits (read it at 0).
+     */
+    private byte[] current(int offset, int length) {
+        if (out != null) {
+            return out;
+        }
+        boolean touched = false;
+        for (Edit x : pending) {
+            touched |= x.offset() < offset + length && offset < x.end();
+        }
+        return touched ? edited(offset, length) : file.data();
+    }
+
+    /**
+     * A copy of the bytes of {@code [offset, offset + length)} as edited so far (for the record's
+     * deltas), without copying the whole file.
+     */
+    public byte[] edited(long offset, int length) {
+        int o = (int) offset;
+        if (out != null) {
+            return Arrays.copyOfRange(out, o, o + length);
+        }
+        byte[] b = Arrays.copyOfRange(file.data(), o, o + length);
+        for (Edit x : pending) {
+            int from = Math.max(o, x.offset());
+            int to = Math.min(o + length, x.end());
+            for (int i = from; i < to; i++) {
+                int k = i - x.offset();
+                b[i - o] = k < x.bytes().length ? x.bytes()[k] : 0;
+            }
+        }
+        return b;
+    }
+
+    /** The edited copy, made now if it was not yet. */
+    private byte[] out() {
+        if (out == null) {
+            out = Arrays.copyOf(file.data(), file.length());
+            apply(out);
+            pending.clear();
+        }
+        return out;
+    }
+
+    /** Writes the pending edits into {@code to}, a copy of the file. */
+    private void apply(byte[] to) {
+        for (Edit x : pending) {
+            System.arraycopy(x.bytes(), 0, to, x.offset(), x.bytes().length);
+            Arrays.fill(to, x.offset() + x.bytes().length, x.end(), (byte) 0);
+        }
     }
 
     /**
@@ -95,8 +174,12 @@ public final class ElfEditor {
             throw new FormatException("new contents of section " + s.name() + " (" + contents.length
                     + " bytes) do not fit its " + s.fileSize() + " bytes", s.headerOffset());
         }
-        System.arraycopy(contents, 0, out, (int) s.offset(), contents.length);
-        Arrays.fill(out, (int) s.offset() + contents.length, (int) (s.offset() + s.fileSize()), (byte) 0);
+        if (out != null) {
+            System.arraycopy(contents, 0, out, (int) s.offset(), contents.length);
+            Arrays.fill(out, (int) s.offset() + contents.length, (int) (s.offset() + s.fileSize()), (byte) 0);
+        } else {
+            pending.add(new Edit((int) s.offset(), contents, (int) (s.fileSize() - contents.length)));
+        }
         replaced.put(index, new Replacement(contents.length, info));
     }
 
@@ -128,7 +211,12 @@ public final class ElfEditor {
             throw new FormatException("file would grow beyond 2 GiB", 0);
         }
         byte[] res = new byte[(int) end];
-        System.arraycopy(out, 0, res, 0, (int) origLength);
+        if (out != null) {
+            System.arraycopy(out, 0, res, 0, (int) origLength);
+        } else {
+            System.arraycopy(file.data(), 0, res, 0, (int) origLength);
+            apply(res);
+        }
         System.arraycopy(contents, 0, res, (int) dataOff, contents.length);
         System.arraycopy(file.data(), (int) shstr.offset(), res, (int) strOff, (int) shstr.size());
         System.arraycopy(nameBytes, 0, res, (int) (strOff + shstr.size()), nameBytes.length);
@@ -164,12 +252,13 @@ public final class ElfEditor {
 
     /** The bytes as edited so far, not a copy: for reading only, before {@link #appendSection}. */
     public byte[] edited() {
-        return out;
+        return out();
     }
 
     /** The edited bytes without an appended section (from {@link #inPlace}: the file's own array). */
     public byte[] toBytes() {
-        return out == file.data() ? out : out.clone();
+        byte[] b = out();
+        return b == file.data() ? b : b.clone();
     }
 
     /**

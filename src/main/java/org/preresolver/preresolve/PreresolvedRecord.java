@@ -139,7 +139,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
     }
     /** The record as version 1 (plain mode) or 2 (anchor mode, the saved sections deflated as they are). */
     public byte[] encode() {
-        return encode(null);
+        return encode((Edited) null);
     }
 
     /**
@@ -148,11 +148,31 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
      * anchor mode. {@code null}: as {@link #encode()}.
      */
     public byte[] encode(byte[] file) {
+        return encode(file == null ? null : (offset, length) -> Arrays.copyOfRange(file, (int) offset,
+                (int) offset + length));
+    }
+
+    /** The bytes of a range of the preresolved module, as it will be written: a copy. */
+    @FunctionalInterface
+    public interface Edited {
+        byte[] range(long offset, int length);
+    }
+
+    /**
+     * As {@link #encode(byte[])}, given the module's bytes range by range ({@code ElfEditor#edited(long,
+     * int)}: no copy of the whole module is made for the record).
+     */
+    public byte[] encode(Edited file) {
         return encode(file, !anchorMode() ? VERSION : file == null ? VERSION_ANCHOR : VERSION_ANCHOR_STRUCTURAL);
     }
 
     /** As {@link #encode(byte[])}, an anchor-mode record as {@code version} 3 or 4 (tests read both). */
     byte[] encode(byte[] file, int version) {
+        return encode(file == null ? null : (Edited) (offset, length) -> Arrays.copyOfRange(file, (int) offset,
+                (int) offset + length), version);
+    }
+
+    private byte[] encode(Edited file, int version) {
         long sized = 256 + patches.size() * 24L + trailer.length;
         for (Saved x : saved) {
             // deflated deltas: a fifth to a third of the bytes; structural ones less than what they list
@@ -182,7 +202,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                     throw new IllegalStateException("section " + x.index() + " has no saved bytes for version " + version);
                 }
                 byte[] z = deflate(structural ? x.payload()
-                        : version == VERSION_ANCHOR ? x.bytes() : xor(x.bytes().clone(), file, x.offset()));
+                        : version == VERSION_ANCHOR ? x.bytes() : xor(file.range(x.offset(), x.bytes().length), x.bytes()));
                 p.clear();
                 p.putInt(x.index()).putLong(x.offset()).putInt(x.size());
                 if (version != VERSION_ANCHOR) {
@@ -463,14 +483,19 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
     }
 
     /** {@code a} XOR {@code file}'s bytes from {@code offset}, in place; eight bytes at a time. */
+    /** {@code a} XOR the bytes of {@code file} at {@code offset}, into {@code a}. */
     private static byte[] xor(byte[] a, byte[] file, long offset) {
-        int o = (int) offset;
+        return xor(a, Arrays.copyOfRange(file, (int) offset, (int) offset + a.length));
+    }
+
+    /** {@code a} XOR {@code b}, into {@code a} (a copy the caller gives up), of {@code b}'s length. */
+    private static byte[] xor(byte[] a, byte[] b) {
         int i = 0;
-        for (; i + 8 <= a.length; i += 8) {
-            ByteReader.put64(a, i, ByteReader.u64(a, i, true) ^ ByteReader.u64(file, o + i, true), true);
+        for (; i + 8 <= b.length; i += 8) {
+            ByteReader.put64(a, i, ByteReader.u64(a, i, true) ^ ByteReader.u64(b, i, true), true);
         }
-        for (; i < a.length; i++) {
-            a[i] ^= file[o + i];
+        for (; i < b.length; i++) {
+            a[i] ^= b[i];
         }
         return a;
     }

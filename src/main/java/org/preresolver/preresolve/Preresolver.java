@@ -455,7 +455,7 @@ public final class Preresolver {
                 exportsDigest(plan), k.buildId(), k.release(), options.tool(), patches, trailer,
                 plan.anchor().map(Plan.Anchor::index).orElse(-1), saved,
                 plan.anchor().map(Plan.Anchor::address).orElse(0L));
-        return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode(ed.edited())).bytes();
+        return ed.appendSection(PreresolvedRecord.SECTION, Elf.SHT_PROGBITS, 0, 8, rec.encode(ed::edited)).bytes();
     }
 
     /** The record's exports digest of a plan ({@link PreresolvedRecord#digest}). */

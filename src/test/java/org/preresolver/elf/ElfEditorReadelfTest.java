@@ -190,6 +190,48 @@ class ElfEditorReadelfTest {
         assertThat(undo.toBytes()).isEqualTo(in);
     }
 
+    /**
+     * Edits wait until {@link ElfEditor#appendSection} makes the one output array: the output, and
+     * every range read through {@link ElfEditor#edited(long, int)} on the way, equal those of an
+     * editor whose copy was made first ({@link ElfEditor#edited()}). A symbol patched after its table
+     * was given new contents is checked against, and written over, those contents.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void deferredEditsGiveWhatEditsOnACopyGive(Kind k) throws Exception {
+        byte[] in = module(k);
+        ElfFile f = ElfFile.parse(in);
+        SectionHeader data = f.section(".data").orElseThrow();
+        SectionHeader symtab = f.symbolTable().section();
+        Symbol p = f.symbolTable().symbols().stream().filter(s -> s.name().equals("printk")).findFirst().orElseThrow();
+        byte[] payload = "record\0".getBytes(StandardCharsets.ISO_8859_1);
+        byte[][] outs = new byte[2][];
+        for (int copyFirst = 0; copyFirst < 2; copyFirst++) {
+            ElfEditor ed = new ElfEditor(f);
+            if (copyFirst == 1) {
+                assertThat(ed.edited()).isEqualTo(in); // the copy, made now
+            }
+            ed.overwriteSection(data.index(), new byte[] {9, 8}, data.info());
+            assertThat(ed.edited(data.offset() - 1, 7)).as("a range across the new contents and their zeros")
+                    .containsExactly(in[(int) data.offset() - 1], 9, 8, 0, 0, 0, in[(int) data.offset() + 5]);
+            // The table again, the same bytes: printk is still the undefined symbol the caller saw.
+            ed.overwriteSection(symtab.index(), java.util.Arrays.copyOfRange(in, (int) symtab.offset(),
+                    (int) (symtab.offset() + symtab.size())), symtab.info());
+            ed.setSymbol(p, 0x1234, Elf.SHN_ABS);
+            byte[] entry = ed.edited(p.entryOffset(), k.is64 ? 24 : 16);
+            assertThat(ElfFile.parse(in).symbolAt(p.index()).value()).isZero();
+            outs[copyFirst] = ed.appendSection(".preresolved_test", Elf.SHT_PROGBITS, 0, 8, payload).bytes();
+            assertThat(java.util.Arrays.copyOfRange(outs[copyFirst], (int) p.entryOffset(),
+                    (int) p.entryOffset() + entry.length)).isEqualTo(entry);
+        }
+        assertThat(outs[0]).isEqualTo(outs[1]);
+        Symbol q = ElfFile.parse(outs[0]).symbolAt(p.index());
+        assertThat(q.value()).isEqualTo(0x1234);
+        assertThat(q.shndx()).isEqualTo(Elf.SHN_ABS);
+        assertThat(Readelf.of(outs[0]).stderr()).as("readelf warnings").isEmpty();
+        assertThat(f.data()).as("the input is never written").isEqualTo(module(k));
+    }
+
     /** A value that does not fit ELF32 is refused, not truncated. */
     @ParameterizedTest
     @EnumSource(value = Kind.class, names = {"ELF32_LE", "ELF32_BE"})
