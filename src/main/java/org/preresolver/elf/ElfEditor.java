@@ -278,6 +278,16 @@ public final class ElfEditor {
      */
     public static byte[] restorePrefix(byte[] edited, int editedLength, boolean is64, ByteOrder order, long origLength,
             long origShoff, int origRawShnum, int room) throws FormatException {
+        return restorePrefix(edited, editedLength, is64, order, origLength, origShoff, origRawShnum, room, byte[]::new);
+    }
+
+    /**
+     * As above, into the array that {@code into} gives for the size, which may be longer: its first
+     * {@code origLength} bytes are the original's, the rest is left as it was.
+     */
+    public static byte[] restorePrefix(byte[] edited, int editedLength, boolean is64, ByteOrder order, long origLength,
+            long origShoff, int origRawShnum, int room, java.util.function.IntFunction<byte[]> into)
+            throws FormatException {
         if (origLength < Layout.ehdr(is64).bytes() || origLength > editedLength || editedLength > edited.length) {
             throw new FormatException("recorded original length " + origLength + " does not fit the file ("
                     + editedLength + " bytes)", 0);
@@ -286,7 +296,7 @@ public final class ElfEditor {
             throw new FormatException("restored file would be " + (origLength + room) + " bytes", 0);
         }
         boolean little = order == ByteOrder.LITTLE_ENDIAN;
-        byte[] res = new byte[(int) origLength + room];
+        byte[] res = into.apply((int) origLength + room);
         System.arraycopy(edited, 0, res, 0, (int) origLength);
         Layout.ehdr(is64).shoff().write(res, 0, origShoff, little);
         Layout.ehdr(is64).shnum().write(res, 0, origRawShnum, little);

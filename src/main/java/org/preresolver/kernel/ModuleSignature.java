@@ -42,7 +42,11 @@ public record ModuleSignature(int moduleLength, int algo, int hash, int idType, 
 
     /** Parses the trailer of {@code data}, if it has one. */
     public static Optional<ModuleSignature> parse(byte[] data) throws FormatException {
-        int len = data.length;
+        return parse(data, data.length);
+    }
+
+    /** As {@link #parse(byte[])}, of the file that is the first {@code len} bytes of {@code data}. */
+    public static Optional<ModuleSignature> parse(byte[] data, int len) throws FormatException {
         if (!isSigned(data, len)) {
             return Optional.empty();
         }

@@ -59,6 +59,16 @@ public final class Restorer {
     }
 
     public static byte[] restore(ElfFile f, PreresolvedRecord rec) throws FormatException {
+        return restore(f, rec, byte[]::new);
+    }
+
+    /**
+     * As {@link #restore(ElfFile, PreresolvedRecord)}, into the array that {@code into} gives for
+     * the restored size, which may be longer (a buffer the caller reuses): the original is its first
+     * {@code rec.originalElfLength() + rec.trailer().length} bytes.
+     */
+    public static byte[] restore(ElfFile f, PreresolvedRecord rec, java.util.function.IntFunction<byte[]> into)
+            throws FormatException {
         var h = f.header();
         byte[] data = f.data();
         SectionHeader marker = f.section(PreresolvedRecord.SECTION).orElseThrow();
@@ -74,7 +84,7 @@ public final class Restorer {
         // (amdgpu) is then restored with one copy, within a small heap.
         int origLength = (int) rec.originalElfLength();
         byte[] prefix = ElfEditor.restorePrefix(data, f.length(), h.is64(), h.order(), rec.originalElfLength(),
-                rec.originalShoff(), rec.originalShnum(), rec.trailer().length);
+                rec.originalShoff(), rec.originalShnum(), rec.trailer().length, into);
         for (PreresolvedRecord.Saved s : rec.saved()) {
             // Anchor mode rewrote these sections in place: put their original bytes back.
             if (s.offset() < 0 || s.offset() + s.bytes().length > origLength) {
@@ -142,7 +152,7 @@ public final class Restorer {
         System.arraycopy(rec.trailer(), 0, out, origLength, rec.trailer().length);
         Optional<ModuleSignature> sig;
         try {
-            sig = ModuleSignature.parse(out);
+            sig = ModuleSignature.parse(out, origLength + rec.trailer().length);
         } catch (FormatException e) {
             sig = Optional.empty();
         }
