@@ -184,18 +184,35 @@ public final class Preresolve {
 
     /** Decides for every module and reports; writes nothing. */
     public RunReport dryRun(List<Path> inputs) throws IOException, RefusedException {
-        return run(new RunConfig(inputs, null, false, true, failFast, threads, keepOutcomes, providerTrees, sync));
+        return dryRun(Inputs.list(inputs));
+    }
+
+    /** As {@link #dryRun(List)}, over inputs listed before (perhaps while the kernel loaded: {@link Inputs#start}). */
+    public RunReport dryRun(Inputs inputs) throws IOException, RefusedException {
+        return run(new RunConfig(inputs.paths(), null, false, true, failFast, threads, keepOutcomes, providerTrees,
+                sync), inputs);
     }
 
     /** Writes the modules into {@code outputDir}, mirroring each input tree. */
     public RunReport toDirectory(List<Path> inputs, Path outputDir) throws IOException, RefusedException {
-        return run(new RunConfig(inputs, Objects.requireNonNull(outputDir, "outputDir"), false, false, failFast,
-                threads, keepOutcomes, providerTrees, sync));
+        return toDirectory(Inputs.list(inputs), outputDir);
+    }
+
+    /** As {@link #toDirectory(List, Path)}, over inputs listed before. */
+    public RunReport toDirectory(Inputs inputs, Path outputDir) throws IOException, RefusedException {
+        return run(new RunConfig(inputs.paths(), Objects.requireNonNull(outputDir, "outputDir"), false, false,
+                failFast, threads, keepOutcomes, providerTrees, sync), inputs);
     }
 
     /** Rewrites the input modules, each atomically; the trees are locked against a second run. */
     public RunReport inPlace(List<Path> inputs) throws IOException, RefusedException {
-        return run(new RunConfig(inputs, null, true, false, failFast, threads, keepOutcomes, providerTrees, sync));
+        return inPlace(Inputs.list(inputs));
+    }
+
+    /** As {@link #inPlace(List)}, over inputs listed before. */
+    public RunReport inPlace(Inputs inputs) throws IOException, RefusedException {
+        return run(new RunConfig(inputs.paths(), null, true, false, failFast, threads, keepOutcomes, providerTrees,
+                sync), inputs);
     }
 
     /**
@@ -212,11 +229,16 @@ public final class Preresolve {
 
     /** Runs with a configuration made by hand. */
     public RunReport run(RunConfig cfg) throws IOException, RefusedException {
+        return run(cfg, null);
+    }
+
+    /** {@link #run(RunConfig)} over its inputs as listed, or listed now when {@code listed} is null. */
+    private RunReport run(RunConfig cfg, Inputs listed) throws IOException, RefusedException {
         Options.Mode mode = kernel.kaslr(assumeNokaslr).mode();
         Options options = Options.defaults().withStripSignature(stripSignature).withTool(Version.tool())
                 .withAllowUnverifiedArch(allowUnverifiedArch)
                 .withSigner(signer == null ? null : signer.forConfig(kernel.config())).withMode(mode);
         TreeRunner runner = new TreeRunner(p -> new Preresolver(kernel.exports(), options.withProviders(p)));
-        return runner.run(cfg, listener, progress);
+        return runner.run(cfg, listed != null ? listed : Inputs.list(cfg.inputs()), listener, progress);
     }
 }

@@ -54,7 +54,16 @@ public final class TreeRunner {
      * decided: with the listener, or before it for a dry run, whose reports come once all are known.
      */
     public RunReport run(RunConfig cfg, Consumer<ModuleReport> listener, Runnable progress) throws IOException {
-        List<ModuleFiles.Entry> entries = ModuleFiles.find(cfg.inputs());
+        return run(cfg, Inputs.list(cfg.inputs()), listener, progress);
+    }
+
+    /** As {@link #run(RunConfig, Consumer, Runnable)}, over {@code cfg}'s inputs as already listed. */
+    RunReport run(RunConfig cfg, Inputs listed, Consumer<ModuleReport> listener, Runnable progress)
+            throws IOException {
+        if (!listed.paths().equals(cfg.inputs())) {
+            throw new IllegalArgumentException("the listing is of other inputs than the run's");
+        }
+        List<ModuleFiles.Entry> entries = listed.entries();
         try (ModuleSink sink = ModuleSink.of(cfg, entries);
                 ModuleRunner runner = new ModuleRunner(cfg.threads(), "preresolve")) {
             List<ModuleFiles.Entry> trees = ModuleFiles.find(cfg.providerTrees());

@@ -3,6 +3,7 @@ package org.preresolver.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import org.preresolver.api.Inputs;
 import org.preresolver.api.Preresolve;
 import org.preresolver.report.JsonFormat;
 import org.preresolver.report.ModuleReport;
@@ -93,6 +94,7 @@ final class PreresolveCommand extends TreeCommand {
             reportSpecs.add(ReportSpec.parse(r));
         }
         checkSigningOptions();
+        Inputs listed = Inputs.start(inputs); // walked while the kernel loads
         Preresolve pre = Preresolve.against(kernel.load()).withStripSignature(stripSignature)
                 .withAllowUnverifiedArch(allowUnverifiedArch).withAssumeNokaslr(assumeNokaslr).withFailFast(failFast)
                 .withThreads(jobs).withSync(!noFsync);
@@ -108,7 +110,7 @@ final class PreresolveCommand extends TreeCommand {
             err.println("lkm-preresolver: " + w);
             err.flush();
         });
-        Progress progress = Progress.forRun(err, inputs, quiet);
+        Progress progress = Progress.forRun(err, listed, quiet);
         pre = pre.withListener(m -> {
             progress.clear();
             print(m, out, err);
@@ -116,8 +118,8 @@ final class PreresolveCommand extends TreeCommand {
                 out.flush();
             }
         }).withProgress(progress::step);
-        RunReport report = mode.dryRun ? pre.dryRun(inputs)
-                : mode.inPlace ? pre.inPlace(inputs) : pre.toDirectory(inputs, mode.output);
+        RunReport report = mode.dryRun ? pre.dryRun(listed)
+                : mode.inPlace ? pre.inPlace(listed) : pre.toDirectory(listed, mode.output);
         progress.finish();
         if (json) {
             JsonFormat.write(report, out);

@@ -2,8 +2,6 @@ package org.preresolver.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 import org.preresolver.api.Inputs;
@@ -44,13 +42,13 @@ final class Progress {
      * big enough; {@link #none()} otherwise (and when {@code quiet}). Lists the inputs only when
      * the terminal test passes.
      */
-    static Progress forRun(PrintWriter err, List<Path> inputs, boolean quiet) {
+    static Progress forRun(PrintWriter err, Inputs inputs, boolean quiet) {
         if (quiet || !Terminal.stderrIsInteractive()) {
             return none();
         }
         int n;
         try {
-            n = Inputs.count(inputs);
+            n = inputs.count();
         } catch (IOException | RuntimeException e) {
             return none(); // the run itself reports it
         }

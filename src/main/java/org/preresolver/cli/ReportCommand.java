@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.preresolver.api.Inputs;
 import org.preresolver.api.Kernel;
 import org.preresolver.api.Preresolve;
 import org.preresolver.preresolve.RefusedException;
@@ -68,6 +69,7 @@ final class ReportCommand extends TreeCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--format: " + e.getMessage());
         }
+        Inputs listed = Inputs.start(inputs); // walked while the kernel loads
         Kernel k = kernel.load();
         Optional<String> note;
         boolean plain = assumeNokaslr;
@@ -83,10 +85,10 @@ final class ReportCommand extends TreeCommand {
                 err.flush();
             });
         }
-        Progress progress = Progress.forRun(err, inputs, quiet);
+        Progress progress = Progress.forRun(err, listed, quiet);
         RunReport run = Preresolve.against(k).withAssumeNokaslr(plain).withStripSignature(stripSignature)
                 .withAllowUnverifiedArch(allowUnverifiedArch).withThreads(jobs).withProviderTrees(trees)
-                .withProgress(progress::step).dryRun(inputs);
+                .withProgress(progress::step).dryRun(listed);
         progress.finish();
         long failed = run.failures();
         if (failed > 0 && !quiet) {

@@ -55,6 +55,24 @@ class ApiTest {
         assertThat(kernel.config()).isPresent();
     }
 
+    /**
+     * Inputs listed on a thread while something else goes on ({@link Inputs#start}) are the modules a
+     * run over the paths takes, and what is wrong with them is thrown when they are used, not before.
+     */
+    @Test
+    void inputsListedInTheBackgroundAreTheRunsModulesAndTheirErrorsComeWhenUsed() throws Exception {
+        Path in = tree();
+        Inputs listed = Inputs.start(List.of(in));
+        RunReport r = Preresolve.against(kernel).withStripSignature(true).dryRun(listed);
+        assertThat(listed.count()).isEqualTo(MODULES.size());
+        assertThat(r.modules()).extracting(ModuleReport::path)
+                .containsExactlyElementsOf(MODULES.stream().sorted().toList());
+        Inputs missing = Inputs.start(List.of(tmp.resolve("no-such-tree")));
+        assertThatThrownBy(missing::count).isInstanceOf(java.nio.file.NoSuchFileException.class);
+        assertThatThrownBy(() -> Preresolve.against(kernel).dryRun(missing))
+                .isInstanceOf(java.nio.file.NoSuchFileException.class);
+    }
+
     @Test
     void aTreeIsWrittenToADirectoryAndEveryModuleReportedInOrder() throws Exception {
         Path in = tree();
