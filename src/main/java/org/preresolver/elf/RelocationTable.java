@@ -162,6 +162,9 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
         if (mips64) {
             throw new IllegalArgumentException("MIPS64 relocation entries are not rewritten here");
         }
+        if (isRela64()) {
+            return renumberedRela64(map, delta, name, noted, listener);
+        }
         byte[] out = null;
         for (int i = 0; i < count; i++) {
             long st = symbolAndType(i);
@@ -188,6 +191,35 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
             layout.info().write(out, e, info, little);
             if (rela) {
                 layout.addend().write(out, e, addend(i) + d, little);
+            }
+        }
+        return out;
+    }
+
+    /** {@link #renumbered(int[], long[], String, boolean[], EntryListener)} of an {@link #isRela64} table. */
+    private byte[] renumberedRela64(int[] map, long[] delta, String name, boolean[] noted, EntryListener listener)
+            throws FormatException {
+        byte[] out = null;
+        for (int i = 0, e = start; i < count; i++, e += 24) {
+            long info = ByteReader.u64(data, e + R_INFO, little);
+            int s = symbolOf(info);
+            if (s < 0 || s >= map.length) {
+                throw new FormatException("relocation in " + name + " names symbol " + s + " of " + map.length, e);
+            }
+            if (noted != null && noted[s]) {
+                listener.entry(i, s);
+            }
+            long d = delta[s];
+            if (map[s] == s && d == 0) {
+                continue;
+            }
+            if (out == null) {
+                out = java.util.Arrays.copyOfRange(data, start, start + count * 24);
+            }
+            int o = e - start;
+            ByteReader.put64(out, o + R_INFO, ((long) map[s] << 32) | (info & 0xffffffffL), little); // ELF64_R_INFO
+            if (d != 0) {
+                ByteReader.put64(out, o + R_ADDEND, ByteReader.u64(data, e + R_ADDEND, little) + d, little);
             }
         }
         return out;

@@ -53,8 +53,9 @@ final class Anchoring {
             }
             RelocationTable rs = elf.relocations(s);
             boolean loaded = targetIsAlloc(elf, s);
+            boolean rela64 = rs.isRela64();
             for (int i = 0; i < rs.size(); i++) {
-                long st = rs.symbolAndType(i);
+                long st = rela64 ? rs.rela64(i, RelocationTable.R_INFO) : rs.symbolAndType(i);
                 int sym = RelocationTable.symbolOf(st);
                 if (!rela) {
                     unmodelled.add(sym);
