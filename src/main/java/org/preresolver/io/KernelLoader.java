@@ -52,7 +52,9 @@ public final class KernelLoader {
             KernelImage compact = FileBytes.readCompactly(image, KernelImage::parseCompact);
             if (compact != null) {
                 exports = ExportTableReader.read(compact.vmlinux(), image.getFileName() + " (" + compact.form() + ")");
-                embedded = KernelConfig.embedded(compact.vmlinux(), image.toString());
+                if (configFile == null) { // else not looked at: a scan of .rodata
+                    embedded = KernelConfig.embedded(compact.vmlinux(), image.toString());
+                }
             }
         } catch (FormatException e) {
             exports = null;
