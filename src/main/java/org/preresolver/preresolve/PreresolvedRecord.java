@@ -408,6 +408,8 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         }
         int[] removed = anchored.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
         int[] keep = null;
+        boolean[] isAnchored = null; // by original symbol index, once the symbol table is back
+        long[] shift = null;
         for (int kind : new int[] {Saved.SYMBOLS, Saved.RELOCATIONS}) {
             for (Pending q : pending) {
                 Saved x = saved.get(q.position());
@@ -429,12 +431,18 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                             keep[k++] = i;
                         }
                     }
+                    isAnchored = new boolean[n];
+                    shift = new long[n];
+                    for (int i : removed) { // each lies in the table: SectionDeltas.symbols put it back
+                        isAnchored[i] = true;
+                        shift[i] = anchored.get(i) - anchorAddress;
+                    }
                 } else {
                     if (keep == null) {
                         throw new FormatException(SECTION + " record: relocations saved without their symbol table");
                     }
                     bytes = SectionDeltas.relocations(file, x.offset(), q.size(), little, keep, x.payload(), x.count(),
-                            anchored, anchorAddress);
+                            isAnchored, shift);
                 }
                 checkCrc(bytes, q.crc(), q.position());
                 saved.set(q.position(), new Saved(x.index(), x.offset(), bytes, kind, x.payload(), x.count(), bytes.length,

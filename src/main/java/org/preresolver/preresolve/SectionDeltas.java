@@ -124,10 +124,11 @@ final class SectionDeltas {
      * {@code anchored.get(symbol) - anchorAddress}.
      *
      * @param keep new symbol index to original index
-     * @param anchored original index of each anchored symbol to its kernel address
+     * @param anchored by original index: the symbol is anchored
+     * @param shift by original index: an anchored symbol's {@code X - anchor}
      */
     static byte[] relocations(byte[] file, long offset, long size, boolean little, int[] keep, byte[] exceptions,
-            int count, Map<Integer, Long> anchored, long anchorAddress) throws FormatException {
+            int count, boolean[] anchored, long[] shift) throws FormatException {
         if (size % RELA64 != 0 || size > Integer.MAX_VALUE || offset < 0 || offset + size > file.length) {
             throw new FormatException(PreresolvedRecord.SECTION + " record: a relocation section lies outside the file");
         }
@@ -143,12 +144,11 @@ final class SectionDeltas {
             int original;
             if (i == nextEntry) {
                 original = leb(exceptions, pos);
-                Long x = anchored.get(original);
-                if (x == null) {
+                if (original >= anchored.length || !anchored[original]) {
                     throw new FormatException(PreresolvedRecord.SECTION + " record: relocation " + i + " names symbol "
                             + original + ", which is not anchored");
                 }
-                ByteReader.put64(out, at + 16, ByteReader.u64(out, at + 16, little) - (x - anchorAddress), little);
+                ByteReader.put64(out, at + 16, ByteReader.u64(out, at + 16, little) - shift[original], little);
                 left--;
                 nextEntry = left > 0 ? nextEntry + leb(exceptions, pos) : n;
             } else {
