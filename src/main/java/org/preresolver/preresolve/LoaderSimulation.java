@@ -162,6 +162,11 @@ final class LoaderSimulation {
         }
         Values va = values(original, kernel, ranges);
         Values vb = values(output, kernel, ranges);
+        int sameBelow = 0; // every symbol below it has the same value in both files
+        while (sameBelow < va.size() && sameBelow < vb.size() && va.fixed[sameBelow] == vb.fixed[sameBelow]
+                && va.slides[sameBelow] == vb.slides[sameBelow]) {
+            sameBelow++;
+        }
         // One pass: a pair not alike sends the files to the full load even after a difference in
         // S + A was seen (a later relocation of the same place could make up for it), so the first
         // difference is thrown only once every pair is known to be alike.
@@ -192,6 +197,28 @@ final class LoaderSimulation {
                     if (va.fixed[x] + addA != vb.fixed[y] + addB || va.slides[x] != vb.slides[y]) {
                         first = differs(original, ra.get(k), a.offset(i), va.at(x, SLIDES[0]) + addA
                                 != vb.at(y, SLIDES[0]) + addB ? SLIDES[0] : SLIDES[1]);
+                    }
+                }
+                continue;
+            }
+            if (sameBytes[k] && first == null) {
+                // The same entries in both files: a pair names the same symbol with the same addend,
+                // and agrees exactly when that symbol has the same value in both. Below the first
+                // index whose values differ, every symbol has (the usual case: section symbols).
+                boolean rela64 = a.isRela64();
+                for (int i = 0; i < a.size(); i++) {
+                    int x = RelocationTable.symbolOf(rela64 ? a.rela64(i, RelocationTable.R_INFO) : a.symbolAndType(i));
+                    if (x >= 0 && x < sameBelow) {
+                        continue;
+                    }
+                    if (x < 0 || x >= va.size() || x >= vb.size()) {
+                        first = new Mismatch("a relocation in " + ra.get(k).name() + " names a symbol out of range");
+                        break;
+                    }
+                    if (va.fixed[x] != vb.fixed[x] || va.slides[x] != vb.slides[x]) {
+                        first = differs(original, ra.get(k), a.offset(i), va.at(x, SLIDES[0]) != vb.at(x, SLIDES[0])
+                                ? SLIDES[0] : SLIDES[1]);
+                        break;
                     }
                 }
                 continue;

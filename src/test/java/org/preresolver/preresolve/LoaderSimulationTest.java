@@ -99,6 +99,48 @@ class LoaderSimulationTest {
                 .isInstanceOf(LoaderSimulation.Mismatch.class).hasMessageContaining(".text");
     }
 
+    /**
+     * A relocation section that anchor mode left byte for byte (it names only symbols below the
+     * first anchored one) is compared by its symbols' values: one such symbol moved by 8 in the
+     * output's {@code .symtab} is caught, with the same entries in both files.
+     */
+    @Test
+    void aSymbolMovedUnderUnchangedRelocationsIsCaught() throws Exception {
+        ElfFile out = ElfFile.parse(anchored);
+        // A symbol that only relocation sections left as they were name.
+        java.util.Map<Integer, String> unchanged = new java.util.TreeMap<>();
+        java.util.Set<Integer> elsewhere = new java.util.HashSet<>();
+        for (SectionHeader s : out.sections()) {
+            if (s.type() != Elf.SHT_RELA || !out.sections().get((int) s.info()).isAlloc()) {
+                continue;
+            }
+            var before = original.relocations(original.sections().get(s.index()));
+            var after = out.relocations(s);
+            boolean same = before.sameEntries(after);
+            for (int i = 0; i < after.size(); i++) {
+                if (same) {
+                    unchanged.putIfAbsent(after.symbol(i), out.sections().get((int) s.info()).name());
+                } else {
+                    elsewhere.add(after.symbol(i));
+                }
+            }
+        }
+        unchanged.keySet().removeAll(elsewhere);
+        unchanged.keySet().removeIf(x -> x == 0);
+        int symbol = unchanged.keySet().stream().findFirst().orElse(-1);
+        String section = unchanged.get(symbol);
+        assertThat(symbol).as("a loaded section's relocations left as they were").isPositive();
+        org.preresolver.elf.Symbol sym = out.symbolAt(symbol);
+        assertThat(sym.shndx()).as("a defined symbol").isBetween(1, Elf.SHN_LORESERVE - 1);
+        byte[] bad = anchored.clone();
+        int value = (int) sym.entryOffset() + 8; // st_value of Elf64_Sym
+        ByteReader.put64(bad, value, ByteReader.u64(bad, value, true) + 8, true);
+        String where = section;
+        assertThatThrownBy(() -> LoaderSimulation.check(original, ElfFile.parse(bad), kernel, X86))
+                .isInstanceOf(LoaderSimulation.Mismatch.class).hasMessageContaining("differs")
+                .hasMessageContaining(where);
+    }
+
     /** File offset of the first relocation of a loaded section whose addend anchor mode changed. */
     private static long firstRebasedEntry(ElfFile out) throws Exception {
         for (SectionHeader s : out.sections()) {
