@@ -319,7 +319,7 @@ public final class ElfEditor {
         for (int i = 0; i < keep.length; i++) {
             Symbol sym = table.get(keep[i]);
             System.arraycopy(d, (int) sym.entryOffset(), res, i * ent, ent);
-            long[] p = patches.get(keep[i]);
+            long[] p = patches.isEmpty() ? null : patches.get(keep[i]);
             if (p != null) {
                 if (sym.rawShndx() == Elf.SHN_XINDEX || p[1] < 0 || p[1] > 0xffff || p[1] == Elf.SHN_XINDEX) {
                     throw new FormatException("cannot patch symbol " + sym.index() + " with st_shndx 0x"

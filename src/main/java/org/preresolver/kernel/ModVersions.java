@@ -19,23 +19,67 @@ import org.preresolver.elf.SectionHeader;
  *
  */
 public final class ModVersions {
-    private final Map<String, Long> crcs;
+    /** Each name's place in the table (the first entry of a name), and the CRC at each place. */
+    private final Map<String, Integer> index;
+    private final String[] names;
+    private final long[] crcAt;
     private final boolean present;
-    /** Each name's place in the table, made when first asked for. */
-    private Map<String, Integer> positions;
 
     /**
      * @param crcs each name's CRC, in table order
      * @param present true if the module has either section (it was built with modversions)
      */
     public ModVersions(Map<String, Long> crcs, boolean present) {
-        this.crcs = crcs;
+        this(tableOf(crcs), present);
+    }
+
+    private static Table tableOf(Map<String, Long> crcs) {
+        Table t = new Table(crcs.size());
+        crcs.forEach(t::add);
+        return t;
+    }
+
+    private ModVersions(Table t, boolean present) {
+        this.index = t.index;
+        this.names = t.names;
+        this.crcAt = t.crcs;
         this.present = present;
+    }
+
+    /** The table being read: one map, from each name to its place, and the CRCs by place. */
+    private static final class Table {
+        final Map<String, Integer> index;
+        String[] names;
+        long[] crcs;
+
+        Table(int expected) {
+            index = new java.util.HashMap<>(Math.max(16, expected * 2));
+            names = new String[Math.max(1, expected)];
+            crcs = new long[Math.max(1, expected)];
+        }
+
+        /** Adds a name's entry unless the name has one already (the kernel finds the first). */
+        void add(String name, long crc) {
+            int n = index.size();
+            if (index.putIfAbsent(name, n) != null) {
+                return;
+            }
+            if (n == names.length) {
+                names = java.util.Arrays.copyOf(names, 2 * n);
+                crcs = java.util.Arrays.copyOf(crcs, 2 * n);
+            }
+            names[n] = name;
+            crcs[n] = crc;
+        }
     }
 
     /** Each name's CRC, in table order. */
     public Map<String, Long> crcs() {
-        return crcs;
+        Map<String, Long> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < index.size(); i++) {
+            m.put(names[i], crcAt[i]);
+        }
+        return Collections.unmodifiableMap(m);
     }
 
     /** True if the module has {@code __versions} or the extended tables: it was built with modversions. */
@@ -48,7 +92,7 @@ public final class ModVersions {
     }
 
     public static ModVersions read(ElfFile module) throws FormatException {
-        Map<String, Long> m = new java.util.LinkedHashMap<>(); // table order: the kernel scans it in order
+        Table m = null; // table order: the kernel scans it in order
         boolean present = false;
         boolean is64 = module.header().is64();
         boolean little = module.header().order() == java.nio.ByteOrder.LITTLE_ENDIAN;
@@ -60,6 +104,7 @@ public final class ModVersions {
             }
             // The section's file bytes (none for SHT_NOBITS), so every index is in range.
             byte[] d = module.sectionBytes(v);
+            m = new Table(d.length / 64);
             int w = is64 ? 8 : 4;
             for (int p = 0; p + 64 <= d.length; p += 64) {
                 long crc = (is64 ? ByteReader.u64(d, p, little) : ByteReader.u32(d, p, little)) & 0xffffffffL;
@@ -71,7 +116,7 @@ public final class ModVersions {
                 if (e == p + 64) {
                     throw new FormatException("__versions entry name not terminated", v.offset() + p);
                 }
-                m.putIfAbsent(new String(d, s, e - s, StandardCharsets.ISO_8859_1), crc);
+                m.add(new String(d, s, e - s, StandardCharsets.ISO_8859_1), crc);
             }
         }
         SectionHeader xc = module.section("__version_ext_crcs").orElse(null);
@@ -81,7 +126,7 @@ public final class ModVersions {
                 throw new FormatException("only one of __version_ext_crcs and __version_ext_names is present");
             }
             present = true;
-            m.clear(); // the extended tables replace __versions for the kernel's checks
+            m = new Table((int) Math.min(xc.size() / 4, 1 << 16)); // replaces __versions for the kernel's checks
             if (xc.size() % 4 != 0) {
                 throw new FormatException("__version_ext_crcs size " + xc.size() + " is not a multiple of 4",
                         xc.headerOffset());
@@ -96,10 +141,10 @@ public final class ModVersions {
                 }
                 String name = in.cstring(names, namesEnd, "__version_ext_names entry " + i);
                 names += name.length() + 1;
-                m.putIfAbsent(name, in.u32(xc.offset() + 4 * i, "__version_ext_crcs entry " + i));
+                m.add(name, in.u32(xc.offset() + 4 * i, "__version_ext_crcs entry " + i));
             }
         }
-        return new ModVersions(Collections.unmodifiableMap(m), present);
+        return new ModVersions(m != null ? m : new Table(0), present);
     }
 
     /**
@@ -107,21 +152,12 @@ public final class ModVersions {
      * from the start, or {@link Integer#MAX_VALUE} when it has none.
      */
     public int position(String name) {
-        Map<String, Integer> p = positions;
-        if (p == null) {
-            // Built on the first question: anchor mode asks it of every candidate.
-            p = new java.util.HashMap<>(crcs.size() * 2);
-            int i = 0;
-            for (String n : crcs.keySet()) {
-                p.put(n, i++);
-            }
-            positions = p;
-        }
-        return p.getOrDefault(name, Integer.MAX_VALUE);
+        return index.getOrDefault(name, Integer.MAX_VALUE);
     }
 
     /** The CRC the module expects for {@code name}, or null when it has no entry. */
     public Long crc(String name) {
-        return crcs.get(name);
+        Integer i = index.get(name);
+        return i == null ? null : crcAt[i];
     }
 }

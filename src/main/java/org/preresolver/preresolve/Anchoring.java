@@ -58,11 +58,11 @@ final class Anchoring {
                 long st = rela64 ? rs.rela64(i, RelocationTable.R_INFO) : rs.symbolAndType(i);
                 int sym = RelocationTable.symbolOf(st);
                 if (!rela) {
-                    unmodelled.add(sym);
-                    why.putIfAbsent(sym, "SHT_REL section " + s.name() + " has no addend to rebase");
-                } else if (loaded && !table.knows(RelocationTable.typeOf(st))) {
-                    unmodelled.add(sym);
-                    why.putIfAbsent(sym, table.name(RelocationTable.typeOf(st)) + " in " + s.name()
+                    if (unmodelled.add(sym)) { // the first reason is kept
+                        why.put(sym, "SHT_REL section " + s.name() + " has no addend to rebase");
+                    }
+                } else if (loaded && !table.knows(RelocationTable.typeOf(st)) && unmodelled.add(sym)) {
+                    why.put(sym, table.name(RelocationTable.typeOf(st)) + " in " + s.name()
                             + " is not in the loader table");
                 }
             }
@@ -70,6 +70,7 @@ final class Anchoring {
         List<SymbolOutcome> out = new ArrayList<>();
         Optional<Plan.Anchor> anchor = Optional.empty();
         int anchorAt = -1;
+        int anchorPosition = Integer.MAX_VALUE;
         for (SymbolOutcome o : plain.outcomes()) {
             if (!(o.outcome() instanceof Outcome.Preresolved p)) {
                 out.add(o);
@@ -82,12 +83,15 @@ final class Anchoring {
                         ? new Outcome.Left(Reason.ARCH_RULE, "anchor mode: " + why.get(o.index()))
                         : new Outcome.Preresolved(p.address(), Outcome.Binding.ANCHORED);
             };
-            if (n instanceof Outcome.Preresolved q && q.binding() == Outcome.Binding.ANCHORED
-                    && (anchor.isEmpty() || versions.position(o.name()) < versions.position(anchor.get().name()))) {
+            if (n instanceof Outcome.Preresolved q && q.binding() == Outcome.Binding.ANCHORED) {
                 // The candidate whose __versions entry comes first: check_version() scans the table from the
                 // start for the one name the loader still looks up. Ties (no versions): the first in .symtab.
-                anchor = Optional.of(new Plan.Anchor(o.index(), o.name(), p.address()));
-                anchorAt = out.size();
+                int position = versions.position(o.name());
+                if (anchor.isEmpty() || position < anchorPosition) {
+                    anchor = Optional.of(new Plan.Anchor(o.index(), o.name(), p.address()));
+                    anchorAt = out.size();
+                    anchorPosition = position;
+                }
             }
             out.add(new SymbolOutcome(o.index(), o.name(), o.weak(), n));
         }
@@ -137,9 +141,11 @@ final class Anchoring {
         long[] delta = new long[symbols.size()];
         int[] keep = new int[symbols.size() - anchored.size()];
         int[] removed = new int[anchored.size()]; // in index order
+        boolean[] isAnchored = new boolean[symbols.size()];
+        anchored.keySet().forEach(i -> isAnchored[i] = true);
         int n = 0;
         for (int i = 0, r = 0; i < symbols.size(); i++) {
-            if (!anchored.containsKey(i)) {
+            if (!isAnchored[i]) {
                 map[i] = n;
                 keep[n++] = i;
             } else {
@@ -186,7 +192,7 @@ final class Anchoring {
                 overwrite(elf, ed, saved, s, ElfEditor.words(elf.header(), words), s.info());
             } else if (s.type() == Elf.SHT_GROUP && s.link() == symtab.index()) {
                 long sig = s.info();
-                if (sig < 0 || sig >= map.length || anchored.containsKey((int) sig)) {
+                if (sig < 0 || sig >= map.length || isAnchored[(int) sig]) {
                     throw new FormatException("SHT_GROUP " + s.name() + " signature symbol " + sig
                             + " cannot be renumbered", s.headerOffset());
                 }
