@@ -28,6 +28,11 @@ final class ModuleSource {
     /** Modules per chunk, and compressed bytes per chunk: what one xz process is given at a time. */
     static final int CHUNK_MODULES = 64;
     static final long CHUNK_BYTES = 3L << 20;
+    /**
+     * The first chunks are an eighth of that, so that every worker starts on its first module
+     * sooner (a whole chunk is read before its first module is processed: 60 ms on Debian's tree).
+     */
+    static final int SMALL_CHUNKS = 4;
 
     private ModuleSource() {}
 
@@ -48,7 +53,10 @@ final class ModuleSource {
         }
     }
 
-    /** Neighbouring entries in groups of at most {@link #CHUNK_MODULES} modules or about {@link #CHUNK_BYTES}. */
+    /**
+     * Neighbouring entries in groups of at most {@link #CHUNK_MODULES} modules or about
+     * {@link #CHUNK_BYTES}; the first {@link #SMALL_CHUNKS} groups an eighth of that.
+     */
     static List<List<ModuleFiles.Entry>> chunks(List<ModuleFiles.Entry> entries) {
         List<List<ModuleFiles.Entry>> out = new ArrayList<>();
         List<ModuleFiles.Entry> cur = new ArrayList<>();
@@ -62,7 +70,8 @@ final class ModuleSource {
                     size = 0; // reported when the module is read
                 }
             }
-            if (!cur.isEmpty() && (cur.size() >= CHUNK_MODULES || bytes + size > CHUNK_BYTES)) {
+            int scale = out.size() < SMALL_CHUNKS ? 8 : 1;
+            if (!cur.isEmpty() && (cur.size() >= CHUNK_MODULES / scale || bytes + size > CHUNK_BYTES / scale)) {
                 out.add(cur);
                 cur = new ArrayList<>();
                 bytes = 0;
