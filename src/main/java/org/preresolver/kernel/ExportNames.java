@@ -10,17 +10,17 @@ import java.util.Map;
  * undefined symbol of every module (about half a million over Debian's tree); in a {@code HashMap}
  * each lookup hashes a new string and follows a node, its key and the key's bytes, four places in
  * memory, and took 8% of an anchor-mode dry run (BENCHMARKS.md, section 6). Here the hashes sit in
- * one array and the names in another, one after the other.
+ * the table itself and the names in one array, one after the other.
  *
- * <p>Open addressing with linear probing over a power-of-two table at most half full. The hash is
+ * <p>Open addressing with linear probing over a power-of-two table at most half full, each slot
+ * holding a name's hash beside its export's number, so that a probe reads one place. The hash is
  * {@code String.hashCode()} of the Latin-1 name, so that a {@code String} brings its cached hash. A
  * name with a character above U+00FF (possible only from a text file, never from an ELF string
  * table) cannot be the name of a module's symbol; it is kept aside and found by {@code String}
  * alone. The first export of a name wins, as in the kernel's binary search over sorted names.
  */
 final class ExportNames {
-    private final int[] slots; // export number + 1; 0: empty
-    private final int[] hashes; // per export number
+    private final long[] slots; // (hash << 32) | (export number + 1); 0: empty
     private final int[] starts; // per export number, and the end of the last
     private final byte[] names;
     private final KernelExport[] exports;
@@ -36,8 +36,7 @@ final class ExportNames {
             }
         }
         int size = Integer.highestOneBit(Math.max(2, n * 2 - 1)) << 1;
-        slots = new int[size];
-        hashes = new int[n];
+        slots = new long[size];
         starts = new int[n + 1];
         names = new byte[(int) bytes];
         exports = new KernelExport[n];
@@ -58,13 +57,12 @@ final class ExportNames {
                 names[at++] = (byte) name.charAt(i);
             }
             starts[k + 1] = at;
-            hashes[k] = h;
             exports[k] = e;
             int s = slot(h);
             while (slots[s] != 0) {
                 s = (s + 1) & (slots.length - 1);
             }
-            slots[s] = ++k;
+            slots[s] = (long) h << 32 | ++k;
         }
     }
 
@@ -86,8 +84,9 @@ final class ExportNames {
         }
         int len = end - at;
         for (int s = slot(h); slots[s] != 0; s = (s + 1) & (slots.length - 1)) {
-            int k = slots[s] - 1;
-            if (hashes[k] == h && starts[k + 1] - starts[k] == len
+            long e = slots[s];
+            int k = (int) e - 1;
+            if ((int) (e >>> 32) == h && starts[k + 1] - starts[k] == len
                     && java.util.Arrays.equals(names, starts[k], starts[k + 1], table, at, end)) {
                 return exports[k];
             }
@@ -98,8 +97,9 @@ final class ExportNames {
     private KernelExport find(String name, int h) {
         int len = name.length();
         for (int s = slot(h); slots[s] != 0; s = (s + 1) & (slots.length - 1)) {
-            int k = slots[s] - 1;
-            if (hashes[k] == h && starts[k + 1] - starts[k] == len && sameName(k, name)) {
+            long e = slots[s];
+            int k = (int) e - 1;
+            if ((int) (e >>> 32) == h && starts[k + 1] - starts[k] == len && sameName(k, name)) {
                 return exports[k];
             }
         }
