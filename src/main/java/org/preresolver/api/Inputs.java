@@ -1,11 +1,9 @@
 package org.preresolver.api;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import org.preresolver.io.ModuleFiles;
 
 /**
@@ -66,30 +64,8 @@ public final class Inputs {
         return entries().size();
     }
 
-    /** How many modules {@code inputs} name, as every command finds them. */
-    public static int count(List<Path> inputs) throws IOException {
-        return ModuleFiles.find(inputs).size();
-    }
-
     /** The modules, in the order every command takes them; waits for a listing that is under way. */
     List<ModuleFiles.Entry> entries() throws IOException {
-        try {
-            return entries.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while listing the inputs", e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            if (c instanceof UncheckedIOException u) {
-                throw u.getCause();
-            }
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IOException(c);
-        }
+        return ModuleRunner.get(entries);
     }
 }

@@ -96,7 +96,8 @@ final class ModuleRunner implements AutoCloseable {
         }
     }
 
-    private static <T> T get(Future<T> f) throws IOException {
+    /** The result of work on another thread: what it threw is thrown here, an I/O error as it was. */
+    static <T> T get(Future<T> f) throws IOException {
         try {
             return f.get();
         } catch (InterruptedException e) {
@@ -104,6 +105,9 @@ final class ModuleRunner implements AutoCloseable {
             throw new IOException("interrupted", e);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
             if (c instanceof RuntimeException re) {
                 throw re;
             }
