@@ -35,6 +35,9 @@ public final class ElfEditor {
      * anyway, so that a module is copied once, not twice (the copy, then the copy with the section).
      */
     private final List<Edit> pending = new ArrayList<>();
+    /** The latest pending edit of each symbol entry, by offset; and whether a section edit is pending. */
+    private final Map<Integer, Edit> entryEdits = new java.util.HashMap<>();
+    private boolean sectionEdits;
 
     /** A section's new size and {@code sh_info}. */
     private record Replacement(long size, long info) {}
@@ -82,7 +85,7 @@ public final class ElfEditor {
         int shndxOff = e + Layout.sym(is64).shndx().at();
         int entry = Layout.sym(is64).bytes();
         byte[] now = current(e, entry);
-        int base = now == out || now == file.data() ? 0 : e; // a copy of the entry alone is read at 0
+        int base = now == out || now == file.data() ? 0 : e; // the entry alone is read at 0
         long oldValue = is64 ? ByteReader.u64(now, valueOff - base, little) : ByteReader.u32(now, valueOff - base, little);
         int oldShndx = ByteReader.u16(now, shndxOff - base, little);
         if (oldValue != sym.value() || oldShndx != sym.rawShndx()) {
@@ -97,10 +100,12 @@ public final class ElfEditor {
             ByteReader.putWord(out, valueOff, value, is64, little);
             ByteReader.put16(out, shndxOff, shndx, little);
         } else {
-            byte[] b = now == file.data() ? Arrays.copyOfRange(now, e, e + entry) : now;
+            byte[] b = Arrays.copyOfRange(now, e - base, e - base + entry);
             ByteReader.putWord(b, valueOff - e, value, is64, little);
             ByteReader.put16(b, shndxOff - e, shndx, little);
-            pending.add(new Edit(e, b, 0));
+            Edit x = new Edit(e, b, 0);
+            pending.add(x);
+            entryEdits.put(e, x);
         }
     }
 
@@ -113,11 +118,13 @@ public final class ElfEditor {
         if (out != null) {
             return out;
         }
-        boolean touched = false;
-        for (Edit x : pending) {
-            touched |= x.offset() < offset + length && offset < x.end();
+        if (!sectionEdits) {
+            // Only whole symbol entries are pending: this entry's own latest edit, if any (no scan,
+            // so that patching n symbols stays linear).
+            Edit x = entryEdits.get(offset);
+            return x != null ? x.bytes() : file.data();
         }
-        return touched ? edited(offset, length) : file.data();
+        return edited(offset, length);
     }
 
     /**
@@ -147,6 +154,7 @@ public final class ElfEditor {
             out = Arrays.copyOf(file.data(), file.length());
             apply(out);
             pending.clear();
+            entryEdits.clear();
         }
         return out;
     }
@@ -179,6 +187,7 @@ public final class ElfEditor {
             Arrays.fill(out, (int) s.offset() + contents.length, (int) (s.offset() + s.fileSize()), (byte) 0);
         } else {
             pending.add(new Edit((int) s.offset(), contents, (int) (s.fileSize() - contents.length)));
+            sectionEdits = true;
         }
         replaced.put(index, new Replacement(contents.length, info));
     }

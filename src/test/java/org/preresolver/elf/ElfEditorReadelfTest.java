@@ -232,6 +232,31 @@ class ElfEditorReadelfTest {
         assertThat(f.data()).as("the input is never written").isEqualTo(module(k));
     }
 
+    /**
+     * A symbol patched twice before the copy is made: the second patch sees the first (the entry
+     * changed under the caller), with no section edit pending (plain mode) and with one.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aPendingSymbolPatchIsWhatTheNextPatchSees(Kind k) throws Exception {
+        for (boolean withSection : new boolean[] {false, true}) {
+            ElfFile f = ElfFile.parse(module(k));
+            Symbol p = f.symbolTable().symbols().stream().filter(s -> s.name().equals("printk")).findFirst()
+                    .orElseThrow();
+            ElfEditor ed = new ElfEditor(f);
+            if (withSection) {
+                SectionHeader data = f.section(".data").orElseThrow();
+                ed.overwriteSection(data.index(), new byte[] {7}, data.info());
+            }
+            ed.setSymbol(p, 0x1000, Elf.SHN_ABS);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ed.setSymbol(p, 0x2000, Elf.SHN_ABS))
+                    .isInstanceOf(FormatException.class).hasMessageContaining("changed under the editor");
+            Symbol q = ElfFile.parse(ed.appendSection(".t", Elf.SHT_PROGBITS, 0, 8, new byte[1]).bytes())
+                    .symbolAt(p.index());
+            assertThat(q.value()).as("with a section edit: %s", withSection).isEqualTo(0x1000);
+        }
+    }
+
     /** A value that does not fit ELF32 is refused, not truncated. */
     @ParameterizedTest
     @EnumSource(value = Kind.class, names = {"ELF32_LE", "ELF32_BE"})
