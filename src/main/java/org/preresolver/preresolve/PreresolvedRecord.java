@@ -490,7 +490,6 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
         return (int) c.getValue();
     }
 
-    /** {@code a} XOR {@code file}'s bytes from {@code offset}, in place; eight bytes at a time. */
     /** {@code a} XOR the bytes of {@code file} at {@code offset}, into {@code a}. */
     private static byte[] xor(byte[] a, byte[] file, long offset) {
         return xor(a, Arrays.copyOfRange(file, (int) offset, (int) offset + a.length));
