@@ -31,17 +31,16 @@ public final class Warmup {
             d.end();
             new Inflater(true).end();
             new CRC32().update(new byte[64]);
-            // ByteReader's static VarHandles are its whole initialisation; the rest are only loaded.
+            // ByteReader's static VarHandles are its whole initialisation; the rest are only loaded (naming
+            // a class loads it).
             Class.forName(org.preresolver.elf.ByteReader.class.getName(), true, Warmup.class.getClassLoader());
-            for (Class<?> c : List.of(org.preresolver.elf.ElfFile.class, org.preresolver.elf.SymbolTable.class,
+            List.of(org.preresolver.elf.ElfFile.class, org.preresolver.elf.SymbolTable.class,
                     org.preresolver.elf.RelocationTable.class, org.preresolver.elf.ElfEditor.class,
                     org.preresolver.kernel.KernelModule.class, org.preresolver.kernel.ModInfo.class,
                     org.preresolver.kernel.ModVersions.class, org.preresolver.preresolve.Preresolver.class,
                     org.preresolver.preresolve.PreresolvedRecord.class, org.preresolver.preresolve.Restorer.class,
                     org.preresolver.io.ModuleFiles.class, org.preresolver.io.ModuleCodec.class, TreeRunner.class,
-                    ModuleSource.class)) {
-                Class.forName(c.getName(), false, Warmup.class.getClassLoader());
-            }
+                    ModuleSource.class);
         } catch (GeneralSecurityException | ReflectiveOperationException | RuntimeException | LinkageError e) {
             // nothing to do: the run meets it again
         }

@@ -14,6 +14,11 @@ import java.util.RandomAccess;
  * followed by the type bytes, in file order).
  */
 public final class RelocationTable extends AbstractList<Relocation> implements RandomAccess {
+    /** {@code r_offset}, {@code r_info} and {@code r_addend}: where each lies in an {@code Elf64_Rela}. */
+    public static final int R_OFFSET = 0;
+    public static final int R_INFO = 8;
+    public static final int R_ADDEND = 16;
+
     private final byte[] data;
     private final int start;
     private final int count;
@@ -123,11 +128,6 @@ public final class RelocationTable extends AbstractList<Relocation> implements R
         }
         return ByteReader.u64(data, start + i * 24 + field, little);
     }
-
-    /** {@code r_offset}, {@code r_info} and {@code r_addend}: where each lies in an {@code Elf64_Rela}. */
-    public static final int R_OFFSET = 0;
-    public static final int R_INFO = 8;
-    public static final int R_ADDEND = 16;
 
     /** True when {@code other} holds exactly the same entries, byte for byte. */
     public boolean sameEntries(RelocationTable other) {
