@@ -39,16 +39,19 @@ final class KaslrBoots {
      */
     static List<BootLog> boot(int wanted, Boot boot) throws IOException {
         List<BootLog> boots = new ArrayList<>();
-        while (randomisedBases(boots).size() < wanted && boots.size() < wanted + EXTRA) {
+        int counted = 0;
+        while (counted < wanted && boots.size() < wanted + EXTRA) {
             BootLog b = boot.boot(boots.size() + 1);
             boots.add(b);
             if (!b.completed()) {
                 break;
             }
-            if (randomisedBases(boots).size() < boots.size()) {
-                System.out.printf("KaslrBoots: boot %d put _text at %s, a base already seen or the link-time"
-                        + " one; booting again%n", boots.size(), b.marker("TEXT"));
+            int now = randomisedBases(boots).size();
+            if (now == counted) {
+                System.out.printf("KaslrBoots: boot %d put _text at %s, the link-time base or one already seen;"
+                        + " it does not count%n", boots.size(), b.marker("TEXT"));
             }
+            counted = now;
         }
         return boots;
     }
