@@ -44,14 +44,15 @@ public record ImageRanges(List<Range> sliding, List<Range> fixed, String source)
         fixed = List.copyOf(fixed);
     }
 
+    /** Asked for every undefined symbol of every module, twice in anchor mode: no iterator is made. */
     public Motion motion(long address) {
-        for (Range r : fixed) {
-            if (r.contains(address)) {
+        for (int i = 0; i < fixed.size(); i++) {
+            if (fixed.get(i).contains(address)) {
                 return Motion.FIXED;
             }
         }
-        for (Range r : sliding) {
-            if (r.contains(address)) {
+        for (int i = 0; i < sliding.size(); i++) {
+            if (sliding.get(i).contains(address)) {
                 return Motion.SLIDES;
             }
         }
