@@ -3,6 +3,11 @@ package org.preresolver.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 import org.preresolver.elf.FormatException;
 import org.preresolver.io.TreeLock.LockedException;
 import org.preresolver.preresolve.RefusedException;
@@ -15,9 +20,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "lkm-preresolver", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Prelinks Linux kernel modules: every undefined symbol that vmlinux exports becomes an "
                 + "absolute symbol, after the checks the kernel would make.",
-        subcommands = {PreresolveCommand.class, ExplainCommand.class, ExportsCommand.class, RestoreCommand.class, ExtractCommand.class,
-            SignatureCommand.class, ReportCommand.class, VerifyCommand.class, TargetScriptCommand.class,
-            CommandLine.HelpCommand.class},
         footer = ExitCodes.HELP)
 public final class Cli implements Runnable {
     @Spec
@@ -31,9 +33,49 @@ public final class Cli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed (try --help)");
     }
 
-    /** Builds the command line with the given writers, so that tests run it in-process. */
+    /** The subcommands by name, in the order help lists them. */
+    static final Map<String, Supplier<Object>> COMMANDS = commands();
+
+    private static Map<String, Supplier<Object>> commands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("preresolve", PreresolveCommand::new);
+        m.put("explain", ExplainCommand::new);
+        m.put("exports", ExportsCommand::new);
+        m.put("restore", RestoreCommand::new);
+        m.put("extract", ExtractCommand::new);
+        m.put("signature", SignatureCommand::new);
+        m.put("report", ReportCommand::new);
+        m.put("verify", VerifyCommand::new);
+        m.put("target-script", TargetScriptCommand::new);
+        m.put("help", CommandLine.HelpCommand::new);
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** Builds the command line with every subcommand and the given writers, so that tests run it in-process. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        return commandLine(out, err, COMMANDS.keySet());
+    }
+
+    /**
+     * The command line for {@code args}: when the first names a subcommand other than {@code help},
+     * with that subcommand alone (picocli reflects over every option of every subcommand it is
+     * given, and a run needs one: 30 ms of each run's start); else with all of them, for the
+     * top-level help, {@code help}, and the errors that list or suggest subcommands.
+     */
+    static CommandLine commandLineFor(String[] args, PrintWriter out, PrintWriter err) {
+        if (args.length > 0 && !args[0].equals("help") && COMMANDS.containsKey(args[0])) {
+            return commandLine(out, err, Set.of(args[0]));
+        }
+        return commandLine(out, err);
+    }
+
+    private static CommandLine commandLine(PrintWriter out, PrintWriter err, Set<String> names) {
         CommandLine cl = new CommandLine(new Cli());
+        COMMANDS.forEach((name, make) -> {
+            if (names.contains(name)) {
+                cl.addSubcommand(name, make.get());
+            }
+        });
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> handle(ex, cmd.getErr()));
@@ -49,7 +91,7 @@ public final class Cli implements Runnable {
 
     /** Runs the command line; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        int code = commandLine(out, err).execute(args);
+        int code = commandLineFor(args, out, err).execute(args);
         out.flush();
         err.flush();
         return code;
