@@ -397,16 +397,20 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
             throw new FormatException(SECTION + " record: version 4 sections are kept only for ELF64 modules");
         }
         boolean little = file[5] == 1;
-        java.util.Map<Integer, Long> anchored = new java.util.HashMap<>();
-        java.util.Map<Integer, long[]> absolute = new java.util.HashMap<>();
-        for (Patch p : patches) {
-            if (p.anchored()) {
-                anchored.put(p.index(), p.newValue());
-            } else {
-                absolute.put(p.index(), new long[] {p.oldValue(), p.oldShndx(), p.newValue()});
-            }
+        // Each kind by original index, ascending; of two patches of one index the later counts.
+        Patch[] anchored = byIndex(patches, true);
+        Patch[] absolute = byIndex(patches, false);
+        int[] removed = new int[anchored.length];
+        for (int i = 0; i < removed.length; i++) {
+            removed[i] = anchored[i].index();
         }
-        int[] removed = anchored.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        int[] absIndex = new int[absolute.length];
+        long[][] absPatch = new long[absolute.length][];
+        for (int i = 0; i < absolute.length; i++) {
+            Patch p = absolute[i];
+            absIndex[i] = p.index();
+            absPatch[i] = new long[] {p.oldValue(), p.oldShndx(), p.newValue()};
+        }
         int[] keep = null;
         boolean[] isAnchored = null; // by original symbol index, once the symbol table is back
         long[] shift = null;
@@ -421,7 +425,8 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                     if (keep != null) {
                         throw new FormatException(SECTION + " record: two symbol tables saved");
                     }
-                    bytes = SectionDeltas.symbols(file, x.offset(), q.size(), little, removed, x.payload(), absolute);
+                    bytes = SectionDeltas.symbols(file, x.offset(), q.size(), little, removed, x.payload(), absIndex,
+                            absPatch);
                     int n = bytes.length / SectionDeltas.SYM64;
                     keep = new int[n - removed.length];
                     for (int i = 0, r = 0, k = 0; i < n; i++) {
@@ -433,9 +438,9 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                     }
                     isAnchored = new boolean[n];
                     shift = new long[n];
-                    for (int i : removed) { // each lies in the table: SectionDeltas.symbols put it back
-                        isAnchored[i] = true;
-                        shift[i] = anchored.get(i) - anchorAddress;
+                    for (Patch a : anchored) { // each lies in the table: SectionDeltas.symbols put it back
+                        isAnchored[a.index()] = true;
+                        shift[a.index()] = a.newValue() - anchorAddress;
                     }
                 } else {
                     if (keep == null) {
@@ -449,6 +454,28 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
                         q.crc()));
             }
         }
+    }
+
+    /**
+     * The anchored (or the other) patches ordered by index, one per index: the last given, as a map
+     * keyed by index would keep.
+     */
+    private static Patch[] byIndex(List<Patch> patches, boolean anchored) {
+        List<Patch> kind = new ArrayList<>();
+        for (Patch p : patches) {
+            if (p.anchored() == anchored) {
+                kind.add(p);
+            }
+        }
+        kind.sort(java.util.Comparator.comparingInt(Patch::index)); // stable: equal indices keep their order
+        List<Patch> out = new ArrayList<>(kind.size());
+        for (int i = 0; i < kind.size(); i++) {
+            if (i + 1 < kind.size() && kind.get(i + 1).index() == kind.get(i).index()) {
+                continue; // a later one of the same index follows
+            }
+            out.add(kind.get(i));
+        }
+        return out.toArray(new Patch[0]);
     }
 
     private static void checkCrc(byte[] bytes, int crc, long i) throws FormatException {

@@ -493,11 +493,22 @@ public final class Preresolver {
         return PreresolvedRecord.digest(names, addresses);
     }
 
-    static MessageDigest sha256() {
+    /**
+     * One SHA-256 per thread, reset by each {@code digest()}: looking the algorithm up among the
+     * providers for every module cost as much as a fifth of hashing its exports.
+     */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every Java platform", e);
         }
+    });
+
+    /** The thread's SHA-256, reset: for one {@code update}s-then-{@code digest()} at a time. */
+    static MessageDigest sha256() {
+        MessageDigest d = SHA256.get();
+        d.reset();
+        return d;
     }
 }

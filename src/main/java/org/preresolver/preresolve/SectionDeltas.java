@@ -1,7 +1,6 @@
 package org.preresolver.preresolve;
 
 import java.util.Arrays;
-import java.util.Map;
 import org.preresolver.elf.ByteReader;
 import org.preresolver.elf.FormatException;
 
@@ -70,11 +69,11 @@ final class SectionDeltas {
      * ({@code size - removed * entsize} bytes of it), the {@code removedEntries} put back at the
      * indices {@code removed} (ascending), and the absolute symbols' patches undone.
      *
-     * @param absolute original index to {@code {old value, old shndx, new value}} of each symbol left
-     *     {@code SHN_ABS}
+     * @param absIndex the original indices of the symbols left {@code SHN_ABS}, ascending, each once
+     * @param absPatch for each of those, {@code {old value, old shndx, new value}}
      */
     static byte[] symbols(byte[] file, long offset, long size, boolean little, int[] removed,
-            byte[] removedEntries, Map<Integer, long[]> absolute) throws FormatException {
+            byte[] removedEntries, int[] absIndex, long[][] absPatch) throws FormatException {
         int ent = SYM64;
         if (size % ent != 0 || size > Integer.MAX_VALUE || removedEntries.length != (long) removed.length * ent) {
             throw new FormatException(PreresolvedRecord.SECTION + " record: the symbol table's saved entries do "
@@ -87,6 +86,7 @@ final class SectionDeltas {
         }
         byte[] out = new byte[(int) size];
         int next = 0; // the next removed index
+        int nextAbs = 0; // the next absolute symbol's place in absIndex
         int from = (int) offset;
         int valueAt = 8; // st_value of Elf64_Sym
         int shndxAt = 6; // st_shndx
@@ -99,7 +99,10 @@ final class SectionDeltas {
             }
             System.arraycopy(file, from, out, at, ent);
             from += ent;
-            long[] p = absolute.get(i);
+            while (nextAbs < absIndex.length && absIndex[nextAbs] < i) {
+                nextAbs++; // one of the removed (anchored) indices: not a kept symbol
+            }
+            long[] p = nextAbs < absIndex.length && absIndex[nextAbs] == i ? absPatch[nextAbs] : null;
             if (p != null) {
                 long value = ByteReader.u64(out, at + valueAt, little);
                 if (value != p[2] || ByteReader.u16(out, at + shndxAt, little) != org.preresolver.elf.Elf.SHN_ABS) {
