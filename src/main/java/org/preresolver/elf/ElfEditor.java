@@ -314,10 +314,10 @@ public final class ElfEditor {
 
     /**
      * Encodes symbol table entries: the raw entries of {@code keep} (old indices, in order) copied
-     * from {@code table}, with {@code st_value}/{@code st_shndx} replaced for the indices in
-     * {@code patches} (old index to {@code {value, shndx}}).
+     * from {@code table}, with {@code st_value}/{@code st_shndx} replaced where {@code patches} (by
+     * old index, as long as the table) holds {@code {value, shndx}}, not null.
      */
-    public static byte[] symbolEntries(ElfFile f, SymbolTable table, int[] keep, Map<Integer, long[]> patches)
+    public static byte[] symbolEntries(ElfFile f, SymbolTable table, int[] keep, long[][] patches)
             throws FormatException {
         boolean is64 = f.header().is64();
         boolean little = f.header().order() == ByteOrder.LITTLE_ENDIAN;
@@ -328,7 +328,7 @@ public final class ElfEditor {
         for (int i = 0; i < keep.length; i++) {
             Symbol sym = table.get(keep[i]);
             System.arraycopy(d, (int) sym.entryOffset(), res, i * ent, ent);
-            long[] p = patches.isEmpty() ? null : patches.get(keep[i]);
+            long[] p = patches[keep[i]];
             if (p != null) {
                 if (sym.rawShndx() == Elf.SHN_XINDEX || p[1] < 0 || p[1] > 0xffff || p[1] == Elf.SHN_XINDEX) {
                     throw new FormatException("cannot patch symbol " + sym.index() + " with st_shndx 0x"

@@ -1,12 +1,8 @@
 package org.preresolver.preresolve;
 
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.preresolver.elf.Elf;
 import org.preresolver.elf.ElfEditor;
 import org.preresolver.elf.ElfFile;
@@ -44,8 +40,8 @@ final class Anchoring {
     /** Refines a plain plan for anchor mode: bindings, the anchor, and what cannot be rebased. */
     static Plan plan(ElfFile elf, Plan plain, ImageRanges ranges, LoaderRelocations table,
             org.preresolver.kernel.ModVersions versions) throws FormatException {
-        Set<Integer> unmodelled = new HashSet<>();
-        Map<Integer, String> why = new HashMap<>();
+        // By symbol index: why a symbol cannot be rebased (the first reason found), or null.
+        String[] why = new String[elf.symbolTable().size()];
         for (SectionHeader s : elf.sections()) {
             boolean rela = s.type() == Elf.SHT_RELA;
             if (!rela && s.type() != Elf.SHT_REL) {
@@ -57,13 +53,14 @@ final class Anchoring {
             for (int i = 0; i < rs.size(); i++) {
                 long st = rela64 ? rs.rela64(i, RelocationTable.R_INFO) : rs.symbolAndType(i);
                 int sym = RelocationTable.symbolOf(st);
+                if (sym < 0 || sym >= why.length || why[sym] != null) {
+                    continue; // no symbol of the table (never a candidate), or its first reason is kept
+                }
                 if (!rela) {
-                    if (unmodelled.add(sym)) { // the first reason is kept
-                        why.put(sym, "SHT_REL section " + s.name() + " has no addend to rebase");
-                    }
-                } else if (loaded && !table.knows(RelocationTable.typeOf(st)) && unmodelled.add(sym)) {
-                    why.put(sym, table.name(RelocationTable.typeOf(st)) + " in " + s.name()
-                            + " is not in the loader table");
+                    why[sym] = "SHT_REL section " + s.name() + " has no addend to rebase";
+                } else if (loaded && !table.knows(RelocationTable.typeOf(st))) {
+                    why[sym] = table.name(RelocationTable.typeOf(st)) + " in " + s.name()
+                            + " is not in the loader table";
                 }
             }
         }
@@ -79,8 +76,8 @@ final class Anchoring {
             Outcome n = switch (ranges.motion(p.address())) {
                 case FIXED -> new Outcome.Preresolved(p.address(), Outcome.Binding.ABSOLUTE);
                 case UNKNOWN -> new Outcome.Left(Reason.UNKNOWN_SLIDE, "0x" + Long.toHexString(p.address()));
-                case SLIDES -> unmodelled.contains(o.index())
-                        ? new Outcome.Left(Reason.ARCH_RULE, "anchor mode: " + why.get(o.index()))
+                case SLIDES -> why[o.index()] != null
+                        ? new Outcome.Left(Reason.ARCH_RULE, "anchor mode: " + why[o.index()])
                         : new Outcome.Preresolved(p.address(), Outcome.Binding.ANCHORED);
             };
             if (n instanceof Outcome.Preresolved q && q.binding() == Outcome.Binding.ANCHORED) {
@@ -121,17 +118,22 @@ final class Anchoring {
         SymbolTable table = elf.symbolTable();
         List<Symbol> symbols = table.symbols();
         Plan.Anchor anchor = plan.anchor().orElseThrow();
-        Map<Integer, Long> anchored = new HashMap<>();
-        Map<Integer, long[]> absolute = new HashMap<>();
+        // By symbol index: anchored (and its kernel address), or left SHN_ABS ({value, shndx}), or neither.
+        boolean[] isAnchored = new boolean[symbols.size()];
+        long[] address = new long[symbols.size()];
+        long[][] absolute = new long[symbols.size()][];
+        int anchoredCount = 0;
         List<PreresolvedRecord.Patch> patches = new ArrayList<>();
         for (SymbolOutcome o : plan.outcomes()) {
             if (o.outcome() instanceof Outcome.Preresolved p) {
                 Symbol s = symbols.get(o.index());
                 boolean a = p.binding() == Outcome.Binding.ANCHORED;
                 if (a) {
-                    anchored.put(o.index(), p.address());
+                    anchoredCount += isAnchored[o.index()] ? 0 : 1;
+                    isAnchored[o.index()] = true;
+                    address[o.index()] = p.address();
                 } else {
-                    absolute.put(o.index(), new long[] {p.address(), Elf.SHN_ABS});
+                    absolute[o.index()] = new long[] {p.address(), Elf.SHN_ABS};
                 }
                 patches.add(new PreresolvedRecord.Patch(s.index(), s.rawShndx(), s.value(), p.address(), a));
             }
@@ -139,10 +141,8 @@ final class Anchoring {
         // Old index to new; anchored symbols map to the anchor's new index, their addends move by X - anchor.
         int[] map = new int[symbols.size()];
         long[] delta = new long[symbols.size()];
-        int[] keep = new int[symbols.size() - anchored.size()];
-        int[] removed = new int[anchored.size()]; // in index order
-        boolean[] isAnchored = new boolean[symbols.size()];
-        anchored.keySet().forEach(i -> isAnchored[i] = true);
+        int[] keep = new int[symbols.size() - anchoredCount];
+        int[] removed = new int[anchoredCount]; // in index order
         int n = 0;
         for (int i = 0, r = 0; i < symbols.size(); i++) {
             if (!isAnchored[i]) {
@@ -153,9 +153,9 @@ final class Anchoring {
             }
         }
         int anchorNew = map[anchor.index()];
-        for (Map.Entry<Integer, Long> e : anchored.entrySet()) {
-            map[e.getKey()] = anchorNew;
-            delta[e.getKey()] = e.getValue() - anchor.address();
+        for (int i : removed) {
+            map[i] = anchorNew;
+            delta[i] = address[i] - anchor.address();
         }
         SectionHeader symtab = table.section();
         long firstGlobal = symtab.info();
@@ -179,7 +179,7 @@ final class Anchoring {
             overwrite(elf, ed, saved, symtab, newSymbols, newFirstGlobal);
         }
         boolean[] noted = new boolean[symbols.size()];
-        for (int s : anchored.keySet()) {
+        for (int s : removed) {
             noted[s] = s != anchor.index();
         }
 
