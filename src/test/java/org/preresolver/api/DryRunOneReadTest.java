@@ -69,6 +69,7 @@ class DryRunOneReadTest {
         Path relicensed = tree("relicensed", MODULES, true);
         Path missing = tree("missing", List.of("fs/ext4/ext4.ko", "fs/mbcache.ko", "lib/crc16.ko"), false);
         int guardedWhenComplete = -1;
+        int sized = 0;
         for (Path in : List.of(complete, relicensed, missing)) {
             Path out = tmp.resolve(in.getFileName() + "-out");
             RunReport written = pre.toDirectory(List.of(in), out);
@@ -83,6 +84,12 @@ class DryRunOneReadTest {
                 assertThat(d.undefined()).as(d.path()).isEqualTo(w.undefined());
                 assertThat(d.left()).as(d.path()).isEqualTo(w.left());
                 assertThat(d.error()).as(d.path()).isEqualTo(w.error());
+                // A dry run reports the size of each output it built: the size of the file that writing
+                // the tree leaves.
+                if (d.status() == ModuleReport.Status.PRERESOLVED) {
+                    assertThat(d.uncompressedSizeOut()).as(d.path()).isEqualTo(Files.size(out.resolve(d.path())));
+                    sized++;
+                }
             }
             // What nm says of the written ext4: its GPL-only imports from vmlinux still undefined.
             Set<String> imports = nmUndefined(debian.modulesDir().resolve("kernel/fs/ext4/ext4.ko"));
@@ -100,6 +107,7 @@ class DryRunOneReadTest {
             }
         }
         assertThat(guardedWhenComplete).isGreaterThanOrEqualTo(0);
+        assertThat(sized).isGreaterThanOrEqualTo(6);
     }
 
     /**
