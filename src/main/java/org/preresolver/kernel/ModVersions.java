@@ -155,6 +155,11 @@ public final class ModVersions {
         return index.getOrDefault(name, Integer.MAX_VALUE);
     }
 
+    /** The CRC of the entry at {@code position}, a place {@link #position} gave (not {@link Integer#MAX_VALUE}). */
+    public long crcAt(int position) {
+        return crcAt[position];
+    }
+
     /** The CRC the module expects for {@code name}, or null when it has no entry. */
     public Long crc(String name) {
         Integer i = index.get(name);

@@ -37,9 +37,13 @@ import org.preresolver.kernel.LoaderRelocations;
 final class Anchoring {
     private Anchoring() {}
 
-    /** Refines a plain plan for anchor mode: bindings, the anchor, and what cannot be rebased. */
+    /**
+     * Refines a plain plan for anchor mode: bindings, the anchor, and what cannot be rebased.
+     * {@code positions}: by symbol index, the place of its {@code __versions} entry where the plain
+     * plan looked it up, else -1.
+     */
     static Plan plan(ElfFile elf, Plan plain, ImageRanges ranges, LoaderRelocations table,
-            org.preresolver.kernel.ModVersions versions) throws FormatException {
+            org.preresolver.kernel.ModVersions versions, int[] positions) throws FormatException {
         // By symbol index: why a symbol cannot be rebased (the first reason found), or null.
         String[] why = new String[elf.symbolTable().size()];
         for (SectionHeader s : elf.sections()) {
@@ -83,7 +87,7 @@ final class Anchoring {
             if (n instanceof Outcome.Preresolved q && q.binding() == Outcome.Binding.ANCHORED) {
                 // The candidate whose __versions entry comes first: check_version() scans the table from the
                 // start for the one name the loader still looks up. Ties (no versions): the first in .symtab.
-                int position = versions.position(o.name());
+                int position = positions[o.index()] >= 0 ? positions[o.index()] : versions.position(o.name());
                 if (anchor.isEmpty() || position < anchorPosition) {
                     anchor = Optional.of(new Plan.Anchor(o.index(), o.name(), p.address()));
                     anchorAt = out.size();

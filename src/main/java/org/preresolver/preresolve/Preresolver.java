@@ -294,8 +294,10 @@ public final class Preresolver {
             }
         }
 
+        int[] positions = new int[symbols.size()];
+        Arrays.fill(positions, -1);
         ModuleFacts facts = new ModuleFacts(gplOk, imported, versions, livepatch, archKeep, machine, moduleName, inTree,
-                lastUnsafeProvider);
+                lastUnsafeProvider, positions);
         List<SymbolOutcome> out = new ArrayList<>();
         for (Symbol s : symbols) {
             if (isLivepatchSymbol(s)) {
@@ -313,7 +315,7 @@ public final class Preresolver {
         Plan plain = new Plan(out, Optional.empty(), fromModules);
         if (options.mode() == Options.Mode.ANCHOR) {
             return Anchoring.plan(elf, plain, kernel.ranges().orElseThrow(),
-                    LoaderRelocations.of(machine).orElseThrow(), versions);
+                    LoaderRelocations.of(machine).orElseThrow(), versions, positions);
         }
         return plain;
     }
@@ -327,10 +329,12 @@ public final class Preresolver {
      * @param archKeep symbols the architecture's loader must see undefined, with the rule
      * @param inTree {@code intree=Y} in {@code .modinfo}: {@code module:} namespaces may admit it by name
      * @param lastUnsafeProvider the last symbol taken from a module not known to be GPL-compatible, or -1
+     * @param positions by symbol index, the place of its {@code __versions} entry as {@code decide()}
+     *     found it ({@link ModVersions#position}), or -1 where it did not look
      */
     private record ModuleFacts(boolean gplOk, Set<String> imported, ModVersions versions, Set<Integer> livepatch,
             java.util.Map<Integer, String> archKeep, int machine, String moduleName, boolean inTree,
-            int lastUnsafeProvider) {}
+            int lastUnsafeProvider, int[] positions) {}
 
     /** The outcome of candidate {@code s}; {@code e} is vmlinux's export of its name, or null. */
     private Outcome decide(Symbol s, boolean weak, KernelExport e, ModuleFacts m) {
@@ -360,11 +364,13 @@ public final class Preresolver {
             if (!versions.present()) {
                 return new Outcome.Left(Reason.NO_VERSIONS, "");
             }
-            Long want = versions.crc(name);
-            if (want == null) {
+            int position = versions.position(name);
+            m.positions()[s.index()] = position; // anchor mode chooses its anchor by it
+            if (position == Integer.MAX_VALUE) {
                 return new Outcome.Left(Reason.NO_VERSION_ENTRY, "");
             }
-            if (want.longValue() != e.crc().longValue()) {
+            long want = versions.crcAt(position);
+            if (want != e.crc().longValue()) {
                 return new Outcome.Left(Reason.CRC_MISMATCH, String.format("module 0x%08x, kernel 0x%08x", want, e.crc()));
             }
         }
