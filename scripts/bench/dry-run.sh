@@ -4,6 +4,13 @@
 # included, the launcher's default JVM options.
 #
 #   scripts/bench/dry-run.sh [RUNS] [ABI]     default 5 runs, the test suite's Debian kernel
+#   GAP=3 scripts/bench/dry-run.sh ...         each run after 3 s idle (see below)
+#
+# On a virtual machine that hands freed memory back to its host (free page reporting), a process
+# that touches memory another one freed within the last second or two gets it cheaply, and one that
+# starts later pays the host for every page: JVM runs one after the other then alternate between
+# fast and slow. GAP puts every run in the same (slow) state; depmod, with little memory, is hardly
+# affected (BENCHMARKS.md, section 6).
 #
 # Prints one line per run (wall seconds, and user+sys CPU seconds) and the medians:
 #   depmod   depmod -b COPY -a RELEASE
@@ -32,6 +39,7 @@ echo "kernel: $release, $(find "$tree" -name '*.ko' | wc -l) modules, $(du -sm "
 echo "java: $(java -version 2>&1 | head -1)"
 t() { # label, command...
     label=$1; shift
+    [ "${GAP:-0}" = 0 ] || sleep "$GAP"
     /usr/bin/time -f "%e %U %S" -o "$work/t" "$@" > /dev/null 2>&1 || { echo "bench: $label failed" >&2; exit 1; }
     awk -v l="$label" '{printf "%s %.2f %.2f\n", l, $1, $2 + $3}' "$work/t" >> "$work/all"
     awk '{printf "%8.2f (%5.2f cpu)", $1, $2 + $3}' "$work/t"
@@ -52,4 +60,9 @@ for l in depmod anchor plain; do
 done | tee "$work/medians"
 awk '/depmod/ {d = $3} /anchor/ {a = $3} /plain/ {p = $3} END {
     printf "anchor / depmod = %.2f, plain / depmod = %.2f (wall)\n", a / d, p / d }' "$work/medians"
+# The same, round by round (each round's runs share the machine's state): the medians of the ratios.
+awk '$1 == "depmod" {d[++nd] = $2} $1 == "anchor" {a[++na] = $2} $1 == "plain" {p[++np] = $2} END {
+    for (i = 1; i <= nd; i++) print a[i] / d[i], p[i] / d[i] }' "$work/all" > "$work/ratios"
+sort -n "$work/ratios" | awk '{r[NR] = $1} END {printf "round by round: anchor / depmod median %.2f", r[int((NR + 1) / 2)]}'
+sort -k2 -n "$work/ratios" | awk '{r[NR] = $2} END {printf ", plain / depmod median %.2f\n", r[int((NR + 1) / 2)]}'
 rm -rf "$work"
