@@ -102,16 +102,15 @@ public final class TreeRunner {
             RunConfig cfg, ModuleSink sink, ModuleRunner runner, Runnable progress) throws IOException {
         Preresolver assumed = factory.create(Options.assumedGplProviders());
         List<Assumed> done = runner.run(entries, false, chunk -> {
-            List<ModuleSource.ModuleInput> inputs = ModuleSource.read(chunk, ModuleSource.Kept.none());
-            // One parse per module: what it exports, then its decision.
-            List<KernelModule> parsed = new ArrayList<>(inputs.size());
-            List<List<Export>> exports = new ArrayList<>(inputs.size());
-            for (ModuleSource.ModuleInput in : inputs) {
+            // One parse per module, just before its decision: what it exports, then the decision. (Parsed
+            // all at once, a chunk's modules outlived young collections and were copied into the old
+            // generation.)
+            List<List<Export>> exports = new ArrayList<>(Collections.nCopies(chunk.size(), List.<Export>of()));
+            List<Done> d = process(assumed, ModuleSource.read(chunk, ModuleSource.Kept.none()), (i, in) -> {
                 KernelModule m = parse(in);
-                parsed.add(m);
-                exports.add(m != null ? exportsOf(in, m) : exportsOf(in));
-            }
-            List<Done> d = process(assumed, inputs, parsed, cfg, sink);
+                exports.set(i, m != null ? exportsOf(in, m) : exportsOf(in));
+                return m;
+            }, cfg, sink);
             List<Assumed> out = new ArrayList<>(d.size());
             for (int i = 0; i < d.size(); i++) {
                 out.add(new Assumed(d.get(i), exports.get(i)));
@@ -240,6 +239,12 @@ public final class TreeRunner {
         return i > 0 ? n.substring(0, i) : n;
     }
 
+    /** Parses the {@code i}th module of a chunk, read: null when it cannot be (its processing reports why). */
+    @FunctionalInterface
+    private interface Parse {
+        KernelModule apply(int i, ModuleSource.ModuleInput in);
+    }
+
     /** A module decided and checked, waiting for its output to be compressed and written. */
     private record Prepared(ModuleSource.ModuleInput input, Result result) {}
 
@@ -254,12 +259,12 @@ public final class TreeRunner {
     }
 
     /**
-     * {@link #processChunk} of modules already read, and parsed where {@code parsed} has them (null:
-     * none is; a null element: parsed here).
+     * {@link #processChunk} of modules already read, each parsed by {@code parse} just before it is
+     * processed (null: here; a null parse: here, to report why it cannot be). Each element of
+     * {@code inputs} is cleared as its module is taken, so that nothing of it outlives its processing.
      */
-    private static List<Done> process(Preresolver pre, List<ModuleSource.ModuleInput> read, List<KernelModule> parsed,
+    private static List<Done> process(Preresolver pre, List<ModuleSource.ModuleInput> inputs, Parse parse,
             RunConfig cfg, ModuleSink sink) {
-        List<ModuleSource.ModuleInput> inputs = new ArrayList<>(read);
         int n = inputs.size();
         List<ModuleFiles.Entry> chunk = inputs.stream().map(ModuleSource.ModuleInput::entry).toList();
         ModuleReport[] reports = new ModuleReport[n];
@@ -273,7 +278,7 @@ public final class TreeRunner {
                 continue;
             }
             try {
-                KernelModule m = parsed == null ? null : parsed.set(i, null);
+                KernelModule m = parse == null ? null : parse.apply(i, in);
                 Result r = m != null ? pre.process(m) : pre.process(in.decoded().elf());
                 prepared[i] = new Prepared(in, r);
                 fromModules.set(i, r.plan().fromModules());
