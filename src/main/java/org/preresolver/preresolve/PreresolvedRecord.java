@@ -501,7 +501,7 @@ public record PreresolvedRecord(boolean signatureStripped, long originalElfLengt
      * saved: 40% of 0.5 MB over the whole tree, 0.08% of its size (BENCHMARKS.md, section 6). Any
      * inflater reads the block, as {@link #inflate} does without zlib.
      */
-    static final int STORED_BELOW = 256;
+    static final int STORED_BELOW = 1024;
 
     static byte[] deflate(byte[] data) {
         if (data.length < STORED_BELOW) {
