@@ -22,6 +22,7 @@ import org.preresolver.kernel.KernelModule;
 import org.preresolver.kernel.LoaderRelocations;
 import org.preresolver.kernel.ModInfo;
 import org.preresolver.kernel.ModVersions;
+import org.preresolver.kernel.ModuleSignature;
 import org.preresolver.kernel.ModuleSigner;
 
 /**
@@ -36,7 +37,7 @@ import org.preresolver.kernel.ModuleSigner;
  * <p>Pure: no files, no terminal. Thread-safe: one instance serves a whole parallel run.
  */
 public final class Preresolver {
-    /** Names {@code scripts/mod/modpost.c} and the loader never resolve. */
+    /** Names {@code scripts/mod/modpost.c} and the loader never resolve (each starts with '_' or '.'). */
     private static final Set<String> IGNORED = Set.of("__this_module", "_GLOBAL_OFFSET_TABLE_", ".TOC.");
     /** ppc out-of-line register save/restore helpers, linked into each module. */
     private static final List<String> IGNORED_PPC_PREFIXES = List.of("_restgpr0_", "_savegpr0_", "_restgpr1_",
@@ -122,7 +123,7 @@ public final class Preresolver {
         }
         byte[] out = apply(module.elf(), plan, trailer, signed);
         ElfFile parsed = ElfFile.parse(out);
-        checkRestores(parsed, module.bytes());
+        checkRestores(parsed, module.bytes(), module.signature());
         if (plan.anchor().isPresent()) {
             prove(module.elf(), parsed, lookups);
         }
@@ -180,9 +181,18 @@ public final class Preresolver {
      * reported as an error for the module rather than written.
      */
     static void checkRestores(ElfFile out, byte[] original) throws FormatException {
+        checkRestores(out, original, Optional.empty());
+    }
+
+    /**
+     * As {@link #checkRestores(ElfFile, byte[])}, given the {@code signature} the original was
+     * found to carry: restoring the same trailer does not parse it again (the bytes are compared).
+     */
+    private static void checkRestores(ElfFile out, byte[] original, Optional<ModuleSignature> signature)
+            throws FormatException {
         PreresolvedRecord rec = Restorer.record(out)
                 .orElseThrow(() -> new FormatException("internal check failed: output has no record"));
-        byte[] back = Restorer.restore(out, rec, Preresolver::checkBuffer);
+        byte[] back = Restorer.restore(out, rec, Preresolver::checkBuffer, signature);
         long length = rec.originalElfLength() + rec.trailer().length;
         if (length != original.length || !Arrays.equals(back, 0, original.length, original, 0, original.length)) {
             throw new FormatException("internal check failed: output does not restore to the original; not written");
@@ -396,7 +406,9 @@ public final class Preresolver {
 
     /** modpost's and the loader's ignore lists, and ppc64 ELFv1 dot-names. */
     static boolean isIgnoredName(String name, int machine) {
-        if (IGNORED.contains(name)) {
+        // Every name of IGNORED starts with '_' or '.': most names are decided without hashing them.
+        char c = name.isEmpty() ? 0 : name.charAt(0);
+        if ((c == '_' || c == '.') && IGNORED.contains(name)) {
             return true;
         }
         return switch (machine) {

@@ -69,6 +69,17 @@ public final class Restorer {
      */
     public static byte[] restore(ElfFile f, PreresolvedRecord rec, java.util.function.IntFunction<byte[]> into)
             throws FormatException {
+        return restore(f, rec, into, Optional.empty());
+    }
+
+    /**
+     * As {@link #restore(ElfFile, PreresolvedRecord, java.util.function.IntFunction)}, given the
+     * signature the original is known to carry ({@code known}, parsed from the original itself): a
+     * stored trailer of exactly its bytes, after a module of its length, is that signature, and is
+     * not parsed again. Any other trailer is parsed and checked as always.
+     */
+    static byte[] restore(ElfFile f, PreresolvedRecord rec, java.util.function.IntFunction<byte[]> into,
+            Optional<ModuleSignature> known) throws FormatException {
         var h = f.header();
         byte[] data = f.data();
         SectionHeader marker = f.section(PreresolvedRecord.SECTION).orElseThrow();
@@ -150,6 +161,10 @@ public final class Restorer {
             return out;
         }
         System.arraycopy(rec.trailer(), 0, out, origLength, rec.trailer().length);
+        if (known.isPresent() && known.get().moduleLength() == origLength
+                && java.util.Arrays.equals(known.get().trailer(), rec.trailer())) {
+            return out;
+        }
         Optional<ModuleSignature> sig;
         try {
             sig = ModuleSignature.parse(out, origLength + rec.trailer().length);
