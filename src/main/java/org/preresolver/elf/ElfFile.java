@@ -424,6 +424,45 @@ public final class ElfFile {
         return SymbolTable.decodeOne(this, symtabSection, symtabParts, index);
     }
 
+    /** The number of entries of the {@code SHT_SYMTAB} symbol table, without decoding it. */
+    public int symbolCount() throws FormatException {
+        if (symtab != null) {
+            return symtab.size();
+        }
+        for (SectionHeader s : sections) {
+            if (s.type() == Elf.SHT_SYMTAB) {
+                return (int) (s.size() / (header.is64() ? 24 : 16));
+            }
+        }
+        throw new FormatException("no .symtab section");
+    }
+
+    /**
+     * Every entry of the {@code SHT_SYMTAB} symbol table, as {@link SymbolTable#forEachEntry}: from
+     * the table when it is decoded already, else read in place without making {@link Symbol}s.
+     */
+    public void forEachSymbol(SymbolTable.EntryVisitor v) throws FormatException {
+        if (symtab != null) {
+            for (Symbol s : symtab.symbols()) {
+                v.entry(s.index(), s.shndx(), s.value(), s.stringTable(), s.nameStart());
+            }
+            return;
+        }
+        SectionHeader sh = null;
+        for (SectionHeader s : sections) {
+            if (s.type() == Elf.SHT_SYMTAB) {
+                if (sh != null) {
+                    throw new FormatException("more than one SHT_SYMTAB section", s.headerOffset());
+                }
+                sh = s;
+            }
+        }
+        if (sh == null) {
+            throw new FormatException("no .symtab section");
+        }
+        SymbolTable.forEachEntry(this, sh, v);
+    }
+
     /** True if the file has an {@code SHT_SYMTAB} section. */
     public boolean hasSymbolTable() {
         return sections.stream().anyMatch(s -> s.type() == Elf.SHT_SYMTAB);

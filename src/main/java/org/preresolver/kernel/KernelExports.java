@@ -76,7 +76,15 @@ public final class KernelExports {
      * from the module's string table without making the name.
      */
     public KernelExport get(Symbol s) {
-        return s.nameStart() < 0 ? byName.get("") : byName.get(s.stringTable(), s.nameStart());
+        return get(s.stringTable(), s.nameStart());
+    }
+
+    /**
+     * The export named by the NUL-terminated string at {@code at} in {@code strings} (which it ends
+     * inside), or null; {@code at} negative: the empty name.
+     */
+    public KernelExport get(byte[] strings, int at) {
+        return at < 0 ? byName.get("") : byName.get(strings, at);
     }
 
     public String source() {

@@ -27,17 +27,24 @@ final class ExportLookups {
 
     /** vmlinux's export of the name of symbol {@code s} of {@code file}, or null: {@link KernelExports#get}. */
     KernelExport of(ElfFile file, Symbol s) throws FormatException {
+        return of(file, s.index(), s.stringTable(), s.nameStart());
+    }
+
+    /**
+     * As {@link #of(ElfFile, Symbol)}, for symbol {@code i} of {@code file} named by the string at
+     * {@code nameAt} in {@code strings} ({@link Symbol#stringTable()}, {@link Symbol#nameStart()}).
+     */
+    KernelExport of(ElfFile file, int i, byte[] strings, int nameAt) throws FormatException {
         if (file != original) {
-            return kernel.get(s);
+            return kernel.get(strings, nameAt);
         }
         if (found == null) {
             int n = original.symbolTable().size();
             found = new KernelExport[n];
             looked = new boolean[n];
         }
-        int i = s.index();
         if (!looked[i]) {
-            found[i] = kernel.get(s);
+            found[i] = kernel.get(strings, nameAt);
             looked[i] = true;
         }
         return found[i];

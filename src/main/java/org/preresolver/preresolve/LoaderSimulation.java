@@ -9,7 +9,6 @@ import org.preresolver.elf.FormatException;
 import org.preresolver.elf.Relocation;
 import org.preresolver.elf.RelocationTable;
 import org.preresolver.elf.SectionHeader;
-import org.preresolver.elf.Symbol;
 import org.preresolver.kernel.ImageRanges;
 import org.preresolver.kernel.KernelExport;
 import org.preresolver.kernel.KernelExports;
@@ -274,14 +273,17 @@ final class LoaderSimulation {
         }
     }
 
-    /** Every symbol's {@link Values}, sections laid out as the loader does; vmlinux looked up once per name. */
+    /**
+     * Every symbol's {@link Values}, sections laid out as the loader does; vmlinux looked up once per
+     * name. The symbols are read in place ({@link ElfFile#forEachSymbol}): the output's table is
+     * decoded for nothing else.
+     */
     private static Values values(ElfFile f, ExportLookups kernel, ImageRanges ranges) throws FormatException {
         long[] base = layout(f, new byte[f.sections().size()][], false);
-        List<Symbol> syms = f.symbolTable().symbols();
-        Values v = new Values(new long[syms.size()], new boolean[syms.size()]);
-        for (Symbol s : syms) {
-            resolve(f, s, base, kernel, ranges, v);
-        }
+        int n = f.symbolCount();
+        Values v = new Values(new long[n], new boolean[n]);
+        f.forEachSymbol((i, shndx, value, strings, nameAt) -> resolve(f, i, shndx, value, strings, nameAt, base,
+                kernel, ranges, v));
         return v;
     }
 
@@ -316,12 +318,10 @@ final class LoaderSimulation {
         List<SectionHeader> secs = f.sections();
         byte[][] images = new byte[secs.size()][];
         long[] base = layout(f, images, true);
-        List<Symbol> syms = f.symbolTable().symbols();
-        Values values = new Values(new long[syms.size()], new boolean[syms.size()]);
-        long[] value = new long[syms.size()];
-        for (Symbol s : syms) {
-            resolve(f, s, base, kernel, ranges, values);
-            value[s.index()] = values.at(s.index(), slide);
+        Values values = values(f, kernel, ranges);
+        long[] value = new long[values.size()];
+        for (int i = 0; i < value.length; i++) {
+            value[i] = values.at(i, slide);
         }
         List<String> unapplied = new ArrayList<>();
         List<String> overflows = new ArrayList<>();
@@ -360,21 +360,22 @@ final class LoaderSimulation {
         return new Loaded(images, unapplied, overflows);
     }
 
-    /** What {@code simplify_symbols()} makes of a symbol, in the simulated kernel: into {@code out}. */
-    private static void resolve(ElfFile f, Symbol s, long[] base, ExportLookups kernel, ImageRanges ranges,
-            Values out) throws FormatException {
-        int shndx = s.shndx();
-        int i = s.index();
+    /**
+     * What {@code simplify_symbols()} makes of symbol {@code i} ({@code st_shndx}, {@code st_value},
+     * its name at {@code nameAt} in {@code strings}), in the simulated kernel: into {@code out}.
+     */
+    private static void resolve(ElfFile f, int i, int shndx, long value, byte[] strings, int nameAt, long[] base,
+            ExportLookups kernel, ImageRanges ranges, Values out) throws FormatException {
         if (shndx == Elf.SHN_ABS) {
-            out.fixed[i] = s.value();
+            out.fixed[i] = value;
         } else if (shndx == Elf.SHN_UNDEF) {
-            if (s.name().isEmpty()) {
+            if (nameAt < 0 || strings[nameAt] == 0) {
                 out.fixed[i] = 0;
                 return;
             }
-            KernelExport e = kernel.of(f, s);
+            KernelExport e = kernel.of(f, i, strings, nameAt);
             if (e == null || e.address() == 0) {
-                out.fixed[i] = madeUp(s.name());
+                out.fixed[i] = madeUp(strings, nameAt);
                 return;
             }
             switch (ranges.motion(e.address())) {
@@ -383,17 +384,24 @@ final class LoaderSimulation {
                     out.slides[i] = true;
                 }
                 case FIXED -> out.fixed[i] = e.address();
-                case UNKNOWN -> out.fixed[i] = madeUp(s.name());
+                case UNKNOWN -> out.fixed[i] = madeUp(strings, nameAt);
             }
         } else if (shndx < base.length) {
-            out.fixed[i] = base[shndx] + s.value();
+            out.fixed[i] = base[shndx] + value;
         } else {
-            out.fixed[i] = s.value();
+            out.fixed[i] = value;
         }
     }
 
-    /** An address for a symbol that a module exports: from its name, the same in both files. */
-    private static long madeUp(String name) {
-        return 0xffffffffa0000000L + ((name.hashCode() & 0xffffffL) << 4);
+    /**
+     * An address for a symbol that a module exports: from its name (the NUL-terminated string at
+     * {@code at}), the same in both files. The hash is {@code String.hashCode()} of the Latin-1 name.
+     */
+    private static long madeUp(byte[] strings, int at) {
+        int h = 0;
+        for (int k = at; strings[k] != 0; k++) {
+            h = 31 * h + (strings[k] & 0xff);
+        }
+        return 0xffffffffa0000000L + ((h & 0xffffffL) << 4);
     }
 }

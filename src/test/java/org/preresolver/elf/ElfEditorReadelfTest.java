@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -88,6 +89,23 @@ class ElfEditorReadelfTest {
             assertThat(s.value()).as(s.name()).isEqualTo(Long.parseUnsignedLong(row[1], 16));
             assertThat(ndx(s.shndx())).as(s.name()).isEqualTo(row[6]);
         }
+        // The same entries read in place, without a Symbol each (a fresh parse: no table decoded yet).
+        ElfFile fresh = ElfFile.parse(in);
+        assertThat(fresh.symbolCount()).isEqualTo(r.symbols().size());
+        List<Integer> seen = new ArrayList<>();
+        fresh.forEachSymbol((i, shndx, value, strings, nameAt) -> {
+            String[] row = r.symbols().get(i);
+            int end = nameAt;
+            while (nameAt >= 0 && strings[end] != 0) {
+                end++;
+            }
+            String name = nameAt < 0 ? "" : new String(strings, nameAt, end - nameAt, StandardCharsets.ISO_8859_1);
+            assertThat(name).as("symbol %d", i).isEqualTo(row[7]);
+            assertThat(value).as(name).isEqualTo(Long.parseUnsignedLong(row[1], 16));
+            assertThat(ndx(shndx)).as(name).isEqualTo(row[6]);
+            seen.add(i);
+        });
+        assertThat(seen).hasSize(r.symbols().size()).isSorted();
     }
 
     /** Debian's real modules: read then write unchanged gives the same bytes, and undoing an append too. */
