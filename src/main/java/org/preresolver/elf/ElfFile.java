@@ -379,21 +379,26 @@ public final class ElfFile {
     /** The {@code SHT_SYMTAB} symbol table, decoded on first use. */
     public SymbolTable symbolTable() throws FormatException {
         if (symtab == null) {
-            SectionHeader sh = null;
-            for (SectionHeader s : sections) {
-                if (s.type() == Elf.SHT_SYMTAB) {
-                    if (sh != null) {
-                        throw new FormatException("more than one SHT_SYMTAB section", s.headerOffset());
-                    }
-                    sh = s;
-                }
-            }
-            if (sh == null) {
-                throw new FormatException("no .symtab section");
-            }
-            symtab = SymbolTable.decode(this, sh);
+            symtab = SymbolTable.decode(this, onlySymbolTable());
         }
         return symtab;
+    }
+
+    /** The one {@code SHT_SYMTAB} section: there must be exactly one. */
+    private SectionHeader onlySymbolTable() throws FormatException {
+        SectionHeader sh = null;
+        for (SectionHeader s : sections) {
+            if (s.type() == Elf.SHT_SYMTAB) {
+                if (sh != null) {
+                    throw new FormatException("more than one SHT_SYMTAB section", s.headerOffset());
+                }
+                sh = s;
+            }
+        }
+        if (sh == null) {
+            throw new FormatException("no .symtab section");
+        }
+        return sh;
     }
 
     /**
@@ -429,12 +434,7 @@ public final class ElfFile {
         if (symtab != null) {
             return symtab.size();
         }
-        for (SectionHeader s : sections) {
-            if (s.type() == Elf.SHT_SYMTAB) {
-                return (int) (s.size() / (header.is64() ? 24 : 16));
-            }
-        }
-        throw new FormatException("no .symtab section");
+        return (int) (onlySymbolTable().size() / (header.is64() ? 24 : 16));
     }
 
     /**
@@ -448,19 +448,7 @@ public final class ElfFile {
             }
             return;
         }
-        SectionHeader sh = null;
-        for (SectionHeader s : sections) {
-            if (s.type() == Elf.SHT_SYMTAB) {
-                if (sh != null) {
-                    throw new FormatException("more than one SHT_SYMTAB section", s.headerOffset());
-                }
-                sh = s;
-            }
-        }
-        if (sh == null) {
-            throw new FormatException("no .symtab section");
-        }
-        SymbolTable.forEachEntry(this, sh, v);
+        SymbolTable.forEachEntry(this, onlySymbolTable(), v);
     }
 
     /** True if the file has an {@code SHT_SYMTAB} section. */
