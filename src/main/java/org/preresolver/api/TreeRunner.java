@@ -102,9 +102,8 @@ public final class TreeRunner {
             RunConfig cfg, ModuleSink sink, ModuleRunner runner, Runnable progress) throws IOException {
         Preresolver assumed = factory.create(Options.assumedGplProviders());
         List<Assumed> done = runner.run(entries, false, chunk -> {
-            // One parse per module, just before its decision: what it exports, then the decision. (Parsed
-            // all at once, a chunk's modules outlived young collections and were copied into the old
-            // generation.)
+            // One parse per module, just before its decision: what it exports, then the decision; only the
+            // module being decided is held parsed.
             List<List<Export>> exports = new ArrayList<>(Collections.nCopies(chunk.size(), List.<Export>of()));
             List<Done> d = process(assumed, ModuleSource.read(chunk, ModuleSource.Kept.none()), (i, in) -> {
                 KernelModule m = parse(in);

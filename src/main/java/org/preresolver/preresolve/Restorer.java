@@ -59,24 +59,16 @@ public final class Restorer {
     }
 
     public static byte[] restore(ElfFile f, PreresolvedRecord rec) throws FormatException {
-        return restore(f, rec, byte[]::new);
+        return restore(f, rec, byte[]::new, Optional.empty());
     }
 
     /**
      * As {@link #restore(ElfFile, PreresolvedRecord)}, into the array that {@code into} gives for
      * the restored size, which may be longer (a buffer the caller reuses): the original is its first
-     * {@code rec.originalElfLength() + rec.trailer().length} bytes.
-     */
-    public static byte[] restore(ElfFile f, PreresolvedRecord rec, java.util.function.IntFunction<byte[]> into)
-            throws FormatException {
-        return restore(f, rec, into, Optional.empty());
-    }
-
-    /**
-     * As {@link #restore(ElfFile, PreresolvedRecord, java.util.function.IntFunction)}, given the
-     * signature the original is known to carry ({@code known}, parsed from the original itself): a
-     * stored trailer of exactly its bytes, after a module of its length, is that signature, and is
-     * not parsed again. Any other trailer is parsed and checked as always.
+     * {@code rec.originalElfLength() + rec.trailer().length} bytes. Given the signature the original
+     * is known to carry ({@code known}, parsed from the original itself), a stored trailer of exactly
+     * its bytes, after a module of its length, is that signature and is not parsed again; any other
+     * trailer is parsed and checked as always.
      */
     static byte[] restore(ElfFile f, PreresolvedRecord rec, java.util.function.IntFunction<byte[]> into,
             Optional<ModuleSignature> known) throws FormatException {
