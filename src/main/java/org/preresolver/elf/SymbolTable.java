@@ -94,30 +94,13 @@ public final class SymbolTable {
         int nameOff = l.name().at();
         int shndxOff = l.shndx().at();
         int valueOff = l.value().at();
-        SectionHeader str = p.str();
-        long strEnd = str.offset() + str.size();
         for (int i = 0; i < p.count(); i++) {
             int e = (int) (sh.offset() + (long) i * entsize);
             long name = ByteReader.u32(d, e + nameOff, little);
             int shndx = ByteReader.u16(d, e + shndxOff, little);
             long value = is64 ? ByteReader.u64(d, e + valueOff, little) : ByteReader.u32(d, e + valueOff, little);
-            if (shndx == Elf.SHN_XINDEX) {
-                if (p.xindex() == null) {
-                    throw new FormatException("symbol " + i + " has SHN_XINDEX but there is no SHT_SYMTAB_SHNDX", e);
-                }
-                shndx = (int) in.u32(p.xindex().offset() + 4L * i, "SHT_SYMTAB_SHNDX entry " + i);
-            }
-            int nameAt = -1;
-            if (name != 0) {
-                if (name >= str.size()) {
-                    throw new FormatException("st_name " + name + " out of range in symbol " + i, e);
-                }
-                if (!p.terminated()) {
-                    in.cstring(str.offset() + name, strEnd, "name of symbol ", i, "");
-                }
-                nameAt = (int) (str.offset() + name);
-            }
-            v.entry(i, shndx, value, d, nameAt);
+            int real = realShndx(in, p, i, shndx, e);
+            v.entry(i, real, value, d, nameAt(in, p, i, name, e));
         }
     }
 
@@ -133,9 +116,6 @@ public final class SymbolTable {
         ElfHeader h = f.header();
         ByteReader in = f.reader();
         int entsize = h.is64() ? 24 : 16;
-        SectionHeader str = p.str();
-        SectionHeader xindex = p.xindex();
-        long strEnd = str.offset() + str.size();
         byte[] d = in.data();
         boolean little = h.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
         int e = (int) (sh.offset() + (long) i * entsize);
@@ -152,24 +132,37 @@ public final class SymbolTable {
         shndx = ByteReader.u16(d, e + l.shndx().at(), little);
         value = h.is64() ? ByteReader.u64(d, e + l.value().at(), little) : ByteReader.u32(d, e + l.value().at(), little);
         size = h.is64() ? ByteReader.u64(d, e + l.size().at(), little) : ByteReader.u32(d, e + l.size().at(), little);
-        int real = shndx;
-        if (shndx == Elf.SHN_XINDEX) {
-            if (xindex == null) {
-                throw new FormatException("symbol " + i + " has SHN_XINDEX but there is no SHT_SYMTAB_SHNDX", e);
-            }
-            real = (int) in.u32(xindex.offset() + 4L * i, "SHT_SYMTAB_SHNDX entry " + i);
+        int real = realShndx(in, p, i, shndx, e);
+        return new Symbol(i, d, nameAt(in, p, i, name, e), name, value, size, info, other, real, shndx, e);
+    }
+
+    /** Symbol {@code i}'s section index: {@code shndx} as stored, or from the extension for {@code SHN_XINDEX}. */
+    private static int realShndx(ByteReader in, Parts p, int i, int shndx, int entry) throws FormatException {
+        if (shndx != Elf.SHN_XINDEX) {
+            return shndx;
         }
-        int nameAt = -1;
-        if (name != 0) {
-            if (name >= str.size()) {
-                throw new FormatException("st_name " + name + " out of range in symbol " + i, e);
-            }
-            if (!p.terminated()) {
-                in.cstring(str.offset() + name, strEnd, "name of symbol ", i, ""); // names what is wrong
-            }
-            nameAt = (int) (str.offset() + name); // read when asked for: it ends in the table
+        if (p.xindex() == null) {
+            throw new FormatException("symbol " + i + " has SHN_XINDEX but there is no SHT_SYMTAB_SHNDX", entry);
         }
-        return new Symbol(i, d, nameAt, name, value, size, info, other, real, shndx, e);
+        return (int) in.u32(p.xindex().offset() + 4L * i, "SHT_SYMTAB_SHNDX entry " + i);
+    }
+
+    /**
+     * Where symbol {@code i}'s name ({@code st_name}) starts in the file's array, checked to end
+     * inside the string table; -1 for none. The name is read only when asked for.
+     */
+    private static int nameAt(ByteReader in, Parts p, int i, long name, int entry) throws FormatException {
+        if (name == 0) {
+            return -1;
+        }
+        SectionHeader str = p.str();
+        if (name >= str.size()) {
+            throw new FormatException("st_name " + name + " out of range in symbol " + i, entry);
+        }
+        if (!p.terminated()) {
+            in.cstring(str.offset() + name, str.offset() + str.size(), "name of symbol ", i, ""); // names what is wrong
+        }
+        return (int) (str.offset() + name);
     }
 
     public SectionHeader section() {
